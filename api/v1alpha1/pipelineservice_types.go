@@ -1,0 +1,604 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Name is the only accepted name of a PipelineService: there is one per cluster.
+const Name = "cluster"
+
+// PipelineService is the whole desired state of Pipeline Service on one cluster: the OpenShift
+// Pipelines operator delivered by OLM, its TektonConfig, and the pipeline-metrics exporter.
+// Its status says whether that stack is healthy and which operator version runs.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=ps
+// +kubebuilder:subresource:status
+// +kubebuilder:validation:XValidation:rule="self.metadata.name == 'cluster'",message="metadata.name: a PipelineService must be named 'cluster' (one per cluster)"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Installed",type=string,JSONPath=`.status.installedCSV`
+// +kubebuilder:printcolumn:name="Desired",type=string,JSONPath=`.status.desiredCSV`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Catalog",type=string,JSONPath=`.status.catalogState`,priority=1
+// +kubebuilder:printcolumn:name="Tekton",type=string,JSONPath=`.status.tektonVersion`,priority=1
+type PipelineService struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired state of Pipeline Service on this cluster.
+	// +required
+	Spec PipelineServiceSpec `json:"spec"`
+
+	// Status is what the operator observed: health of each part and the installed versions.
+	// +optional
+	Status PipelineServiceStatus `json:"status,omitempty"`
+}
+
+// PipelineServiceSpec is the desired state of Pipeline Service.
+type PipelineServiceSpec struct {
+	// Operator says where the OpenShift Pipelines operator comes from (an OLM CatalogSource) and
+	// how it is subscribed to (channel, optional exact CSV pin, hot-fix image overrides).
+	// +required
+	Operator OperatorSpec `json:"operator"`
+
+	// Mirrors become one ImageContentSourcePolicy named "pipeline-service" (or an
+	// ImageDigestMirrorSet where ICSP is not served), so that images of the nightly index can be
+	// pulled from mirror repositories. Empty: no mirror policy, and a previous one is removed.
+	// +optional
+	// +listType=map
+	// +listMapKey=source
+	// +kubebuilder:validation:MaxItems=32
+	Mirrors []Mirror `json:"mirrors,omitempty"`
+
+	// TektonConfig holds the settings of the TektonConfig named "config" that the operator
+	// creates for OpenShift Pipelines.
+	// +optional
+	// +kubebuilder:default={}
+	TektonConfig TektonConfigSpec `json:"tektonConfig"`
+
+	// Exporter configures the pipeline-metrics exporter Deployment and its Service,
+	// ServiceMonitor and RBAC.
+	// +optional
+	// +kubebuilder:default={}
+	Exporter ExporterSpec `json:"exporter"`
+
+	// DeletionPolicy says what happens to the children when this object is deleted. Orphan
+	// leaves OpenShift Pipelines running, so that a mistaken prune does not uninstall Tekton
+	// from a production cluster. Delete removes the exporter, ExternalSecret, mirrors,
+	// TektonConfig, Subscription, the installed CSV and the CatalogSource, in that order.
+	// +optional
+	// +kubebuilder:default=Orphan
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
+}
+
+// DeletionPolicy is what deleting the PipelineService does to its children.
+// +kubebuilder:validation:Enum=Orphan;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyOrphan leaves every child in place.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+	// DeletionPolicyDelete removes every child, OpenShift Pipelines included.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// ImageReference is a container image reference with a tag, a digest, or both, such as
+// quay.io/org/repo:tag or quay.io/org/repo@sha256:<64 hex>.
+// +kubebuilder:validation:MaxLength=512
+// +kubebuilder:validation:Pattern=`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$`
+type ImageReference string
+
+// Repository is an image repository without tag or digest, such as registry.redhat.io/org.
+// +kubebuilder:validation:MaxLength=512
+// +kubebuilder:validation:Pattern=`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`
+type Repository string
+
+// OperatorSpec is how the OpenShift Pipelines operator is delivered by OLM.
+type OperatorSpec struct {
+	// CatalogSource is the OLM CatalogSource that serves the operator's index image.
+	// +required
+	CatalogSource CatalogSourceSpec `json:"catalogSource"`
+
+	// Subscription is the OLM Subscription to the operator's package.
+	// +required
+	Subscription SubscriptionSpec `json:"subscription"`
+}
+
+// CatalogSourceSpec becomes an operators.coreos.com/v1alpha1 CatalogSource of type grpc.
+type CatalogSourceSpec struct {
+	// Name of the CatalogSource.
+	// +optional
+	// +kubebuilder:default=pipeline-service-catalog
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// Namespace of the CatalogSource. openshift-marketplace makes it visible to every namespace.
+	// +optional
+	// +kubebuilder:default=openshift-marketplace
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+
+	// Image is the operator index image, with a tag or (better, for a reproducible install) a
+	// digest: quay.io/openshift-pipeline/pipelines-index-4.19@sha256:<64 hex>.
+	// +required
+	Image ImageReference `json:"image"`
+
+	// PollInterval makes OLM poll the index image for updates at this interval (a Go duration
+	// such as 30m, at least 1m). Unset: OLM does not poll, which suits a digest.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="must be at least 1m: polling a registry faster only adds load"
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+
+	// DisplayName is the name the OpenShift console shows for the catalog.
+	// +optional
+	// +kubebuilder:default="Pipeline Service"
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	DisplayName string `json:"displayName"`
+}
+
+// SubscriptionSpec becomes an operators.coreos.com/v1alpha1 Subscription.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.csv) || (self.csv.startsWith(self.__package__ + '.v') && self.csv.substring(size(self.__package__) + 2).matches('^(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-[0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?([+][0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?$'))",message="must be <package>.v<semver>, such as openshift-pipelines-operator-rh.v5.0.5",fieldPath=".csv"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || self.env.all(e, e.name != 'AUTOINSTALL_COMPONENTS')",message="AUTOINSTALL_COMPONENTS is set by the operator (false, so that it owns the TektonConfig) and cannot be overridden",fieldPath=".env"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !has(self.imageOverrides) || self.env.all(e, !(e.name in self.imageOverrides))",message="a variable cannot be set both in env and in imageOverrides",fieldPath=".env"
+type SubscriptionSpec struct {
+	// Name of the Subscription.
+	// +optional
+	// +kubebuilder:default=openshift-pipelines-operator
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// Namespace of the Subscription; it needs an OperatorGroup (openshift-operators has the
+	// global one).
+	// +optional
+	// +kubebuilder:default=openshift-operators
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+
+	// Package is the name of the operator's package in the catalog.
+	// +optional
+	// +kubebuilder:default=openshift-pipelines-operator-rh
+	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	Package string `json:"package"`
+
+	// Channel is the package channel to follow, such as latest or pipelines-5.0.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$`
+	Channel string `json:"channel"`
+
+	// CSV pins the exact ClusterServiceVersion, <package>.v<semver>. With a pin the
+	// Subscription gets startingCSV and Manual InstallPlan approval, and the operator approves
+	// only the InstallPlan that installs this CSV. Unset: OLM upgrades automatically along the
+	// channel.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	CSV string `json:"csv,omitempty"`
+
+	// ImageOverrides maps an operator environment variable (such as IMAGE_PIPELINES_CONTROLLER)
+	// to a hot-fix image. They are rolled forward through the Subscription's spec.config.env, so
+	// OLM restarts the operator with them and they survive operator upgrades.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$'))",message="keys must be environment variable names, such as IMAGE_PIPELINES_CONTROLLER"
+	// +kubebuilder:validation:XValidation:rule="!('AUTOINSTALL_COMPONENTS' in self)",message="AUTOINSTALL_COMPONENTS is set by the operator and cannot be overridden"
+	ImageOverrides map[string]ImageReference `json:"imageOverrides,omitempty"`
+
+	// Env is further environment for the OpenShift Pipelines operator pod.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	Env []corev1.EnvVar `json:"env,omitempty"`
+}
+
+// Mirror is one source repository and the repositories that mirror it.
+type Mirror struct {
+	// Source is the repository that image references name, such as
+	// registry.redhat.io/openshift-pipelines.
+	// +required
+	Source Repository `json:"source"`
+
+	// Mirrors are the repositories to pull from instead, tried in order.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Mirrors []Repository `json:"mirrors"`
+}
+
+// TektonConfigSpec holds the settings rendered into the TektonConfig named "config".
+type TektonConfigSpec struct {
+	// TargetNamespace is where OpenShift Pipelines runs Tekton's components.
+	// +optional
+	// +kubebuilder:default=openshift-pipelines
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	TargetNamespace string `json:"targetNamespace"`
+
+	// Profile is the TektonConfig profile; always written, never left to OSP's default.
+	// +optional
+	// +kubebuilder:default=all
+	// +kubebuilder:validation:Enum=all;basic;lite
+	Profile string `json:"profile"`
+
+	// Triggers turns Tekton Triggers on or off (off for RHTAP).
+	// +optional
+	// +kubebuilder:default={}
+	Triggers TriggersSpec `json:"triggers"`
+
+	// Pruner configures the operator's pruner of completed runs.
+	// +optional
+	// +kubebuilder:default={}
+	Pruner PrunerSpec `json:"pruner"`
+
+	// Results configures Tekton Results.
+	// +optional
+	// +kubebuilder:default={}
+	Results ResultsSpec `json:"results"`
+
+	// PipelinesAsCode configures Pipelines-as-Code.
+	// +optional
+	// +kubebuilder:default={}
+	PipelinesAsCode PipelinesAsCodeSpec `json:"pipelinesAsCode"`
+
+	// Performance tunes the Tekton Pipelines controller (spec.pipeline.performance).
+	// +optional
+	Performance *PerformanceSpec `json:"performance,omitempty"`
+
+	// Overrides is a free-form TektonConfig spec fragment, merged last (RFC 7386 JSON merge
+	// patch) over what the fields above render. It is checked against the TektonConfig schema
+	// before anything is applied: an unknown field stops the reconcile with Stalled.
+	// +optional
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Overrides *apiextensionsv1.JSON `json:"overrides,omitempty"`
+}
+
+// TriggersSpec turns Tekton Triggers on or off.
+type TriggersSpec struct {
+	// Enabled installs Tekton Triggers; false renders spec.trigger.disabled: true.
+	// +optional
+	// +kubebuilder:default=false
+	Enabled bool `json:"enabled"`
+}
+
+// PrunerMode says whether the operator's pruner runs.
+// +kubebuilder:validation:Enum=Auto;Enabled;Disabled
+type PrunerMode string
+
+const (
+	// PrunerModeAuto disables the operator's pruner when Tekton Results is enabled with a
+	// positive completedRunGracePeriod (Results deletes runs once stored), and enables it
+	// otherwise.
+	PrunerModeAuto PrunerMode = "Auto"
+	// PrunerModeEnabled always runs the operator's pruner.
+	PrunerModeEnabled PrunerMode = "Enabled"
+	// PrunerModeDisabled never runs the operator's pruner.
+	PrunerModeDisabled PrunerMode = "Disabled"
+)
+
+// PrunerResource is a kind of run the pruner deletes.
+// +kubebuilder:validation:Enum=pipelinerun;taskrun
+type PrunerResource string
+
+// PrunerSpec configures the operator's pruner (spec.pruner and spec.tektonpruner).
+// +kubebuilder:validation:XValidation:rule="!(has(self.keep) && has(self.keepSince))",message="keep and keepSince are mutually exclusive: set one"
+type PrunerSpec struct {
+	// Mode is Auto, Enabled or Disabled. Auto disables the pruner when Tekton Results deletes
+	// runs after storing them (results enabled with a positive completedRunGracePeriod).
+	// +optional
+	// +kubebuilder:default=Auto
+	Mode PrunerMode `json:"mode"`
+
+	// KeepSince keeps runs completed within this many minutes; exclusive with keep.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	KeepSince *int32 `json:"keepSince,omitempty"`
+
+	// Keep keeps this many most recent runs per resource; exclusive with keepSince.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	Keep *int32 `json:"keep,omitempty"`
+
+	// Schedule is the cron schedule of the pruner job.
+	// +optional
+	// +kubebuilder:default="*/10 * * * *"
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|hourly)|[^\s]+(\s+[^\s]+){4})$`
+	Schedule string `json:"schedule"`
+
+	// Resources are the kinds of runs to prune.
+	// +optional
+	// +listType=set
+	// +kubebuilder:default={pipelinerun}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=2
+	Resources []PrunerResource `json:"resources"`
+}
+
+// ResultsSpec configures Tekton Results.
+type ResultsSpec struct {
+	// Enabled installs Tekton Results; renders spec.result.disabled.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled bool `json:"enabled"`
+
+	// CompletedRunGracePeriod is how long after completion Results' watcher deletes a stored
+	// run (a Go duration; 0s keeps runs). Positive, with Results enabled, turns the operator's
+	// pruner off in mode Auto.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$`
+	// +kubebuilder:validation:MaxLength=32
+	CompletedRunGracePeriod *metav1.Duration `json:"completedRunGracePeriod,omitempty"`
+}
+
+// PipelinesAsCodeSpec configures Pipelines-as-Code.
+type PipelinesAsCodeSpec struct {
+	// Enabled installs Pipelines-as-Code.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled bool `json:"enabled"`
+
+	// ApplicationName is the GitHub App's name, shown on check runs (settings.application-name).
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	ApplicationName string `json:"applicationName,omitempty"`
+
+	// Console points Pipelines-as-Code's links at an external console rather than the
+	// cluster's own.
+	// +optional
+	Console *ConsoleSpec `json:"console,omitempty"`
+
+	// GitHubApp delivers the GitHub App secret (pipelines-as-code-secret) by an ExternalSecret.
+	// +optional
+	GitHubApp *GitHubAppSpec `json:"gitHubApp,omitempty"`
+
+	// Settings are further Pipelines-as-Code settings, passed through. The keys that the
+	// fields above set (application-name, custom-console-*) are not accepted here.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=128
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['application-name', 'custom-console-name', 'custom-console-url', 'custom-console-url-pr-details', 'custom-console-url-pr-tasklog', 'custom-console-url-namespace']))",message="application-name and custom-console-* are set through applicationName and console, not settings"
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// ConsoleSpec is the external console (such as Konflux) that Pipelines-as-Code links to.
+// Templates such as {{ namespace }}, {{ pr }} and {{ task }} are expanded by Pipelines-as-Code.
+type ConsoleSpec struct {
+	// Name is the console's name (settings.custom-console-name).
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Name string `json:"name,omitempty"`
+
+	// URL is the console's https URL (settings.custom-console-url).
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="must be an https URL"
+	URL string `json:"url"`
+
+	// PRDetailsURL links to a PipelineRun (settings.custom-console-url-pr-details).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="must be an https URL"
+	PRDetailsURL string `json:"prDetailsURL,omitempty"`
+
+	// TaskLogURL links to a task's log (settings.custom-console-url-pr-tasklog).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="must be an https URL"
+	TaskLogURL string `json:"taskLogURL,omitempty"`
+
+	// NamespaceURL links to a namespace (settings.custom-console-url-namespace).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="must be an https URL"
+	NamespaceURL string `json:"namespaceURL,omitempty"`
+}
+
+// GitHubAppSpec says where the GitHub App's credentials are stored; an ExternalSecret copies
+// them into the pipelines-as-code-secret Secret.
+type GitHubAppSpec struct {
+	// SecretStoreRef is the External Secrets store that holds the credentials.
+	// +required
+	SecretStoreRef SecretStoreRef `json:"secretStoreRef"`
+
+	// Key is the path of the credentials in the store (dataFrom.extract.key).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Key string `json:"key"`
+
+	// RefreshInterval is how often External Secrets re-reads the store (a Go duration).
+	// +optional
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$`
+	// +kubebuilder:validation:MaxLength=32
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+}
+
+// SecretStoreRef names an External Secrets SecretStore or ClusterSecretStore.
+type SecretStoreRef struct {
+	// Kind is SecretStore (in targetNamespace) or ClusterSecretStore.
+	// +optional
+	// +kubebuilder:default=ClusterSecretStore
+	// +kubebuilder:validation:Enum=SecretStore;ClusterSecretStore
+	Kind string `json:"kind"`
+
+	// Name of the store.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// PerformanceSpec tunes the Tekton Pipelines controller. Unset fields keep OSP's defaults.
+// +kubebuilder:validation:XValidation:rule="!has(self.kubeAPIQPS) || !has(self.kubeAPIBurst) || self.kubeAPIBurst >= self.kubeAPIQPS",message="kubeAPIBurst must be at least kubeAPIQPS",fieldPath=".kubeAPIBurst"
+type PerformanceSpec struct {
+	// Buckets is the number of buckets the controller's work is sharded into (1-10).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	Buckets *int32 `json:"buckets,omitempty"`
+
+	// Replicas of the Tekton Pipelines controller.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// ThreadsPerController is the number of workers per controller (threads-per-controller).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1024
+	ThreadsPerController *int32 `json:"threadsPerController,omitempty"`
+
+	// KubeAPIQPS is the controller's queries per second to the API server (kube-api-qps).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	KubeAPIQPS *int32 `json:"kubeAPIQPS,omitempty"`
+
+	// KubeAPIBurst is the controller's burst to the API server (kube-api-burst).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	KubeAPIBurst *int32 `json:"kubeAPIBurst,omitempty"`
+
+	// DisableHA turns off the controller's leader election (disable-ha).
+	// +optional
+	DisableHA *bool `json:"disableHA,omitempty"`
+}
+
+// ExporterSpec configures the pipeline-metrics exporter.
+type ExporterSpec struct {
+	// Enabled deploys the exporter; false removes what existed.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled bool `json:"enabled"`
+
+	// Image of the exporter.
+	// +optional
+	// +kubebuilder:default="quay.io/konflux-ci/pipeline-service-exporter:9d2439c8a77d2ce0527cc5aea3fc6561b7671b48"
+	Image ImageReference `json:"image"`
+
+	// Replicas of the exporter Deployment.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	Replicas int32 `json:"replicas"`
+
+	// Resources of the exporter container.
+	// +optional
+	// +kubebuilder:default={requests: {cpu: "250m", memory: "128Mi"}, limits: {memory: "512Mi"}}
+	Resources corev1.ResourceRequirements `json:"resources"`
+
+	// Args are extra arguments to the exporter.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	Args []string `json:"args,omitempty"`
+
+	// ServiceMonitor creates a ServiceMonitor for the exporter where the CRD is served.
+	// +optional
+	// +kubebuilder:default=true
+	ServiceMonitor bool `json:"serviceMonitor"`
+}
+
+// PipelineServiceStatus is what the operator observed.
+type PipelineServiceStatus struct {
+	// ObservedGeneration is the generation whose spec was wholly applied.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready (the summary), Reconciling, Stalled, CatalogSourceReady,
+	// OperatorInstalled, TektonConfigReady, ExporterAvailable, MirrorsApplied.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// InstalledCSV is the Subscription's installed ClusterServiceVersion.
+	// +optional
+	InstalledCSV string `json:"installedCSV,omitempty"`
+
+	// InstalledVersion is the installed CSV's spec.version.
+	// +optional
+	InstalledVersion string `json:"installedVersion,omitempty"`
+
+	// DesiredCSV is the pinned CSV, or the Subscription's currentCSV when unpinned.
+	// +optional
+	DesiredCSV string `json:"desiredCSV,omitempty"`
+
+	// TektonVersion is the TektonConfig's status.version.
+	// +optional
+	TektonVersion string `json:"tektonVersion,omitempty"`
+
+	// CatalogState is the CatalogSource's connection state (READY, CONNECTING, ...).
+	// +optional
+	CatalogState string `json:"catalogState,omitempty"`
+
+	// Upgrade records the last change of the installed CSV.
+	// +optional
+	Upgrade *UpgradeStatus `json:"upgrade,omitempty"`
+
+	// Components are the Deployments in targetNamespace with their ready and desired replicas.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Components []ComponentStatus `json:"components,omitempty"`
+}
+
+// UpgradeStatus records one change of the installed CSV.
+type UpgradeStatus struct {
+	// From is the CSV installed before.
+	// +optional
+	From string `json:"from,omitempty"`
+	// To is the CSV being installed.
+	To string `json:"to"`
+	// StartedAt is when the change was first seen.
+	StartedAt metav1.Time `json:"startedAt"`
+	// CompletedAt is when the new CSV reached Succeeded.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+}
+
+// ComponentStatus is the replica availability of one Deployment.
+type ComponentStatus struct {
+	// Name of the Deployment.
+	Name string `json:"name"`
+	// Ready replicas.
+	Ready int32 `json:"ready"`
+	// Desired replicas.
+	Desired int32 `json:"desired"`
+}
+
+// PipelineServiceList is a list of PipelineService.
+//
+// +kubebuilder:object:root=true
+type PipelineServiceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []PipelineService `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&PipelineService{}, &PipelineServiceList{})
+}
