@@ -88,12 +88,12 @@ const (
 // ImageReference is a container image reference with a tag, a digest, or both, such as
 // quay.io/org/repo:tag or quay.io/org/repo@sha256:<64 hex>.
 // +kubebuilder:validation:MaxLength=512
-// +kubebuilder:validation:Pattern=`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$`
+// +kubebuilder:validation:XValidation:rule="self.matches('^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$')",message="must be an image reference with a tag or a digest, such as quay.io/org/repo:tag or quay.io/org/repo@sha256:<64 hex>"
 type ImageReference string
 
 // Repository is an image repository without tag or digest, such as registry.redhat.io/org.
 // +kubebuilder:validation:MaxLength=512
-// +kubebuilder:validation:Pattern=`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`
+// +kubebuilder:validation:XValidation:rule="self.matches('^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:[.][a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$')",message="must be an image repository without tag or digest, such as registry.redhat.io/openshift-pipelines"
 type Repository string
 
 // OperatorSpec is how the OpenShift Pipelines operator is delivered by OLM.
@@ -132,9 +132,9 @@ type CatalogSourceSpec struct {
 	// such as 30m, at least 1m). Unset: OLM does not poll, which suits a digest.
 	// +optional
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+$')",message="must be a Go duration such as 30m or 1h30m"
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="must be at least 1m: polling a registry faster only adds load"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+$') || duration(self) >= duration('1m')",message="must be at least 1m: polling a registry faster only adds load"
 	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
 
 	// DisplayName is the name the OpenShift console shows for the catalog.
@@ -343,7 +343,7 @@ type ResultsSpec struct {
 	// +optional
 	// +kubebuilder:default="10m"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$')",message="must be a Go duration such as 10m or 1h (0 for none)"
 	// +kubebuilder:validation:MaxLength=32
 	CompletedRunGracePeriod *metav1.Duration `json:"completedRunGracePeriod,omitempty"`
 }
@@ -429,7 +429,7 @@ type GitHubAppSpec struct {
 	// +optional
 	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$')",message="must be a Go duration such as 10m or 1h (0 for none)"
 	// +kubebuilder:validation:MaxLength=32
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 }

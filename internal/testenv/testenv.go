@@ -1,0 +1,213 @@
+// Package testenv starts a real API server (envtest) with the PipelineService CRD and the
+// third-party CRDs the operator works with. OLM, OpenShift Pipelines and External Secrets do
+// not run there; package simulate plays their part by writing the status they would write.
+//
+// The CRDs of Go dependencies are read from the module cache at the versions go.mod pins, so
+// they cannot drift from the Go types; the others are stand-ins kept in crds/ (see its README).
+package testenv
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	olmcrds "github.com/operator-framework/api/crds"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+)
+
+//go:embed crds/*.yaml
+var standInCRDs embed.FS
+
+const (
+	modTektonOperator = "github.com/tektoncd/operator"
+	modOpenShiftAPI   = "github.com/openshift/api"
+
+	tektonConfigCRDPath = "config/base/generated-crds/operator.tekton.dev_tektonconfigs.yaml"
+	icspCRDPath         = "operator/v1alpha1/zz_generated.crd-manifests/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml"
+	idmsCRDPath         = "config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml"
+)
+
+// RepoRoot is the root of this repository, found from this file's location so that tests in
+// any package and `go run ./hack/...` agree on it.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// OwnCRDDir is the directory of the operator's generated CRDs.
+func OwnCRDDir() string { return filepath.Join(RepoRoot(), "config", "crd", "bases") }
+
+var (
+	moduleDirsOnce sync.Once
+	moduleDirs     map[string]string
+	moduleDirsErr  error
+)
+
+// moduleDir returns where the Go module cache holds the version of mod that go.mod selects.
+func moduleDir(mod string) (string, error) {
+	moduleDirsOnce.Do(func() {
+		cmd := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}", modTektonOperator, modOpenShiftAPI)
+		cmd.Dir = RepoRoot()
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			moduleDirsErr = fmt.Errorf("go list -m: %w", err)
+			return
+		}
+		moduleDirs = map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			path, dir, ok := strings.Cut(line, " ")
+			if ok && dir != "" {
+				moduleDirs[path] = dir
+			}
+		}
+	})
+	if moduleDirsErr != nil {
+		return "", moduleDirsErr
+	}
+	dir, ok := moduleDirs[mod]
+	if !ok {
+		return "", fmt.Errorf("module %s is not downloaded; run 'go mod download'", mod)
+	}
+	return dir, nil
+}
+
+func readCRD(data []byte, source string) (*apiextensionsv1.CustomResourceDefinition, error) {
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.Unmarshal(data, crd); err != nil {
+		return nil, fmt.Errorf("decode CRD %s: %w", source, err)
+	}
+	return crd, nil
+}
+
+func moduleCRD(mod, path string) (*apiextensionsv1.CustomResourceDefinition, error) {
+	dir, err := moduleDir(mod)
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, path)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return readCRD(data, file)
+}
+
+func standInCRD(name string) (*apiextensionsv1.CustomResourceDefinition, error) {
+	data, err := standInCRDs.ReadFile("crds/" + name)
+	if err != nil {
+		return nil, err
+	}
+	return readCRD(data, name)
+}
+
+// OLMCRDs are CatalogSource, Subscription, InstallPlan, ClusterServiceVersion and
+// OperatorGroup, as embedded by operator-framework/api.
+func OLMCRDs() []*apiextensionsv1.CustomResourceDefinition {
+	return []*apiextensionsv1.CustomResourceDefinition{
+		olmcrds.CatalogSource(), olmcrds.Subscription(), olmcrds.InstallPlan(),
+		olmcrds.ClusterServiceVersion(), olmcrds.OperatorGroup(),
+	}
+}
+
+// TektonConfigCRD is the TektonConfig CRD of tektoncd/operator: from v0.80 a full schema with
+// required fields that OSP's mutating webhook would otherwise fill.
+func TektonConfigCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modTektonOperator, tektonConfigCRDPath)
+}
+
+// SchemalessTektonConfigCRD is the TektonConfig CRD in the shape tektoncd/operator shipped up
+// to v0.79: the same names with an open schema. The operator must render what both accept.
+func SchemalessTektonConfigCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	crd, err := TektonConfigCRD()
+	if err != nil {
+		return nil, err
+	}
+	preserve := true
+	for i := range crd.Spec.Versions {
+		crd.Spec.Versions[i].Schema = &apiextensionsv1.CustomResourceValidation{
+			OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: &preserve},
+		}
+		crd.Spec.Versions[i].AdditionalPrinterColumns = nil
+	}
+	return crd, nil
+}
+
+// ICSPCRD is OpenShift's ImageContentSourcePolicy CRD.
+func ICSPCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modOpenShiftAPI, icspCRDPath)
+}
+
+// IDMSCRD is OpenShift's ImageDigestMirrorSet CRD.
+func IDMSCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modOpenShiftAPI, idmsCRDPath)
+}
+
+// ExternalSecretCRD is a stand-in for External Secrets' ExternalSecret (v1 and v1beta1).
+func ExternalSecretCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return standInCRD("external-secrets.io_externalsecrets.yaml")
+}
+
+// ServiceMonitorCRD is a stand-in for prometheus-operator's ServiceMonitor.
+func ServiceMonitorCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return standInCRD("monitoring.coreos.com_servicemonitors.yaml")
+}
+
+// PrometheusRuleCRD is a stand-in for prometheus-operator's PrometheusRule.
+func PrometheusRuleCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return standInCRD("monitoring.coreos.com_prometheusrules.yaml")
+}
+
+// AllThirdPartyCRDs is every third-party CRD the operator can work with, as on a cluster
+// where OSP, External Secrets and the monitoring stack are installed.
+func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	crds := OLMCRDs()
+	for _, load := range []func() (*apiextensionsv1.CustomResourceDefinition, error){
+		TektonConfigCRD, ICSPCRD, IDMSCRD, ExternalSecretCRD, ServiceMonitorCRD, PrometheusRuleCRD,
+	} {
+		crd, err := load()
+		if err != nil {
+			return nil, err
+		}
+		crds = append(crds, crd)
+	}
+	return crds, nil
+}
+
+// Start starts a control plane with the PipelineService CRD and the given third-party CRDs.
+// KUBEBUILDER_ASSETS must name the binaries that hack/setup-envtest.sh built (`make test` and
+// `make run` set it).
+func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environment, *rest.Config, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set: run the tests with 'make test', " +
+			"or export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh)")
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:        []string{OwnCRDDir()},
+		CRDs:                     crds,
+		ErrorIfCRDPathMissing:    true,
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start envtest: %w", err)
+	}
+	return env, cfg, nil
+}
+
+// InstallCRDs installs CRDs into a running control plane and waits until they are served, as
+// when OSP installs the TektonConfig CRD after the operator started.
+func InstallCRDs(cfg *rest.Config, crds ...*apiextensionsv1.CustomResourceDefinition) error {
+	_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: time.Minute})
+	return err
+}
