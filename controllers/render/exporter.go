@@ -1,0 +1,181 @@
+package render
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+)
+
+const (
+	// ExporterMetricsPort is where the exporter serves Prometheus metrics.
+	ExporterMetricsPort = 9117
+	// ExporterProbePort is where the exporter serves /healthz and /readyz.
+	ExporterProbePort = 8081
+	// ExporterScrapeInterval is the ServiceMonitor's scrape interval.
+	ExporterScrapeInterval = "15s"
+	// LabelApp selects the exporter's pods.
+	LabelApp = "app"
+)
+
+// ExternalSecret makes External Secrets copy the GitHub App credentials into the
+// pipelines-as-code-secret Secret in targetNamespace, owned by the ExternalSecret.
+func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructured.Unstructured {
+	app := ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp
+	gvk := GVKExternalSecretV1
+	if version == GVKExternalSecretBeta.Version {
+		gvk = GVKExternalSecretBeta
+	}
+	u := newObject(gvk, ps.Spec.TektonConfig.TargetNamespace, GitHubAppSecretName)
+	spec := map[string]any{
+		"secretStoreRef": map[string]any{"kind": app.SecretStoreRef.Kind, "name": app.SecretStoreRef.Name},
+		"target":         map[string]any{"name": GitHubAppSecretName, "creationPolicy": "Owner"},
+		"dataFrom":       []any{map[string]any{"extract": map[string]any{"key": app.Key}}},
+	}
+	if app.RefreshInterval != nil {
+		spec["refreshInterval"] = app.RefreshInterval.Duration.String()
+	}
+	u.Object["spec"] = spec
+	return u
+}
+
+// Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRole,
+// ClusterRoleBinding, Service and Deployment, in targetNamespace.
+func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
+	ns := ps.Spec.TektonConfig.TargetNamespace
+	return []*unstructured.Unstructured{
+		newObject(GVKServiceAccount, ns, ExporterName),
+		exporterClusterRole(),
+		exporterClusterRoleBinding(ns),
+		exporterService(ns),
+		exporterDeployment(ps),
+	}
+}
+
+func exporterClusterRole() *unstructured.Unstructured {
+	u := newObject(GVKClusterRole, "", ExporterName)
+	rule := func(group string, resources []any, verbs ...any) map[string]any {
+		return map[string]any{"apiGroups": []any{group}, "resources": resources, "verbs": verbs}
+	}
+	u.Object["rules"] = []any{
+		rule("", []any{"pods", "services", "namespaces", "endpoints"}, "get", "list", "watch"),
+		rule("apiextensions.k8s.io", []any{"customresourcedefinitions"}, "get"),
+		rule("tekton.dev", []any{"pipelineruns", "taskruns"}, "get", "list", "watch", "patch"),
+		rule("resolution.tekton.dev", []any{"resolutionrequests"}, "get", "list", "watch", "patch"),
+		map[string]any{"nonResourceURLs": []any{"/metrics"}, "verbs": []any{"get"}},
+	}
+	return u
+}
+
+func exporterClusterRoleBinding(ns string) *unstructured.Unstructured {
+	u := newObject(GVKClusterRoleBinding, "", ExporterName)
+	u.Object["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ExporterName}
+	u.Object["subjects"] = []any{map[string]any{"kind": "ServiceAccount", "name": ExporterName, "namespace": ns}}
+	return u
+}
+
+func exporterSelector() map[string]any { return map[string]any{LabelApp: ExporterName} }
+
+func exporterService(ns string) *unstructured.Unstructured {
+	u := newObject(GVKService, ns, ExporterName)
+	u.SetLabels(merge(u.GetLabels(), map[string]string{LabelApp: ExporterName}))
+	u.Object["spec"] = map[string]any{
+		"selector": exporterSelector(),
+		"ports": []any{map[string]any{
+			"name": "metrics", "port": int64(ExporterMetricsPort), "targetPort": "metrics", "protocol": "TCP",
+		}},
+	}
+	return u
+}
+
+func exporterDeployment(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	e := ps.Spec.Exporter
+	u := newObject(GVKDeployment, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
+	probe := func(path string) map[string]any {
+		return map[string]any{"httpGet": map[string]any{"path": path, "port": int64(ExporterProbePort)}}
+	}
+	container := map[string]any{
+		"name":  ExporterName,
+		"image": string(e.Image),
+		"ports": []any{
+			map[string]any{"name": "metrics", "containerPort": int64(ExporterMetricsPort), "protocol": "TCP"},
+			map[string]any{"name": "probes", "containerPort": int64(ExporterProbePort), "protocol": "TCP"},
+		},
+		"livenessProbe":  probe("/healthz"),
+		"readinessProbe": probe("/readyz"),
+		"securityContext": map[string]any{
+			"runAsNonRoot":             true,
+			"readOnlyRootFilesystem":   true,
+			"allowPrivilegeEscalation": false,
+			"capabilities":             map[string]any{"drop": []any{"ALL"}},
+			"seccompProfile":           map[string]any{"type": "RuntimeDefault"},
+		},
+	}
+	if len(e.Args) > 0 {
+		args := make([]any, 0, len(e.Args))
+		for _, a := range e.Args {
+			args = append(args, a)
+		}
+		container["args"] = args
+	}
+	if res := resources(e.Resources); len(res) > 0 {
+		container["resources"] = res
+	}
+	u.Object["spec"] = map[string]any{
+		"replicas": int64(e.Replicas),
+		"selector": map[string]any{"matchLabels": exporterSelector()},
+		"template": map[string]any{
+			"metadata": map[string]any{"labels": exporterSelector()},
+			"spec": map[string]any{
+				"serviceAccountName": ExporterName,
+				"securityContext": map[string]any{
+					"runAsNonRoot":   true,
+					"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+				},
+				"containers": []any{container},
+			},
+		},
+	}
+	return u
+}
+
+// resources renders requests and limits with canonical quantities, as the API server stores
+// them, so that a live Deployment compares equal to the rendered one.
+func resources(r corev1.ResourceRequirements) map[string]any {
+	out := map[string]any{}
+	for key, list := range map[string]corev1.ResourceList{"requests": r.Requests, "limits": r.Limits} {
+		if len(list) == 0 {
+			continue
+		}
+		m := map[string]any{}
+		for name, q := range list {
+			m[string(name)] = q.String()
+		}
+		out[key] = m
+	}
+	return out
+}
+
+// ExporterServiceMonitor makes Prometheus scrape the exporter every 15 s, keeping the
+// exporter's own namespace and pod labels (honorLabels).
+func ExporterServiceMonitor(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	u := newObject(GVKServiceMonitor, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
+	u.Object["spec"] = map[string]any{
+		"selector": map[string]any{"matchLabels": map[string]any{LabelApp: ExporterName}},
+		"endpoints": []any{map[string]any{
+			"port": "metrics", "interval": ExporterScrapeInterval, "honorLabels": true, "scheme": "http",
+		}},
+	}
+	return u
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

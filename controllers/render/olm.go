@@ -1,0 +1,115 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+)
+
+// CatalogPublisher is the publisher the OpenShift console shows for the catalog.
+const CatalogPublisher = "Pipeline Service"
+
+// TargetNamespace is the namespace OSP installs Tekton into and where the exporter and the
+// GitHub App secret live. The operator creates it so that the secret is there before
+// Pipelines-as-Code starts; OSP adopts an existing namespace. It is never deleted by the
+// operator: OSP's components run in it.
+func TargetNamespace(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	return newObject(GVKNamespace, "", ps.Spec.TektonConfig.TargetNamespace)
+}
+
+// CatalogSource serves the operator's index image to OLM.
+func CatalogSource(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	cs := ps.Spec.Operator.CatalogSource
+	u := newObject(GVKCatalogSource, cs.Namespace, cs.Name)
+	spec := map[string]any{
+		"sourceType":  "grpc",
+		"image":       string(cs.Image),
+		"displayName": cs.DisplayName,
+		"publisher":   CatalogPublisher,
+	}
+	if cs.PollInterval != nil {
+		spec["updateStrategy"] = map[string]any{
+			"registryPoll": map[string]any{"interval": cs.PollInterval.Duration.String()},
+		}
+	}
+	u.Object["spec"] = spec
+	return u
+}
+
+// Subscription subscribes to the operator's package. A pinned CSV gets startingCSV and Manual
+// approval, so that only the operator's approval of that exact CSV installs anything.
+func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, error) {
+	sub := ps.Spec.Operator.Subscription
+	cs := ps.Spec.Operator.CatalogSource
+	u := newObject(GVKSubscription, sub.Namespace, sub.Name)
+	spec := map[string]any{
+		"channel":             sub.Channel,
+		"name":                sub.Package,
+		"source":              cs.Name,
+		"sourceNamespace":     cs.Namespace,
+		"installPlanApproval": "Automatic",
+	}
+	env, err := subscriptionEnv(sub)
+	if err != nil {
+		return nil, err
+	}
+	spec["config"] = map[string]any{"env": env}
+	if sub.CSV != "" {
+		spec["startingCSV"] = sub.CSV
+		spec["installPlanApproval"] = "Manual"
+	}
+	u.Object["spec"] = spec
+	return u, nil
+}
+
+// subscriptionEnv is AUTOINSTALL_COMPONENTS=false, the image overrides and the extra env,
+// sorted by name. Admission forbids a name in both imageOverrides and env.
+func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
+	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
+	for _, k := range sortedKeys(sub.ImageOverrides) {
+		vars = append(vars, corev1.EnvVar{Name: k, Value: string(sub.ImageOverrides[k])})
+	}
+	vars = append(vars, sub.Env...)
+	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	out := make([]any, 0, len(vars))
+	for i := range vars {
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&vars[i])
+		if err != nil {
+			return nil, fmt.Errorf("render Subscription env %s: %w", vars[i].Name, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ImageContentSourcePolicy redirects pulls of the mirrored repositories (OpenShift < 4.13, and
+// later releases that still serve it).
+func ImageContentSourcePolicy(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	u := newObject(GVKICSP, "", MirrorPolicyName)
+	u.Object["spec"] = map[string]any{"repositoryDigestMirrors": mirrorList(ps, "source")}
+	return u
+}
+
+// ImageDigestMirrorSet is ICSP's successor, used where ICSP is not served.
+func ImageDigestMirrorSet(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
+	u := newObject(GVKIDMS, "", MirrorPolicyName)
+	u.Object["spec"] = map[string]any{"imageDigestMirrors": mirrorList(ps, "source")}
+	return u
+}
+
+func mirrorList(ps *psv1alpha1.PipelineService, sourceKey string) []any {
+	out := make([]any, 0, len(ps.Spec.Mirrors))
+	for _, m := range ps.Spec.Mirrors {
+		mirrors := make([]any, 0, len(m.Mirrors))
+		for _, r := range m.Mirrors {
+			mirrors = append(mirrors, string(r))
+		}
+		out = append(out, map[string]any{sourceKey: string(m.Source), "mirrors": mirrors})
+	}
+	return out
+}

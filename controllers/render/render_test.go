@@ -1,0 +1,290 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var allCaps = Capabilities{ICSP: true, IDMS: true, ExternalSecretVersion: "v1", ServiceMonitor: true}
+
+func load(t *testing.T, name string) *psv1alpha1.PipelineService {
+	t.Helper()
+	ps, err := samples.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func toYAML(t *testing.T, objs []*unstructured.Unstructured) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, o := range objs {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.WriteString("---\n")
+		buf.Write(data)
+	}
+	return buf.Bytes()
+}
+
+// TestRenderGolden renders each sample and compares every object with testdata/*.yaml.
+// Run `go test ./controllers/render -update` after an intended change and review the diff.
+func TestRenderGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden, sample string
+		caps           Capabilities
+		missing        []string
+	}{
+		{"full.yaml", samples.Full, allCaps, nil},
+		{"minimal.yaml", samples.Minimal, Capabilities{}, []string{"ServiceMonitor"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			g := NewWithT(t)
+			d, err := Render(load(t, tc.sample), tc.caps)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(d.Missing).To(Equal(tc.missing))
+			got := toYAML(t, d.Objects)
+			file := filepath.Join("testdata", tc.golden)
+			if *update {
+				g.Expect(os.WriteFile(file, got, 0o644)).To(Succeed())
+			}
+			want, err := os.ReadFile(file)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(string(got)).To(Equal(string(want)), "run 'go test ./controllers/render -update' and review the diff")
+		})
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{
+		"IMAGE_C": "quay.io/c:1", "IMAGE_A": "quay.io/a:1", "IMAGE_B": "quay.io/b:1",
+	}
+	first, err := Render(ps, allCaps)
+	g.Expect(err).NotTo(HaveOccurred())
+	for range 20 {
+		again, err := Render(ps, allCaps)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(toYAML(t, again.Objects)).To(Equal(toYAML(t, first.Objects)))
+	}
+}
+
+func find(d *Desired, kind string) *unstructured.Unstructured {
+	for _, o := range d.Objects {
+		if o.GetKind() == kind {
+			return o
+		}
+	}
+	return nil
+}
+
+func field(o *unstructured.Unstructured, path ...string) any {
+	v, _, _ := unstructured.NestedFieldNoCopy(o.Object, path...)
+	return v
+}
+
+func TestSubscriptionPinning(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	sub, err := Subscription(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(field(sub, "spec", "startingCSV")).To(Equal("openshift-pipelines-operator-rh.v5.0.5"))
+	g.Expect(field(sub, "spec", "installPlanApproval")).To(Equal("Manual"))
+
+	ps.Spec.Operator.Subscription.CSV = ""
+	sub, err = Subscription(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(field(sub, "spec", "startingCSV")).To(BeNil())
+	g.Expect(field(sub, "spec", "installPlanApproval")).To(Equal("Automatic"))
+}
+
+func TestSubscriptionEnvIsSortedWithAutoinstallOff(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{"IMAGE_Z": "quay.io/z:1", "IMAGE_B": "quay.io/b:1"}
+	sub, err := Subscription(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	var names []any
+	for _, e := range field(sub, "spec", "config", "env").([]any) {
+		names = append(names, e.(map[string]any)["name"])
+	}
+	g.Expect(names).To(Equal([]any{"AUTOINSTALL_COMPONENTS", "IMAGE_B", "IMAGE_Z", "LOG_LEVEL"}))
+	g.Expect(field(sub, "spec", "config", "env").([]any)[0]).To(Equal(map[string]any{"name": "AUTOINSTALL_COMPONENTS", "value": "false"}))
+}
+
+func TestPrunerModes(t *testing.T) {
+	grace := func(d string) *metav1.Duration {
+		v, err := time.ParseDuration(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &metav1.Duration{Duration: v}
+	}
+	for _, tc := range []struct {
+		name       string
+		mode       psv1alpha1.PrunerMode
+		results    bool
+		grace      *metav1.Duration
+		wantPruner map[string]any
+	}{
+		{"Auto with Results deleting runs", psv1alpha1.PrunerModeAuto, true, grace("10m"), map[string]any{"disabled": true}},
+		{"Auto with Results keeping runs", psv1alpha1.PrunerModeAuto, true, grace("0s"), enabledPruner()},
+		{"Auto with Results off", psv1alpha1.PrunerModeAuto, false, grace("10m"), enabledPruner()},
+		{"Enabled with Results deleting runs", psv1alpha1.PrunerModeEnabled, true, grace("10m"), enabledPruner()},
+		{"Disabled without Results", psv1alpha1.PrunerModeDisabled, false, nil, map[string]any{"disabled": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ps := load(t, samples.Full)
+			ps.Spec.TektonConfig.Pruner.Mode = tc.mode
+			ps.Spec.TektonConfig.Results.Enabled = tc.results
+			ps.Spec.TektonConfig.Results.CompletedRunGracePeriod = tc.grace
+			tcfg, err := TektonConfig(ps)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(field(tcfg, "spec", "pruner")).To(Equal(tc.wantPruner))
+			g.Expect(field(tcfg, "spec", "tektonpruner", "disabled")).To(Equal(true), "both pruners on breaks ComponentsReady")
+			g.Expect(field(tcfg, "spec", "result", "disabled")).To(Equal(!tc.results))
+		})
+	}
+}
+
+// enabledPruner is the full sample's pruner settings, rendered enabled.
+func enabledPruner() map[string]any {
+	return map[string]any{"disabled": false, "schedule": "*/10 * * * *", "resources": []any{"pipelinerun"}, "keep-since": int64(60)}
+}
+
+func TestTriggers(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		g := NewWithT(t)
+		ps := load(t, samples.Full)
+		ps.Spec.TektonConfig.Triggers.Enabled = enabled
+		tcfg, err := TektonConfig(ps)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(field(tcfg, "spec", "trigger")).To(Equal(map[string]any{"disabled": !enabled}))
+	}
+}
+
+func withOverrides(t *testing.T, raw string) *psv1alpha1.PipelineService {
+	t.Helper()
+	ps := load(t, samples.Full)
+	ps.Spec.TektonConfig.Overrides = &apiextensionsv1.JSON{Raw: []byte(raw)}
+	return ps
+}
+
+func TestOverridesAreMergedLast(t *testing.T) {
+	g := NewWithT(t)
+	ps := withOverrides(t, `{"pipeline": {"enable-step-actions": true, "performance": {"buckets": 8}},
+		"trigger": {"disabled": false}, "platforms": {"openshift": {"pipelinesAsCode": {"settings": {"hub-url": "https://hub"}}}},
+		"result": {"watcher": null}}`)
+	tcfg, err := TektonConfig(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(field(tcfg, "spec", "pipeline", "enable-step-actions")).To(Equal(true))
+	g.Expect(field(tcfg, "spec", "pipeline", "performance", "buckets")).To(Equal(int64(8)), "an override wins over a field")
+	g.Expect(field(tcfg, "spec", "pipeline", "performance", "replicas")).To(Equal(int64(2)), "merged, not replaced")
+	g.Expect(field(tcfg, "spec", "trigger", "disabled")).To(Equal(false))
+	g.Expect(field(tcfg, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "hub-url")).To(Equal("https://hub"))
+	g.Expect(field(tcfg, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "application-name")).To(Equal("Red Hat Konflux"))
+	g.Expect(field(tcfg, "spec", "result", "watcher")).To(BeNil(), "null removes a key (RFC 7386)")
+}
+
+func TestInvalidTektonConfigNamesTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name, overrides, wantField string
+	}{
+		{"unknown field (the production typo)", `{"pruner": {"disable": true}}`, "spec.pruner.disable"},
+		{"unknown top-level field", `{"pipelines": {}}`, "spec.pipelines"},
+		{"wrong type", `{"pruner": {"keep": "ten"}}`, "spec.pruner.keep"},
+		{"keep with keep-since", `{"pruner": {"disabled": false, "keep": 5, "keep-since": 60}}`, "spec.pruner"},
+		{"wrong type deep down", `{"pipeline": {"performance": {"buckets": "four"}}}`, "spec.pipeline.performance.buckets"},
+		{"misspelt PaC enable", `{"platforms": {"openshift": {"pipelinesAsCode": {"enabled": true}}}}`, "spec.platforms.openshift.pipelinesAsCode.enabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := Render(withOverrides(t, tc.overrides), allCaps)
+			var invalid *InvalidTektonConfigError
+			g.Expect(errors.As(err, &invalid)).To(BeTrue(), "got %v", err)
+			g.Expect(invalid.Field).To(Equal(tc.wantField))
+			g.Expect(err.Error()).To(ContainSubstring(tc.wantField))
+		})
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+
+	d, err := Render(ps, Capabilities{IDMS: true, ExternalSecretVersion: "v1beta1"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(find(d, "ImageContentSourcePolicy")).To(BeNil())
+	idms := find(d, "ImageDigestMirrorSet")
+	g.Expect(idms).NotTo(BeNil(), "IDMS where ICSP is not served")
+	g.Expect(field(idms, "spec", "imageDigestMirrors")).To(Equal([]any{map[string]any{
+		"source": "registry.redhat.io/openshift-pipelines", "mirrors": []any{"quay.io/openshift-pipeline"}}}))
+	g.Expect(find(d, "ExternalSecret").GetAPIVersion()).To(Equal("external-secrets.io/v1beta1"))
+	g.Expect(find(d, "ServiceMonitor")).To(BeNil())
+	g.Expect(d.Missing).To(Equal([]string{"ServiceMonitor"}))
+
+	d, err = Render(ps, Capabilities{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(d.Missing).To(Equal([]string{"ImageContentSourcePolicy", "ExternalSecret", "ServiceMonitor"}))
+	g.Expect(find(d, "TektonConfig")).NotTo(BeNil(), "everything else is still rendered")
+}
+
+func TestOptionalChildren(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	ps.Spec.Mirrors = nil
+	ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp = nil
+	ps.Spec.Exporter.Enabled = false
+	d, err := Render(ps, allCaps)
+	g.Expect(err).NotTo(HaveOccurred())
+	var kinds []string
+	for _, o := range d.Objects {
+		kinds = append(kinds, o.GetKind())
+	}
+	g.Expect(kinds).To(Equal([]string{"Namespace", "CatalogSource", "Subscription", "TektonConfig"}))
+
+	ps.Spec.Exporter.Enabled = true
+	ps.Spec.Exporter.ServiceMonitor = false
+	d, err = Render(ps, allCaps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(find(d, "Deployment")).NotTo(BeNil())
+	g.Expect(find(d, "ServiceMonitor")).To(BeNil())
+	g.Expect(d.Missing).To(BeEmpty())
+}
+
+func TestPerformanceOnlyWhenSet(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	ps.Spec.TektonConfig.Overrides = nil
+	ps.Spec.TektonConfig.Performance = nil
+	tcfg, err := TektonConfig(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(field(tcfg, "spec", "pipeline")).To(BeNil())
+
+	ps.Spec.TektonConfig.Performance = &psv1alpha1.PerformanceSpec{Buckets: ptr.To[int32](2)}
+	tcfg, err = TektonConfig(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(field(tcfg, "spec", "pipeline", "performance")).To(Equal(map[string]any{"buckets": int64(2), "disable-ha": false}))
+}

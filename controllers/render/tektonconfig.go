@@ -1,0 +1,243 @@
+package render
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	kjson "sigs.k8s.io/json"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+)
+
+// PaC settings keys that dedicated fields of the API set.
+const (
+	PACApplicationName     = "application-name"
+	PACConsoleName         = "custom-console-name"
+	PACConsoleURL          = "custom-console-url"
+	PACConsolePRDetails    = "custom-console-url-pr-details"
+	PACConsolePRTaskLog    = "custom-console-url-pr-tasklog"
+	PACConsoleNamespaceURL = "custom-console-url-namespace"
+)
+
+// InvalidTektonConfigError says that the rendered TektonConfig spec, overrides included, is not
+// one OSP accepts. It is terminal: retrying cannot fix it, the PipelineService must change.
+type InvalidTektonConfigError struct {
+	// Field is the path of the offending field, such as spec.pruner.disable.
+	Field string
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+func (e *InvalidTektonConfigError) Error() string {
+	return fmt.Sprintf("TektonConfig %s: %s", e.Field, e.Problem)
+}
+
+// TektonConfig renders the TektonConfig named "config": the RHTAP settings from the spec, then
+// spec.tektonConfig.overrides merged over them (RFC 7386), then checked strictly against the
+// tektoncd/operator types. It gets no owner reference: OSP shares the object.
+func TektonConfig(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, error) {
+	spec := tektonConfigSpec(ps.Spec.TektonConfig)
+	if o := ps.Spec.TektonConfig.Overrides; o != nil && len(o.Raw) > 0 {
+		merged, err := mergeOverrides(spec, o.Raw)
+		if err != nil {
+			return nil, err
+		}
+		spec = merged
+	}
+	if err := ValidateTektonConfigSpec(spec); err != nil {
+		return nil, err
+	}
+	u := newObject(GVKTektonConfig, "", TektonConfigName)
+	u.Object["spec"] = spec
+	return u, nil
+}
+
+// PrunerEnabled is whether the operator's job pruner runs. In mode Auto it is off when Tekton
+// Results is enabled with a positive completedRunGracePeriod: the Results watcher deletes runs
+// once they are stored, and a second deleter would remove runs Results has not stored yet.
+func PrunerEnabled(tc psv1alpha1.TektonConfigSpec) bool {
+	switch tc.Pruner.Mode {
+	case psv1alpha1.PrunerModeEnabled:
+		return true
+	case psv1alpha1.PrunerModeDisabled:
+		return false
+	default:
+		grace := tc.Results.CompletedRunGracePeriod
+		return !(tc.Results.Enabled && grace != nil && grace.Duration > 0)
+	}
+}
+
+// tektonConfigSpec renders the fields the operator owns. Where it renders a parent object it
+// also renders the children that TektonConfig's schema (tektoncd/operator v0.80+) requires of
+// it, because on a cluster without OSP's mutating webhook (and in tests) nothing else fills them:
+// result.is_external_db, tektonpruner.global-config, pipeline.performance.disable-ha.
+func tektonConfigSpec(tc psv1alpha1.TektonConfigSpec) map[string]any {
+	spec := map[string]any{
+		"targetNamespace": tc.TargetNamespace,
+		"profile":         tc.Profile,
+		"trigger":         map[string]any{"disabled": !tc.Triggers.Enabled},
+		"pruner":          prunerSpec(tc),
+		// The event-based pruner stays off: with both pruners on, OSP reports ComponentsReady
+		// False. Enable it through overrides (and disable spec.pruner) to switch.
+		"tektonpruner": map[string]any{"disabled": true, "global-config": map[string]any{}},
+		"result":       resultSpec(tc.Results),
+		"platforms": map[string]any{"openshift": map[string]any{
+			"pipelinesAsCode": pipelinesAsCodeSpec(tc.PipelinesAsCode),
+		}},
+	}
+	if p := tc.Performance; p != nil {
+		spec["pipeline"] = map[string]any{"performance": performanceSpec(p)}
+	}
+	return spec
+}
+
+func prunerSpec(tc psv1alpha1.TektonConfigSpec) map[string]any {
+	if !PrunerEnabled(tc) {
+		return map[string]any{"disabled": true}
+	}
+	p := tc.Pruner
+	out := map[string]any{"disabled": false, "schedule": p.Schedule}
+	resources := make([]any, 0, len(p.Resources))
+	for _, r := range p.Resources {
+		resources = append(resources, string(r))
+	}
+	out["resources"] = resources
+	if p.Keep != nil {
+		out["keep"] = int64(*p.Keep)
+	}
+	if p.KeepSince != nil {
+		out["keep-since"] = int64(*p.KeepSince)
+	}
+	return out
+}
+
+func resultSpec(r psv1alpha1.ResultsSpec) map[string]any {
+	out := map[string]any{"disabled": !r.Enabled, "is_external_db": false}
+	if r.CompletedRunGracePeriod != nil {
+		out["watcher"] = map[string]any{"completed_run_grace_period": r.CompletedRunGracePeriod.Duration.String()}
+	}
+	return out
+}
+
+// pipelinesAsCodeSpec renders enable and the settings. Values are sent in the canonical form
+// OSP's webhook writes back, so that the webhook and the operator do not rewrite each other.
+func pipelinesAsCodeSpec(pac psv1alpha1.PipelinesAsCodeSpec) map[string]any {
+	settings := map[string]any{}
+	for k, v := range pac.Settings {
+		settings[k] = v
+	}
+	if pac.ApplicationName != "" {
+		settings[PACApplicationName] = pac.ApplicationName
+	}
+	if c := pac.Console; c != nil {
+		for key, value := range map[string]string{
+			PACConsoleName: c.Name, PACConsoleURL: c.URL, PACConsolePRDetails: c.PRDetailsURL,
+			PACConsolePRTaskLog: c.TaskLogURL, PACConsoleNamespaceURL: c.NamespaceURL,
+		} {
+			if value != "" {
+				settings[key] = value
+			}
+		}
+	}
+	out := map[string]any{"enable": pac.Enabled}
+	if len(settings) > 0 {
+		out["settings"] = settings
+	}
+	return out
+}
+
+func performanceSpec(p *psv1alpha1.PerformanceSpec) map[string]any {
+	out := map[string]any{"disable-ha": p.DisableHA != nil && *p.DisableHA}
+	for key, value := range map[string]*int32{
+		"buckets": p.Buckets, "replicas": p.Replicas, "threads-per-controller": p.ThreadsPerController,
+		"kube-api-qps": p.KubeAPIQPS, "kube-api-burst": p.KubeAPIBurst,
+	} {
+		if value != nil {
+			out[key] = int64(*value)
+		}
+	}
+	return out
+}
+
+// mergeOverrides applies overrides as an RFC 7386 JSON merge patch over spec.
+func mergeOverrides(spec map[string]any, overrides []byte) (map[string]any, error) {
+	doc, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encode TektonConfig spec: %w", err)
+	}
+	merged, err := jsonpatch.MergePatch(doc, overrides)
+	if err != nil {
+		return nil, &InvalidTektonConfigError{Field: "spec", Problem: "spec.tektonConfig.overrides is not a JSON merge patch: " + err.Error()}
+	}
+	out := map[string]any{}
+	// utiljson keeps whole numbers int64, as the API machinery does, so that rendered and
+	// observed values compare equal.
+	if err := utiljson.Unmarshal(merged, &out); err != nil {
+		return nil, fmt.Errorf("decode merged TektonConfig spec: %w", err)
+	}
+	return out, nil
+}
+
+// ValidateTektonConfigSpec decodes spec strictly into tektoncd/operator's TektonConfigSpec: an
+// unknown field (such as `disable` for `disabled`, which once broke production), a wrong type,
+// or keep together with keep-since is an InvalidTektonConfigError naming the field.
+func ValidateTektonConfigSpec(spec map[string]any) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode TektonConfig spec: %w", err)
+	}
+	var typed tektonv1alpha1.TektonConfigSpec
+	strictErrs, err := kjson.UnmarshalStrict(data, &typed, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return typeError(err)
+	}
+	if len(strictErrs) > 0 {
+		// Report the first; fixing it reveals the next.
+		return strictError(strictErrs[0])
+	}
+	if typed.Pruner.Keep != nil && typed.Pruner.KeepSince != nil {
+		return &InvalidTektonConfigError{Field: "spec.pruner", Problem: "keep and keep-since are mutually exclusive: set one"}
+	}
+	return nil
+}
+
+// strictError turns sigs.k8s.io/json's `unknown field "pruner.disable"` into a field path.
+func strictError(err error) error {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, `unknown field "`); ok {
+		field, _, _ := strings.Cut(rest, `"`)
+		return &InvalidTektonConfigError{Field: "spec." + field, Problem: "unknown field (check the spelling in spec.tektonConfig.overrides)"}
+	}
+	if _, rest, ok := strings.Cut(msg, `duplicate field "`); ok {
+		field, _, _ := strings.Cut(rest, `"`)
+		return &InvalidTektonConfigError{Field: "spec." + field, Problem: "duplicate field"}
+	}
+	return &InvalidTektonConfigError{Field: "spec", Problem: msg}
+}
+
+// typeError turns encoding/json's UnmarshalTypeError into a field path.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		// te.Field names embedded Go structs too (pipeline.PipelineProperties.performance);
+		// JSON names in these types start lower-case, Go type names upper-case.
+		var path []string
+		for _, seg := range strings.Split(te.Field, ".") {
+			if seg != "" && !unicode.IsUpper(rune(seg[0])) {
+				path = append(path, seg)
+			}
+		}
+		return &InvalidTektonConfigError{
+			Field:   "spec." + strings.Join(path, "."),
+			Problem: fmt.Sprintf("a %s cannot be a %s", te.Value, te.Type.String()),
+		}
+	}
+	return &InvalidTektonConfigError{Field: "spec", Problem: err.Error()}
+}
