@@ -211,3 +211,6 @@ func InstallCRDs(cfg *rest.Config, crds ...*apiextensionsv1.CustomResourceDefini
 	_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: time.Minute})
 	return err
 }
+
+// PlatformNamespaces exist on every OpenShift cluster; envtest has to be given them.
+var PlatformNamespaces = []string{"openshift-marketplace", "openshift-operators"}

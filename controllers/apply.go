@@ -1,0 +1,110 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+)
+
+// applyResult says what applying one object did.
+type applyResult int
+
+const (
+	unchanged applyResult = iota
+	applied
+)
+
+// applyObject server-side applies desired with the operator's field manager, forcing
+// ownership of the fields it renders and nothing else. It skips the write when the live
+// object already carries the rendered content: the applied-hash annotation equals the
+// rendered one (so no field was added or dropped since) and every rendered field has the
+// rendered value (so nobody edited one of ours). A pass with nothing to change writes nothing.
+func (r *PipelineServiceReconciler) applyObject(ctx context.Context, desired *unstructured.Unstructured) (applyResult, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(desired.GroupVersionKind())
+	err := r.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	switch {
+	case err == nil:
+		if upToDate(desired, live) {
+			return unchanged, nil
+		}
+	case !apierrors.IsNotFound(err):
+		return unchanged, fmt.Errorf("get %s: %w", describe(desired), err)
+	}
+	obj := desired.DeepCopy()
+	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return unchanged, fmt.Errorf("apply %s: %w", describe(desired), err)
+	}
+	return applied, nil
+}
+
+// upToDate is whether live already holds everything desired renders.
+func upToDate(desired, live *unstructured.Unstructured) bool {
+	if live.GetDeletionTimestamp() != nil {
+		return false
+	}
+	if live.GetAnnotations()[render.AnnotationAppliedHash] != desired.GetAnnotations()[render.AnnotationAppliedHash] {
+		return false
+	}
+	return fields.IsSubset(desired.Object, live.Object)
+}
+
+// pruneKinds are the kinds whose objects the operator removes when they are no longer
+// rendered (exporter disabled, mirrors emptied, gitHubApp removed, a child renamed). The
+// namespace is not pruned (OSP runs in it) and neither is TektonConfig (only deletion with
+// deletionPolicy Delete removes it).
+var pruneKinds = []schema.GroupVersionKind{
+	render.GVKServiceMonitor, render.GVKDeployment, render.GVKService, render.GVKClusterRoleBinding,
+	render.GVKClusterRole, render.GVKServiceAccount, render.GVKExternalSecretV1, render.GVKICSP,
+	render.GVKIDMS, render.GVKSubscription, render.GVKCatalogSource,
+}
+
+// prune deletes objects carrying the operator's label that the current spec no longer renders.
+func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstructured.Unstructured, served func(schema.GroupVersionKind) bool) (int, error) {
+	keep := map[string]bool{}
+	for _, o := range desired {
+		keep[objectID(o.GroupVersionKind().GroupKind(), o.GetNamespace(), o.GetName())] = true
+	}
+	deleted := 0
+	for _, gvk := range pruneKinds {
+		if !served(gvk) {
+			continue
+		}
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := r.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
+			return deleted, fmt.Errorf("list %s: %w", gvk.Kind, err)
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			if keep[objectID(gvk.GroupKind(), o.GetNamespace(), o.GetName())] || o.GetDeletionTimestamp() != nil {
+				continue
+			}
+			if err := r.Delete(ctx, o, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
+				return deleted, fmt.Errorf("delete %s: %w", describe(o), err)
+			}
+			deleted++
+		}
+	}
+	return deleted, nil
+}
+
+func objectID(gk schema.GroupKind, namespace, name string) string {
+	return gk.String() + "/" + types.NamespacedName{Namespace: namespace, Name: name}.String()
+}
+
+func describe(o *unstructured.Unstructured) string {
+	if o.GetNamespace() == "" {
+		return fmt.Sprintf("%s %s", o.GetKind(), o.GetName())
+	}
+	return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+}

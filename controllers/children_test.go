@@ -1,0 +1,70 @@
+package controllers_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+)
+
+// TestFullSampleCreatesEveryChild applies the production-like sample and checks that every
+// child exists with exactly the rendered fields pinned in render/testdata/full.yaml.
+func TestFullSampleCreatesEveryChild(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+
+	want := goldenObjects(t, "full.yaml")
+	Expect(want).To(HaveLen(12))
+	Eventually(func(g Gomega) {
+		for _, w := range want {
+			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
+		}
+	}, timeout, poll).Should(Succeed())
+	e.waitConverged()
+
+	g := NewWithT(t)
+	tc := e.object(render.GVKTektonConfig, "", "config")
+	g.Expect(tc.GetOwnerReferences()).To(BeEmpty(), "TektonConfig is shared with OSP")
+	dep := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+	g.Expect(dep.GetLabels()).To(HaveKeyWithValue(render.LabelManagedBy, render.ManagedByValue))
+	g.Expect(e.get().Finalizers).To(ContainElement("pipelineservice.appstudio.io/finalizer"))
+	ready := e.condition(psv1alpha1.ConditionReady)
+	g.Expect(ready).NotTo(BeNil())
+	g.Expect(ready.Reason).To(Equal(psv1alpha1.ReasonHealthNotObserved))
+	g.Expect(e.condition(psv1alpha1.ConditionMirrorsApplied).Status).To(BeEquivalentTo("True"))
+}
+
+// TestMinimalSampleGetsDefaults checks the children of an object with only required fields.
+func TestMinimalSampleGetsDefaults(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Minimal, nil)
+
+	want := goldenObjects(t, "minimal.yaml")
+	Eventually(func(g Gomega) {
+		for _, w := range want {
+			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
+		}
+	}, timeout, poll).Should(Succeed())
+	e.waitConverged()
+
+	g := NewWithT(t)
+	sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+	g.Expect(field(sub, "spec", "installPlanApproval")).To(Equal("Automatic"))
+	g.Expect(field(sub, "spec", "startingCSV")).To(BeNil())
+	g.Expect(field(sub, "spec", "name")).To(Equal("openshift-pipelines-operator-rh"))
+	g.Expect(field(sub, "spec", "source")).To(Equal("pipeline-service-catalog"))
+	tc := e.object(render.GVKTektonConfig, "", "config")
+	g.Expect(field(tc, "spec", "profile")).To(Equal("all"))
+	g.Expect(field(tc, "spec", "targetNamespace")).To(Equal("openshift-pipelines"))
+	g.Expect(field(tc, "spec", "trigger", "disabled")).To(Equal(true))
+	g.Expect(field(tc, "spec", "pruner", "disabled")).To(Equal(true), "Auto with Results deleting runs after 10m")
+	g.Expect(field(tc, "spec", "result", "watcher", "completed_run_grace_period")).To(Equal("10m0s"))
+	g.Expect(field(tc, "spec", "platforms", "openshift", "pipelinesAsCode", "enable")).To(Equal(true))
+	g.Expect(e.object(render.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
+	g.Expect(e.object(render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
+	g.Expect(e.object(render.GVKServiceMonitor, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
+	g.Expect(e.condition(psv1alpha1.ConditionMirrorsApplied)).To(BeNil())
+}

@@ -1,0 +1,12 @@
+package controllers_test
+
+import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+// field reads a nested field of a live object; nil when absent.
+func field(o *unstructured.Unstructured, path ...string) any {
+	if o == nil {
+		return nil
+	}
+	v, _, _ := unstructured.NestedFieldNoCopy(o.Object, path...)
+	return v
+}

@@ -1,0 +1,231 @@
+package controllers_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"go.uber.org/zap/zapcore"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+const (
+	timeout = 30 * time.Second
+	poll    = 50 * time.Millisecond
+)
+
+func init() {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+}
+
+// operatorEnv is a control plane with the operator running against it, as on a cluster where
+// OLM and OSP are installed but (in envtest) do not act.
+type operatorEnv struct {
+	t   *testing.T
+	cfg *rest.Config
+	// c is the test's own client: it reads around any cache and its writes are not counted.
+	c client.Client
+	// writes counts the operator's write requests (anything but GET); log keeps them.
+	writes   atomic.Int64
+	mu       sync.Mutex
+	writeLog []string
+}
+
+// startOperator starts a control plane with crds (all third-party CRDs when nil) and runs the
+// operator against it until the test ends.
+func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
+	t.Helper()
+	// The helpers below use Gomega's global Eventually; tests in a package run one at a time.
+	RegisterTestingT(t)
+	g := NewWithT(t)
+	if crds == nil {
+		var err error
+		crds, err = testenv.AllThirdPartyCRDs()
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	env, cfg, err := testenv.Start(crds)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = env.Stop() })
+
+	e := &operatorEnv{t: t, cfg: cfg}
+	e.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(simulate.EnsureNamespaces(context.Background(), e.c, testenv.PlatformNamespaces...)).To(Succeed())
+
+	e.runOperator()
+	return e
+}
+
+// runOperator starts the manager with a transport that counts its writes.
+func (e *operatorEnv) runOperator() {
+	opCfg := rest.CopyConfig(e.cfg)
+	opCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+				e.writes.Add(1)
+				e.mu.Lock()
+				e.writeLog = append(e.writeLog, req.Method+" "+req.URL.Path)
+				e.mu.Unlock()
+			}
+			return rt.RoundTrip(req)
+		})
+	}
+	mgr, err := manager.New(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
+	NewWithT(e.t).Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			e.t.Errorf("manager: %v", err)
+		}
+	}()
+	e.t.Cleanup(func() { cancel(); <-done })
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// writesSince returns the operator's writes logged after mark.
+func (e *operatorEnv) writesSince(mark int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.writeLog[mark:]...)
+}
+
+func (e *operatorEnv) writeMark() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.writeLog)
+}
+
+// create creates the PipelineService from a sample, with the schema's defaults, after mutate.
+func (e *operatorEnv) create(sample string, mutate func(*psv1alpha1.PipelineService)) *psv1alpha1.PipelineService {
+	e.t.Helper()
+	ps, err := samples.Load(sample)
+	NewWithT(e.t).Expect(err).NotTo(HaveOccurred())
+	if mutate != nil {
+		mutate(ps)
+	}
+	NewWithT(e.t).Expect(e.c.Create(context.Background(), ps)).To(Succeed())
+	return ps
+}
+
+// update changes the PipelineService, retrying on conflicts.
+func (e *operatorEnv) update(mutate func(*psv1alpha1.PipelineService)) {
+	e.t.Helper()
+	Eventually(func() error {
+		ps := e.get()
+		mutate(ps)
+		return e.c.Update(context.Background(), ps)
+	}, timeout, poll).Should(Succeed())
+}
+
+func (e *operatorEnv) get() *psv1alpha1.PipelineService {
+	ps := &psv1alpha1.PipelineService{}
+	NewWithT(e.t).Expect(e.c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+	return ps
+}
+
+// object reads a child; nil when it does not exist.
+func (e *operatorEnv) object(gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, u); err != nil {
+		return nil
+	}
+	return u
+}
+
+// condition returns the PipelineService's condition of type t, or nil.
+func (e *operatorEnv) condition(t string) *metav1.Condition {
+	return meta.FindStatusCondition(e.get().Status.Conditions, t)
+}
+
+// waitConverged waits until the operator has applied the current generation.
+func (e *operatorEnv) waitConverged() {
+	e.t.Helper()
+	Eventually(func(g Gomega) {
+		ps := e.get()
+		g.Expect(ps.Status.ObservedGeneration).To(Equal(ps.Generation))
+		g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReconciling)).To(BeNil())
+	}, timeout, poll).Should(Succeed())
+}
+
+// waitQuiet waits until the operator has made no write for a while.
+func (e *operatorEnv) waitQuiet() {
+	e.t.Helper()
+	last := e.writes.Load()
+	stable := 0
+	Eventually(func() int {
+		now := e.writes.Load()
+		if now == last {
+			stable++
+		} else {
+			stable, last = 0, now
+		}
+		return stable
+	}, timeout, 100*time.Millisecond).Should(BeNumerically(">=", 10))
+}
+
+// goldenObjects reads the objects that the render tests pin in testdata.
+func goldenObjects(t *testing.T, name string) []*unstructured.Unstructured {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "controllers", "render", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			break
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// expectContains checks that live holds every field of want.
+func expectContains(g Gomega, want, live *unstructured.Unstructured) {
+	g.Expect(live).NotTo(BeNil(), "%s %s/%s does not exist", want.GetKind(), want.GetNamespace(), want.GetName())
+	g.Expect(fields.IsSubset(want.Object, live.Object)).To(BeTrue(),
+		"%s %s does not hold the rendered fields:\nwant %v\nlive %v", want.GetKind(), want.GetName(), want.Object, live.Object)
+}
+
+// zapLevel keeps test output to errors; TEST_LOG=debug shows the operator's logs.
+func zapLevel() zapcore.Level {
+	if strings.Contains(os.Getenv("TEST_LOG"), "debug") {
+		return zapcore.DebugLevel
+	}
+	return zapcore.ErrorLevel
+}

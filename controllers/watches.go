@@ -1,0 +1,110 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+)
+
+// clusterRequest is the one request every event maps to: there is one PipelineService.
+var clusterRequest = reconcile.Request{NamespacedName: types.NamespacedName{Name: psv1alpha1.Name}}
+
+// enqueueCluster maps any event to the PipelineService named cluster.
+var enqueueCluster = handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+	return []reconcile.Request{clusterRequest}
+})
+
+// watchedCRDs are the CRDs whose arrival (or departure) changes what the operator can apply:
+// an event on one reconciles, and the reconcile starts the watch on the new kind.
+var watchedCRDs = map[string]bool{
+	"tektonconfigs.operator.tekton.dev":                true,
+	"externalsecrets.external-secrets.io":              true,
+	"servicemonitors.monitoring.coreos.com":            true,
+	"imagecontentsourcepolicies.operator.openshift.io": true,
+	"imagedigestmirrorsets.config.openshift.io":        true,
+	"catalogsources.operators.coreos.com":              true,
+	"subscriptions.operators.coreos.com":               true,
+	"installplans.operators.coreos.com":                true,
+	"clusterserviceversions.operators.coreos.com":      true,
+}
+
+// childWatches starts a watch on each child kind the first time it is served, so that the
+// operator neither fails to start when a CRD is missing (TektonConfig appears only once OSP is
+// installed; ServiceMonitor or ExternalSecret may never) nor needs a restart when it appears.
+type childWatches struct {
+	mu      sync.Mutex
+	ctrl    controller.Controller
+	cache   cache.Cache
+	mapper  meta.RESTMapper
+	started map[schema.GroupVersionKind]bool
+}
+
+// served is whether the API server serves gvk. The RESTMapper re-reads discovery for a group
+// it has not found, so a CRD installed after start is seen on the next reconcile.
+func (w *childWatches) served(gvk schema.GroupVersionKind) bool {
+	_, err := w.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	return err == nil
+}
+
+// ensure starts the watch on gvk if it is not running yet; gvk must be served.
+func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started[gvk] {
+		return nil
+	}
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(gvk)
+	if err := w.ctrl.Watch(source.Kind[client.Object](w.cache, obj, enqueueCluster)); err != nil {
+		return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+	}
+	w.started[gvk] = true
+	return nil
+}
+
+// isWatchedCRD keeps events of the CRDs in watchedCRDs.
+func isWatchedCRD(o client.Object) bool { return watchedCRDs[o.GetName()] }
+
+// crdMetadata is the metadata-only CRD type the operator watches: CRDs are large, and only
+// their names matter here.
+func crdMetadata() client.Object {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	return m
+}
+
+// externalSecretVersion is the ExternalSecret version the cluster serves, v1 preferred.
+func (w *childWatches) externalSecretVersion() string {
+	for _, gvk := range []schema.GroupVersionKind{render.GVKExternalSecretV1, render.GVKExternalSecretBeta} {
+		if w.served(gvk) {
+			return gvk.Version
+		}
+	}
+	return ""
+}
+
+// capabilities observes which optional APIs are served.
+func (w *childWatches) capabilities() render.Capabilities {
+	return render.Capabilities{
+		ICSP:                  w.served(render.GVKICSP),
+		IDMS:                  w.served(render.GVKIDMS),
+		ExternalSecretVersion: w.externalSecretVersion(),
+		ServiceMonitor:        w.served(render.GVKServiceMonitor),
+	}
+}
