@@ -16,13 +16,7 @@ func TestFullSampleCreatesEveryChild(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 
-	want := goldenObjects(t, "full.yaml")
-	Expect(want).To(HaveLen(12))
-	Eventually(func(g Gomega) {
-		for _, w := range want {
-			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
-		}
-	}, timeout, poll).Should(Succeed())
+	Expect(e.waitForGolden("full.yaml")).To(HaveLen(12))
 	e.waitConverged()
 
 	g := NewWithT(t)
@@ -42,12 +36,7 @@ func TestMinimalSampleGetsDefaults(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Minimal, nil)
 
-	want := goldenObjects(t, "minimal.yaml")
-	Eventually(func(g Gomega) {
-		for _, w := range want {
-			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
-		}
-	}, timeout, poll).Should(Succeed())
+	e.waitForGolden("minimal.yaml")
 	e.waitConverged()
 
 	g := NewWithT(t)

@@ -35,6 +35,9 @@ const (
 	Finalizer = "pipelineservice.appstudio.io/finalizer"
 	// deletionPollInterval paces a deletion that waits for a child with finalizers of its own.
 	deletionPollInterval = 2 * time.Second
+	// discoveryLagRetry paces the retry while a new CRD exists but discovery does not serve
+	// its kind yet, which takes a moment after the CRD is created.
+	discoveryLagRetry = time.Second
 )
 
 // PipelineServiceReconciler reconciles the PipelineService named `cluster`.
@@ -123,10 +126,12 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 	var missing []string
 	var applyErrs []error
 	changed := 0
+	discoveryLag := false
 	for _, obj := range desired.Objects {
 		gvk := obj.GroupVersionKind()
 		if !r.watches.served(gvk) {
 			missing = append(missing, gvk.Kind)
+			discoveryLag = discoveryLag || r.watches.crdExists(ctx, gvk.GroupKind())
 			continue
 		}
 		if err := r.watches.ensure(gvk); err != nil {
@@ -162,6 +167,9 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 	setApplyConditions(ps, missing, applyErrs)
 	if len(applyErrs) > 0 {
 		return ctrl.Result{}, errors.Join(applyErrs...)
+	}
+	if discoveryLag {
+		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
 	}
 	return ctrl.Result{}, nil
 }

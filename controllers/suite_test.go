@@ -12,6 +12,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"go.uber.org/zap/zapcore"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -213,6 +213,19 @@ func goldenObjects(t *testing.T, name string) []*unstructured.Unstructured {
 		}
 	}
 	return out
+}
+
+// waitForGolden waits until every object of a golden file is live with its rendered fields,
+// and returns the objects.
+func (e *operatorEnv) waitForGolden(name string) []*unstructured.Unstructured {
+	e.t.Helper()
+	want := goldenObjects(e.t, name)
+	Eventually(func(g Gomega) {
+		for _, w := range want {
+			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
+		}
+	}, timeout, poll).Should(Succeed())
+	return want
 }
 
 // expectContains checks that live holds every field of want.

@@ -30,18 +30,19 @@ var enqueueCluster = handler.EnqueueRequestsFromMapFunc(func(context.Context, cl
 	return []reconcile.Request{clusterRequest}
 })
 
-// watchedCRDs are the CRDs whose arrival (or departure) changes what the operator can apply:
-// an event on one reconciles, and the reconcile starts the watch on the new kind.
-var watchedCRDs = map[string]bool{
-	"tektonconfigs.operator.tekton.dev":                true,
-	"externalsecrets.external-secrets.io":              true,
-	"servicemonitors.monitoring.coreos.com":            true,
-	"imagecontentsourcepolicies.operator.openshift.io": true,
-	"imagedigestmirrorsets.config.openshift.io":        true,
-	"catalogsources.operators.coreos.com":              true,
-	"subscriptions.operators.coreos.com":               true,
-	"installplans.operators.coreos.com":                true,
-	"clusterserviceversions.operators.coreos.com":      true,
+// watchedCRDs are the CRDs of the child kinds, by group and kind: their arrival (or departure)
+// changes what the operator can apply. An event on one reconciles, and the reconcile starts the
+// watch on the new kind.
+var watchedCRDs = map[schema.GroupKind]string{
+	render.GVKTektonConfig.GroupKind():                   "tektonconfigs.operator.tekton.dev",
+	render.GVKExternalSecretV1.GroupKind():               "externalsecrets.external-secrets.io",
+	render.GVKServiceMonitor.GroupKind():                 "servicemonitors.monitoring.coreos.com",
+	render.GVKICSP.GroupKind():                           "imagecontentsourcepolicies.operator.openshift.io",
+	render.GVKIDMS.GroupKind():                           "imagedigestmirrorsets.config.openshift.io",
+	render.GVKCatalogSource.GroupKind():                  "catalogsources.operators.coreos.com",
+	render.GVKSubscription.GroupKind():                   "subscriptions.operators.coreos.com",
+	GVKClusterServiceVersion.GroupKind():                 "clusterserviceversions.operators.coreos.com",
+	{Group: "operators.coreos.com", Kind: "InstallPlan"}: "installplans.operators.coreos.com",
 }
 
 // childWatches starts a watch on each child kind the first time it is served, so that the
@@ -79,7 +80,26 @@ func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
 }
 
 // isWatchedCRD keeps events of the CRDs in watchedCRDs.
-func isWatchedCRD(o client.Object) bool { return watchedCRDs[o.GetName()] }
+func isWatchedCRD(o client.Object) bool {
+	for _, name := range watchedCRDs {
+		if name == o.GetName() {
+			return true
+		}
+	}
+	return false
+}
+
+// crdExists is whether the CRD of gk exists, from the metadata-only CRD cache. A CRD that
+// exists while its kind is not served yet is discovery catching up: worth a quick retry,
+// unlike a CRD that is absent, which the CRD watch will announce.
+func (w *childWatches) crdExists(ctx context.Context, gk schema.GroupKind) bool {
+	name, ok := watchedCRDs[gk]
+	if !ok {
+		return false
+	}
+	crd := crdMetadata()
+	return w.cache.Get(ctx, client.ObjectKey{Name: name}, crd) == nil
+}
 
 // crdMetadata is the metadata-only CRD type the operator watches: CRDs are large, and only
 // their names matter here.

@@ -1,0 +1,74 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+)
+
+func (e *operatorEnv) gone() bool {
+	ps := &psv1alpha1.PipelineService{}
+	return client.IgnoreNotFound(e.c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)) == nil && ps.Name == ""
+}
+
+// TestDeletionPolicyOrphan: deleting the PipelineService leaves OSP and every child running.
+func TestDeletionPolicyOrphan(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+	e.waitConverged()
+	Expect(e.c.Delete(context.Background(), e.get())).To(Succeed())
+	Eventually(e.gone, timeout, poll).Should(BeTrue())
+	for _, w := range goldenObjects(t, "full.yaml") {
+		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
+	}
+}
+
+// TestDeletionPolicyDelete: every child goes, the installed CSV included, then the finalizer.
+func TestDeletionPolicyDelete(t *testing.T) {
+	e := startOperator(t, nil)
+	ctx := context.Background()
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })
+	e.waitConverged()
+	const csv = "openshift-pipelines-operator-rh.v5.0.5"
+	Expect(simulate.InstallCSV(ctx, e.c, "openshift-operators", "openshift-pipelines-operator", csv, "5.0.5")).To(Succeed())
+	Eventually(func() string { return e.get().Status.InstalledCSV }, timeout, poll).Should(Equal(csv))
+
+	// OSP holds its TektonConfig with a finalizer while it uninstalls Tekton.
+	tc := e.object(render.GVKTektonConfig, "", "config")
+	tc.SetFinalizers([]string{"tektonconfigs.operator.tekton.dev"})
+	Expect(e.c.Update(ctx, tc)).To(Succeed())
+
+	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
+	Eventually(func(g Gomega) {
+		c := e.condition(psv1alpha1.ConditionReconciling)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonDeleting))
+		g.Expect(c.Message).To(ContainSubstring("TektonConfig config"))
+	}, timeout, poll).Should(Succeed())
+	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
+	Expect(e.object(render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
+	Expect(e.object(render.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
+	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil(), "the Subscription waits for the TektonConfig")
+	Expect(e.object(controllers.GVKClusterServiceVersion, "openshift-operators", csv)).NotTo(BeNil())
+
+	tc = e.object(render.GVKTektonConfig, "", "config")
+	tc.SetFinalizers(nil)
+	Expect(e.c.Update(ctx, tc)).To(Succeed())
+	Eventually(e.gone, timeout, poll).Should(BeTrue())
+	for _, w := range goldenObjects(t, "full.yaml") {
+		if w.GetKind() == "Namespace" {
+			continue // OSP's namespace stays
+		}
+		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).To(BeNil(), "%s %s", w.GetKind(), w.GetName())
+	}
+	Expect(e.object(controllers.GVKClusterServiceVersion, "openshift-operators", csv)).To(BeNil())
+	Expect(e.object(render.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
+}

@@ -1,0 +1,60 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+)
+
+// TestDriftIsHealed deletes or edits children the way people and other tools do, and expects
+// each restored.
+func TestDriftIsHealed(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+	e.waitConverged()
+	ctx := context.Background()
+
+	// The exporter Deployment is deleted.
+	dep := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+	Expect(e.c.Delete(ctx, dep)).To(Succeed())
+	Eventually(func() string {
+		if d := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName); d != nil {
+			return string(d.GetUID())
+		}
+		return ""
+	}, timeout, poll).ShouldNot(Or(BeEmpty(), Equal(string(dep.GetUID()))))
+
+	// Someone edits the Subscription's channel with kubectl (an update, taking no ownership).
+	sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+	Expect(unstructured.SetNestedField(sub.Object, "stable", "spec", "channel")).To(Succeed())
+	Expect(e.c.Update(ctx, sub)).To(Succeed())
+	Eventually(func() any {
+		return field(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "channel")
+	}, timeout, poll).Should(Equal("latest"))
+
+	// Another field manager takes over the pruner and sets a field the operator does not own.
+	patch := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "operator.tekton.dev/v1alpha1", "kind": "TektonConfig",
+		"metadata": map[string]any{"name": "config"},
+		"spec": map[string]any{
+			"pruner":   map[string]any{"disabled": false, "keep": int64(3), "resources": []any{"taskrun"}, "schedule": "0 * * * *"},
+			"pipeline": map[string]any{"enable-api-fields": "beta"},
+		},
+	}}
+	Expect(e.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(patch), client.FieldOwner("someone-else"), client.ForceOwnership)).To(Succeed())
+	Eventually(func(g Gomega) {
+		tc := e.object(render.GVKTektonConfig, "", "config")
+		g.Expect(field(tc, "spec", "pruner", "disabled")).To(Equal(true), "our field is restored")
+		g.Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"), "their field is kept")
+	}, timeout, poll).Should(Succeed())
+	e.waitQuiet()
+	tc := e.object(render.GVKTektonConfig, "", "config")
+	Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"))
+	Expect(field(tc, "spec", "pipeline", "performance", "buckets")).To(Equal(int64(4)))
+}

@@ -1,0 +1,87 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+)
+
+func overrides(raw string) func(*psv1alpha1.PipelineService) {
+	return func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.TektonConfig.Overrides = &apiextensionsv1.JSON{Raw: []byte(raw)}
+	}
+}
+
+// TestTyposInOverridesStallWithNothingApplied: the production typo `disable:` for `disabled:`
+// stops the reconcile with Stalled naming the field, an Event, and no child changed; fixing the
+// spec clears it.
+func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
+	e := startOperator(t, nil)
+	ctx := context.Background()
+
+	// Created broken: nothing at all is applied.
+	e.create(samples.Full, overrides(`{"pruner": {"disable": true}}`))
+	Eventually(func(g Gomega) {
+		stalled := e.condition(psv1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
+		g.Expect(stalled.Message).To(ContainSubstring("spec.pruner.disable"))
+		ready := e.condition(psv1alpha1.ConditionReady)
+		g.Expect(ready.Status).To(BeEquivalentTo("False"))
+	}, timeout, poll).Should(Succeed())
+	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
+	Expect(e.object(render.GVKTektonConfig, "", "config")).To(BeNil())
+	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
+	Eventually(func(g Gomega) {
+		list := &eventsv1.EventList{}
+		g.Expect(e.c.List(ctx, list)).To(Succeed())
+		var notes []string
+		for _, ev := range list.Items {
+			if ev.Reason == psv1alpha1.ReasonInvalidTektonConfig {
+				notes = append(notes, ev.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring("spec.pruner.disable")))
+	}, timeout, poll).Should(Succeed())
+
+	// Fixed: everything converges and Stalled goes.
+	e.update(overrides(`{"pipeline": {"enable-step-actions": true}}`))
+	e.waitConverged()
+	Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
+	Expect(e.object(render.GVKTektonConfig, "", "config")).NotTo(BeNil())
+
+	// Broken again after it was applied: no child changes in the stalled passes.
+	versions := map[string]string{}
+	for _, w := range goldenObjects(t, "full.yaml") {
+		versions[w.GetKind()+"/"+w.GetName()] = e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()).GetResourceVersion()
+	}
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		overrides(`{"pruner": {"keep": "ten"}}`)(ps)
+		ps.Spec.Operator.Subscription.Channel = "pipelines-5.1"
+		ps.Spec.Exporter.Replicas = 3
+	})
+	Eventually(func(g Gomega) {
+		stalled := e.condition(psv1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Message).To(ContainSubstring("spec.pruner.keep"))
+		g.Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
+	}, timeout, poll).Should(Succeed())
+	e.waitQuiet()
+	for _, w := range goldenObjects(t, "full.yaml") {
+		live := e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())
+		Expect(live.GetResourceVersion()).To(Equal(versions[w.GetKind()+"/"+w.GetName()]), "%s %s changed while stalled", w.GetKind(), w.GetName())
+	}
+	ps := e.get()
+	Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
+	Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
+	_ = client.IgnoreNotFound
+}

@@ -1,0 +1,54 @@
+package controllers_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// TestLateCRDs starts the operator on a cluster with only OLM: TektonConfig, ExternalSecret,
+// ServiceMonitor and ICSP/IDMS are not served. Everything else is applied and the wait is
+// reported; the TektonConfig CRD then appears (as when OSP installs) and the TektonConfig is
+// applied without a restart. ExternalSecret and ServiceMonitor never appear.
+func TestLateCRDs(t *testing.T) {
+	e := startOperator(t, testenv.OLMCRDs())
+	e.create(samples.Full, nil)
+
+	Eventually(func(g Gomega) {
+		c := e.condition(psv1alpha1.ConditionTektonConfigReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonTektonConfigCRDMissing))
+		g.Expect(c.Message).To(ContainSubstring("waiting for the OpenShift Pipelines operator to install the TektonConfig CRD"))
+		g.Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil())
+		g.Expect(e.object(render.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+		g.Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
+	}, timeout, poll).Should(Succeed())
+	e.waitQuiet()
+	mark := e.writeMark()
+	e.waitQuiet()
+	Expect(e.writesSince(mark)).To(BeEmpty(), "waiting for a CRD is not an error loop")
+
+	tc, err := testenv.TektonConfigCRD()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(testenv.InstallCRDs(e.cfg, tc)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(e.object(render.GVKTektonConfig, "", "config")).NotTo(BeNil())
+		ready := e.condition(psv1alpha1.ConditionReady)
+		g.Expect(ready.Reason).To(Equal(psv1alpha1.ReasonAPIsMissing))
+		g.Expect(ready.Message).To(And(ContainSubstring("ExternalSecret"), ContainSubstring("ServiceMonitor")))
+		g.Expect(e.condition(psv1alpha1.ConditionTektonConfigReady)).To(BeNil())
+	}, timeout, poll).Should(Succeed())
+
+	// The TektonConfig is watched from now on: drift is healed.
+	live := e.object(render.GVKTektonConfig, "", "config")
+	Expect(e.c.Delete(t.Context(), live)).To(Succeed())
+	Eventually(func() bool {
+		o := e.object(render.GVKTektonConfig, "", "config")
+		return o != nil && o.GetUID() != live.GetUID()
+	}, timeout, poll).Should(BeTrue())
+}
