@@ -84,10 +84,11 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 // deleteChildren deletes the first step's remaining children and names what it waits for;
 // "" means every step is done.
 func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1alpha1.PipelineService) (string, error) {
+	served := r.watches.servedOnce()
 	for _, step := range deletionSteps {
 		var remaining []string
 		for _, gvk := range step.gvks {
-			if !r.watches.served(gvk) {
+			if !served(gvk) {
 				continue
 			}
 			objs, err := r.childrenOf(ctx, ps, gvk)

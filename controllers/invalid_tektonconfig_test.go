@@ -8,7 +8,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
@@ -83,5 +82,4 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	ps := e.get()
 	Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
 	Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
-	_ = client.IgnoreNotFound
 }

@@ -108,8 +108,8 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // sets the conditions that say how far it got.
 func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *psv1alpha1.PipelineService) (ctrl.Result, error) {
 	logger := log.FromContext(ctx)
-	caps := r.watches.capabilities()
-	desired, err := render.Render(ps, caps)
+	served := r.watches.servedOnce()
+	desired, err := render.Render(ps, capabilities(served))
 	if err != nil {
 		var invalid *render.InvalidTektonConfigError
 		if errors.As(err, &invalid) {
@@ -129,7 +129,7 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 	discoveryLag := false
 	for _, obj := range desired.Objects {
 		gvk := obj.GroupVersionKind()
-		if !r.watches.served(gvk) {
+		if !served(gvk) {
 			missing = append(missing, gvk.Kind)
 			discoveryLag = discoveryLag || r.watches.crdExists(ctx, gvk.GroupKind())
 			continue
@@ -151,7 +151,7 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 	missing = append(missing, desired.Missing...)
 
 	if len(applyErrs) == 0 {
-		deleted, err := r.prune(ctx, desired.Objects, r.watches.served)
+		deleted, err := r.prune(ctx, desired.Objects, served)
 		if err != nil {
 			applyErrs = append(applyErrs, err)
 		} else if deleted > 0 {
@@ -163,7 +163,7 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 		r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, psv1alpha1.ReasonApplied, "Apply",
 			"applied %d change(s) for generation %d", changed, ps.Generation)
 	}
-	r.observeSubscription(ctx, ps)
+	r.observeSubscription(ctx, ps, served)
 	setApplyConditions(ps, missing, applyErrs)
 	if len(applyErrs) > 0 {
 		return ctrl.Result{}, errors.Join(applyErrs...)
@@ -176,9 +176,9 @@ func (r *PipelineServiceReconciler) reconcileChildren(ctx context.Context, ps *p
 
 // observeSubscription records the installed and desired CSV, which deletion needs to find the
 // CSV after the Subscription is gone.
-func (r *PipelineServiceReconciler) observeSubscription(ctx context.Context, ps *psv1alpha1.PipelineService) {
+func (r *PipelineServiceReconciler) observeSubscription(ctx context.Context, ps *psv1alpha1.PipelineService, served func(schema.GroupVersionKind) bool) {
 	ps.Status.DesiredCSV = ps.Spec.Operator.Subscription.CSV
-	if !r.watches.served(render.GVKSubscription) {
+	if !served(render.GVKSubscription) {
 		return
 	}
 	sub := &unstructured.Unstructured{}

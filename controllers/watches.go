@@ -63,6 +63,21 @@ func (w *childWatches) served(gvk schema.GroupVersionKind) bool {
 	return err == nil
 }
 
+// servedOnce returns a served check that asks the RESTMapper once per kind: one reconcile
+// looks the same kinds up for render, apply and prune, and a missing group costs a
+// discovery request each time it is asked.
+func (w *childWatches) servedOnce() func(schema.GroupVersionKind) bool {
+	seen := map[schema.GroupVersionKind]bool{}
+	return func(gvk schema.GroupVersionKind) bool {
+		ok, known := seen[gvk]
+		if !known {
+			ok = w.served(gvk)
+			seen[gvk] = ok
+		}
+		return ok
+	}
+}
+
 // ensure starts the watch on gvk if it is not running yet; gvk must be served.
 func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
 	w.mu.Lock()
@@ -110,9 +125,9 @@ func crdMetadata() client.Object {
 }
 
 // externalSecretVersion is the ExternalSecret version the cluster serves, v1 preferred.
-func (w *childWatches) externalSecretVersion() string {
+func externalSecretVersion(served func(schema.GroupVersionKind) bool) string {
 	for _, gvk := range []schema.GroupVersionKind{render.GVKExternalSecretV1, render.GVKExternalSecretBeta} {
-		if w.served(gvk) {
+		if served(gvk) {
 			return gvk.Version
 		}
 	}
@@ -120,11 +135,11 @@ func (w *childWatches) externalSecretVersion() string {
 }
 
 // capabilities observes which optional APIs are served.
-func (w *childWatches) capabilities() render.Capabilities {
+func capabilities(served func(schema.GroupVersionKind) bool) render.Capabilities {
 	return render.Capabilities{
-		ICSP:                  w.served(render.GVKICSP),
-		IDMS:                  w.served(render.GVKIDMS),
-		ExternalSecretVersion: w.externalSecretVersion(),
-		ServiceMonitor:        w.served(render.GVKServiceMonitor),
+		ICSP:                  served(render.GVKICSP),
+		IDMS:                  served(render.GVKIDMS),
+		ExternalSecretVersion: externalSecretVersion(served),
+		ServiceMonitor:        served(render.GVKServiceMonitor),
 	}
 }
