@@ -68,13 +68,13 @@ var pruneKinds = []schema.GroupVersionKind{
 	render.GVKIDMS, render.GVKSubscription, render.GVKCatalogSource,
 }
 
-// prune deletes objects carrying the operator's label that the current spec no longer renders.
-func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstructured.Unstructured, served func(schema.GroupVersionKind) bool) (int, error) {
+// prune deletes, and names, the objects carrying the operator's label that the current spec no longer renders.
+func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstructured.Unstructured, served func(schema.GroupVersionKind) bool) ([]string, error) {
 	keep := map[string]bool{}
 	for _, o := range desired {
 		keep[objectID(o.GroupVersionKind().GroupKind(), o.GetNamespace(), o.GetName())] = true
 	}
-	deleted := 0
+	var deleted []string
 	for _, gvk := range pruneKinds {
 		if !served(gvk) {
 			continue
@@ -92,7 +92,7 @@ func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstru
 			if err := r.Delete(ctx, o, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
 				return deleted, fmt.Errorf("delete %s: %w", describe(o), err)
 			}
-			deleted++
+			deleted = append(deleted, describe(o))
 		}
 	}
 	return deleted, nil

@@ -60,7 +60,8 @@ func TestSchemalessTektonConfigCRD(t *testing.T) {
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Annotations = map[string]string{"test/poke": "1"} })
 	e.waitQuiet()
 	Expect(e.writesSince(mark)).To(BeEmpty())
-	// ICSP, ExternalSecret and ServiceMonitor are not served here: reported, not fatal.
-	Expect(e.condition(psv1alpha1.ConditionReady).Reason).To(Equal(psv1alpha1.ReasonAPIsMissing))
+	// ICSP, ExternalSecret and ServiceMonitor are not served here: reported, not fatal. The
+	// mirrors cannot be applied at all, which Ready names first.
+	Expect(e.condition(psv1alpha1.ConditionReady).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
 	Expect(e.condition(psv1alpha1.ConditionMirrorsApplied).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
 }

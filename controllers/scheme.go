@@ -8,10 +8,12 @@ import (
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,14 +41,71 @@ func NewScheme() *runtime.Scheme {
 // CacheOptions scope the manager's cache to what the operator manages, so that its memory does
 // not grow with the cluster: by default only objects with the operator's managed-by label are
 // cached; the PipelineService (created by ArgoCD) is cached whole, and CRDs only as metadata.
+// OLM creates the CSVs and InstallPlans, so they carry no label of ours: CSVs are cached
+// without the copies OLM makes of a global operator's CSV in every namespace, and both are
+// trimmed to the fields health reads (a CSV embeds CRDs, icons and Deployment specs, an
+// InstallPlan every manifest it installs). Managed fields are never kept.
 func CacheOptions() cache.Options {
 	crd := &metav1.PartialObjectMetadata{}
 	crd.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	notCopied, err := labels.Parse("!" + olmCopiedFromLabel)
+	utilruntime.Must(err)
 	return cache.Options{
 		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue}),
+		DefaultTransform:     cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&psv1alpha1.PipelineService{}: {Label: labels.Everything()},
-			crd:                           {Label: labels.Everything()},
+			&psv1alpha1.PipelineService{}:        {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
+			crd:                                  {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
+			&olmv1alpha1.ClusterServiceVersion{}: {Label: notCopied, Transform: keepFields(csvFields)},
+			&olmv1alpha1.InstallPlan{}:           {Label: labels.Everything(), Transform: keepFields(installPlanFields)},
 		},
+	}
+}
+
+// olmCopiedFromLabel marks the copies of a CSV that OLM places in every namespace an
+// AllNamespaces operator watches.
+const olmCopiedFromLabel = "olm.copiedFrom"
+
+// csvFields and installPlanFields are the fields health and approval read.
+var (
+	csvFields = [][]string{
+		{"spec", "version"}, {"spec", "displayName"}, {"spec", "replaces"},
+		{"status", "phase"}, {"status", "reason"}, {"status", "message"},
+	}
+	installPlanFields = [][]string{
+		{"spec", "clusterServiceVersionNames"}, {"spec", "approval"}, {"spec", "approved"},
+		{"status", "phase"},
+	}
+)
+
+// keepFields returns a cache transform that keeps an unstructured object's identity and the
+// given fields, and drops the rest.
+func keepFields(paths [][]string) toolscache.TransformFunc {
+	return func(in any) (any, error) {
+		u, ok := in.(*unstructured.Unstructured)
+		if !ok {
+			return cache.TransformStripManagedFields()(in)
+		}
+		out := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": u.GetAPIVersion(), "kind": u.GetKind(),
+		}}
+		m := &metav1.ObjectMeta{
+			Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(), ResourceVersion: u.GetResourceVersion(),
+			Generation: u.GetGeneration(), Labels: u.GetLabels(), OwnerReferences: u.GetOwnerReferences(),
+			CreationTimestamp: u.GetCreationTimestamp(), DeletionTimestamp: u.GetDeletionTimestamp(),
+		}
+		meta, err := runtime.DefaultUnstructuredConverter.ToUnstructured(m)
+		if err != nil {
+			return nil, err
+		}
+		out.Object["metadata"] = meta
+		for _, p := range paths {
+			if v, found, _ := unstructured.NestedFieldNoCopy(u.Object, p...); found {
+				if err := unstructured.SetNestedField(out.Object, v, p...); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return out, nil
 	}
 }

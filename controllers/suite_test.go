@@ -59,6 +59,12 @@ type operatorEnv struct {
 // operator against it until the test ends.
 func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
 	t.Helper()
+	return startOperatorWith(t, crds, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+}
+
+// startOperatorWith is startOperator with the given manager options.
+func startOperatorWith(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition, opts manager.Options) *operatorEnv {
+	t.Helper()
 	// The helpers below use Gomega's global Eventually; tests in a package run one at a time.
 	RegisterTestingT(t)
 	g := NewWithT(t)
@@ -76,12 +82,12 @@ func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinitio
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(simulate.EnsureNamespaces(context.Background(), e.c, testenv.PlatformNamespaces...)).To(Succeed())
 
-	e.runOperator()
+	e.runOperator(opts)
 	return e
 }
 
 // runOperator starts the manager with a transport that counts its writes.
-func (e *operatorEnv) runOperator() {
+func (e *operatorEnv) runOperator(opts manager.Options) {
 	opCfg := rest.CopyConfig(e.cfg)
 	opCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -94,7 +100,8 @@ func (e *operatorEnv) runOperator() {
 			return rt.RoundTrip(req)
 		})
 	}
-	mgr, err := manager.New(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
+	opts.SkipNameValidation = true
+	mgr, err := manager.New(opCfg, opts)
 	NewWithT(e.t).Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

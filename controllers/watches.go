@@ -34,15 +34,15 @@ var enqueueCluster = handler.EnqueueRequestsFromMapFunc(func(context.Context, cl
 // changes what the operator can apply. An event on one reconciles, and the reconcile starts the
 // watch on the new kind.
 var watchedCRDs = map[schema.GroupKind]string{
-	render.GVKTektonConfig.GroupKind():                   "tektonconfigs.operator.tekton.dev",
-	render.GVKExternalSecretV1.GroupKind():               "externalsecrets.external-secrets.io",
-	render.GVKServiceMonitor.GroupKind():                 "servicemonitors.monitoring.coreos.com",
-	render.GVKICSP.GroupKind():                           "imagecontentsourcepolicies.operator.openshift.io",
-	render.GVKIDMS.GroupKind():                           "imagedigestmirrorsets.config.openshift.io",
-	render.GVKCatalogSource.GroupKind():                  "catalogsources.operators.coreos.com",
-	render.GVKSubscription.GroupKind():                   "subscriptions.operators.coreos.com",
-	GVKClusterServiceVersion.GroupKind():                 "clusterserviceversions.operators.coreos.com",
-	{Group: "operators.coreos.com", Kind: "InstallPlan"}: "installplans.operators.coreos.com",
+	render.GVKTektonConfig.GroupKind():     "tektonconfigs.operator.tekton.dev",
+	render.GVKExternalSecretV1.GroupKind(): "externalsecrets.external-secrets.io",
+	render.GVKServiceMonitor.GroupKind():   "servicemonitors.monitoring.coreos.com",
+	render.GVKICSP.GroupKind():             "imagecontentsourcepolicies.operator.openshift.io",
+	render.GVKIDMS.GroupKind():             "imagedigestmirrorsets.config.openshift.io",
+	render.GVKCatalogSource.GroupKind():    "catalogsources.operators.coreos.com",
+	render.GVKSubscription.GroupKind():     "subscriptions.operators.coreos.com",
+	GVKClusterServiceVersion.GroupKind():   "clusterserviceversions.operators.coreos.com",
+	GVKInstallPlan.GroupKind():             "installplans.operators.coreos.com",
 }
 
 // childWatches starts a watch on each child kind the first time it is served, so that the
@@ -80,6 +80,11 @@ func (w *childWatches) servedOnce() func(schema.GroupVersionKind) bool {
 
 // ensure starts the watch on gvk if it is not running yet; gvk must be served.
 func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
+	return w.ensureWith(gvk, enqueueCluster)
+}
+
+// ensureWith starts the watch on gvk with handler h if it is not running yet.
+func (w *childWatches) ensureWith(gvk schema.GroupVersionKind, h handler.EventHandler) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started[gvk] {
@@ -87,7 +92,7 @@ func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(gvk)
-	if err := w.ctrl.Watch(source.Kind[client.Object](w.cache, obj, enqueueCluster)); err != nil {
+	if err := w.ctrl.Watch(source.Kind[client.Object](w.cache, obj, h)); err != nil {
 		return fmt.Errorf("watch %s: %w", gvk.Kind, err)
 	}
 	w.started[gvk] = true

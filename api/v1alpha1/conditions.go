@@ -32,7 +32,50 @@ const (
 	ReasonProgressing = "Progressing"
 	// ReasonDeleting: deletionPolicy Delete is removing the children.
 	ReasonDeleting = "Deleting"
-	// ReasonHealthNotObserved: everything is applied, but the health of OLM, TektonConfig and
-	// the exporter is not observed by this version of the operator.
-	ReasonHealthNotObserved = "HealthNotObserved"
+	// ReasonHealthy: every part is applied and healthy (Ready=True).
+	ReasonHealthy = "Healthy"
+	// ReasonReadFailed: an object could not be read; the status is Unknown, never a guess.
+	ReasonReadFailed = "ReadFailed"
+	// ReasonUpgrading: the installed CSV changed and the new one has not reached Succeeded.
+	ReasonUpgrading = "Upgrading"
+	// ReasonUpgradeCompleted: the new CSV reached Succeeded (Event reason).
+	ReasonUpgradeCompleted = "UpgradeCompleted"
+	// ReasonDriftHealed: a child was edited or deleted and has been restored (Event reason).
+	ReasonDriftHealed = "DriftHealed"
+	// ReasonInstallPlanApproved: the operator approved the InstallPlan of the pinned CSV (Event reason).
+	ReasonInstallPlanApproved = "InstallPlanApproved"
+
+	// CatalogSourceReady reasons, from status.connectionState.lastObservedState.
+	ReasonCatalogSourceReady       = "CatalogSourceReady"
+	ReasonCatalogSourceConnecting  = "CatalogSourceConnecting"
+	ReasonCatalogSourceUnhealthy   = "CatalogSourceUnhealthy"
+	ReasonCatalogSourceNotObserved = "CatalogSourceNotObserved"
+
+	// OperatorInstalled reasons, from the Subscription, its InstallPlans and the installed CSV.
+	ReasonCSVSucceeded               = "CSVSucceeded"
+	ReasonCSVInstalling              = "CSVInstalling"
+	ReasonCSVPending                 = "CSVPending"
+	ReasonCSVReplacing               = "CSVReplacing"
+	ReasonCSVFailed                  = "CSVFailed"
+	ReasonCSVNotFound                = "CSVNotFound"
+	ReasonSubscriptionNotObserved    = "SubscriptionNotObserved"
+	ReasonOperatorInstalling         = "OperatorInstalling"
+	ReasonResolutionFailed           = "ResolutionFailed"
+	ReasonCatalogSourcesUnhealthy    = "CatalogSourcesUnhealthy"
+	ReasonInstallPlanFailed          = "InstallPlanFailed"
+	ReasonInstallPlanPendingApproval = "InstallPlanPendingApproval"
+	ReasonUpgradePending             = "UpgradePending"
+	ReasonDowngradeNotSupported      = "DowngradeNotSupported"
+
+	// TektonConfigReady reasons, mirroring the TektonConfig's Ready condition.
+	ReasonTektonConfigReady       = "TektonConfigReady"
+	ReasonTektonConfigNotReady    = "TektonConfigNotReady"
+	ReasonTektonConfigInstalling  = "TektonConfigInstalling"
+	ReasonTektonConfigNotObserved = "TektonConfigNotObserved"
+
+	// ExporterAvailable reasons, from the exporter Deployment.
+	ReasonExporterAvailable   = "MinimumReplicasAvailable"
+	ReasonExporterRollingOut  = "ExporterRollingOut"
+	ReasonExporterUnavailable = "ExporterUnavailable"
+	ReasonExporterNotObserved = "ExporterNotObserved"
 )

@@ -7,13 +7,22 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+)
+
+var (
+	gvkCSV         = render.GVKCatalogSource.GroupVersion().WithKind("ClusterServiceVersion")
+	gvkInstallPlan = render.GVKCatalogSource.GroupVersion().WithKind("InstallPlan")
 )
 
 // EnsureNamespaces creates namespaces that a real cluster already has.
@@ -27,40 +36,272 @@ func EnsureNamespaces(ctx context.Context, c client.Client, names ...string) err
 	return nil
 }
 
+// updateStatus reads an object, lets set change its status and writes the status back,
+// retrying on conflicts.
+func updateStatus(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, set func(u *unstructured.Unstructured)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		if err := c.Get(ctx, key, u); err != nil {
+			return fmt.Errorf("get %s %s: %w", gvk.Kind, key, err)
+		}
+		set(u)
+		if err := c.Status().Update(ctx, u); err != nil {
+			return fmt.Errorf("update status of %s %s: %w", gvk.Kind, key, err)
+		}
+		return nil
+	})
+}
+
+func now() string { return metav1.Now().UTC().Format("2006-01-02T15:04:05Z") }
+
+// CatalogState sets the CatalogSource's connection state, as OLM does from the gRPC
+// connection to the registry pod (READY, CONNECTING, TRANSIENT_FAILURE).
+func CatalogState(ctx context.Context, c client.Client, namespace, name, state string) error {
+	return updateStatus(ctx, c, render.GVKCatalogSource, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"connectionState": map[string]any{"lastObservedState": state, "lastConnect": now()}}
+	})
+}
+
 // InstallCSV does what OLM does when a Subscription resolves: it creates the CSV with phase
 // Succeeded in the Subscription's namespace and records it as installed and current.
 func InstallCSV(ctx context.Context, c client.Client, subNamespace, subName, csvName, version string) error {
+	if err := CreateCSV(ctx, c, subNamespace, csvName, version); err != nil {
+		return err
+	}
+	if err := CSVPhase(ctx, c, subNamespace, csvName, "Succeeded", "InstallSucceeded", "install strategy completed with no errors"); err != nil {
+		return err
+	}
+	return SubscriptionInstalled(ctx, c, subNamespace, subName, csvName)
+}
+
+// CreateCSV creates a CSV with no status, as OLM does when an InstallPlan runs.
+func CreateCSV(ctx context.Context, c client.Client, namespace, name, version string) error {
 	csv := &unstructured.Unstructured{}
-	csv.SetGroupVersionKind(render.GVKCatalogSource.GroupVersion().WithKind("ClusterServiceVersion"))
-	csv.SetNamespace(subNamespace)
-	csv.SetName(csvName)
+	csv.SetGroupVersionKind(gvkCSV)
+	csv.SetNamespace(namespace)
+	csv.SetName(name)
 	csv.Object["spec"] = map[string]any{
 		"displayName": "Red Hat OpenShift Pipelines",
 		"version":     version,
 		"install":     map[string]any{"strategy": "deployment"},
 	}
 	if err := c.Create(ctx, csv); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create CSV %s: %w", csvName, err)
+		return fmt.Errorf("create CSV %s: %w", name, err)
 	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(csv), csv); err != nil {
-		return err
-	}
-	csv.Object["status"] = map[string]any{"phase": "Succeeded", "reason": "InstallSucceeded"}
-	if err := c.Status().Update(ctx, csv); err != nil {
-		return fmt.Errorf("set CSV %s Succeeded: %w", csvName, err)
-	}
+	return nil
+}
 
+// CSVPhase sets a CSV's phase, reason and message.
+func CSVPhase(ctx context.Context, c client.Client, namespace, name, phase, reason, message string) error {
+	return updateStatus(ctx, c, gvkCSV, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"phase": phase, "reason": reason, "message": message}
+	})
+}
+
+// SubscriptionInstalled records csvName as the Subscription's installed and current CSV.
+func SubscriptionInstalled(ctx context.Context, c client.Client, namespace, name, csvName string) error {
+	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		st, _ := u.Object["status"].(map[string]any)
+		if st == nil {
+			st = map[string]any{}
+		}
+		st["state"], st["installedCSV"], st["currentCSV"], st["lastUpdated"] = "AtLatestKnown", csvName, csvName, now()
+		delete(st, "conditions")
+		u.Object["status"] = st
+	})
+}
+
+// SubscriptionCondition sets one of the Subscription's conditions to True, as OLM does for
+// ResolutionFailed, CatalogSourcesUnhealthy or InstallPlanFailed.
+func SubscriptionCondition(ctx context.Context, c client.Client, namespace, name, condType, reason, message string) error {
+	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		st, _ := u.Object["status"].(map[string]any)
+		if st == nil {
+			st = map[string]any{"lastUpdated": now()}
+		}
+		st["conditions"] = []any{map[string]any{"type": condType, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now()}}
+		u.Object["status"] = st
+	})
+}
+
+// CreateInstallPlan does what OLM does when a Subscription with Manual approval resolves a CSV:
+// it creates an InstallPlan owned by the Subscription in phase RequiresApproval and points
+// the Subscription at it, with currentCSV the plan's last CSV.
+func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName string, csvs ...string) error {
 	sub := &unstructured.Unstructured{}
 	sub.SetGroupVersionKind(render.GVKSubscription)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: subNamespace, Name: subName}, sub); err != nil {
 		return fmt.Errorf("get Subscription %s/%s: %w", subNamespace, subName, err)
 	}
-	sub.Object["status"] = map[string]any{
-		"state": "AtLatestKnown", "installedCSV": csvName, "currentCSV": csvName,
-		"lastUpdated": metav1.Now().UTC().Format("2006-01-02T15:04:05Z"),
+	plan := &unstructured.Unstructured{}
+	plan.SetGroupVersionKind(gvkInstallPlan)
+	plan.SetNamespace(subNamespace)
+	plan.SetName(planName)
+	plan.SetOwnerReferences([]metav1.OwnerReference{{
+		APIVersion: render.GVKSubscription.GroupVersion().String(), Kind: "Subscription", Name: subName, UID: sub.GetUID(),
+	}})
+	names := make([]any, len(csvs))
+	for i, n := range csvs {
+		names[i] = n
 	}
-	if err := c.Status().Update(ctx, sub); err != nil {
-		return fmt.Errorf("set Subscription %s/%s installed: %w", subNamespace, subName, err)
+	plan.Object["spec"] = map[string]any{"approval": "Manual", "approved": false, "clusterServiceVersionNames": names}
+	if err := c.Create(ctx, plan); err != nil {
+		return fmt.Errorf("create InstallPlan %s: %w", planName, err)
+	}
+	if err := updateStatus(ctx, c, gvkInstallPlan, client.ObjectKeyFromObject(plan), func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"phase": "RequiresApproval", "catalogSources": []any{}}
+	}); err != nil {
+		return err
+	}
+	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKeyFromObject(sub), func(u *unstructured.Unstructured) {
+		st, _ := u.Object["status"].(map[string]any)
+		if st == nil {
+			st = map[string]any{}
+		}
+		st["state"], st["currentCSV"], st["lastUpdated"] = "UpgradePending", csvs[len(csvs)-1], now()
+		st["installPlanRef"] = map[string]any{"apiVersion": gvkInstallPlan.GroupVersion().String(), "kind": "InstallPlan",
+			"namespace": subNamespace, "name": planName, "uid": string(plan.GetUID())}
+		u.Object["status"] = st
+	})
+}
+
+// InstallPlanApproved reports whether the plan was approved.
+func InstallPlanApproved(ctx context.Context, c client.Client, namespace, name string) (bool, error) {
+	plan := &unstructured.Unstructured{}
+	plan.SetGroupVersionKind(gvkInstallPlan)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, plan); err != nil {
+		return false, err
+	}
+	approved, _, _ := unstructured.NestedBool(plan.Object, "spec", "approved")
+	return approved, nil
+}
+
+// CompleteInstallPlan does what OLM does with an approved plan: it marks it Complete and
+// installs its CSV.
+func CompleteInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName, csvName, version string) error {
+	if err := updateStatus(ctx, c, gvkInstallPlan, client.ObjectKey{Namespace: subNamespace, Name: planName}, func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"phase": "Complete", "catalogSources": []any{}}
+	}); err != nil {
+		return err
+	}
+	return InstallCSV(ctx, c, subNamespace, subName, csvName, version)
+}
+
+// TektonConfigStatus sets the TektonConfig's version and conditions, as OSP does; each
+// condition is {type, status, message}.
+func TektonConfigStatus(ctx context.Context, c client.Client, version string, conditions ...[3]string) error {
+	return updateStatus(ctx, c, render.GVKTektonConfig, client.ObjectKey{Name: render.TektonConfigName}, func(u *unstructured.Unstructured) {
+		list := make([]any, 0, len(conditions))
+		for _, cond := range conditions {
+			list = append(list, map[string]any{"type": cond[0], "status": cond[1], "message": cond[2], "lastTransitionTime": now()})
+		}
+		u.Object["status"] = map[string]any{"version": version, "conditions": list}
+	})
+}
+
+// TektonConfigReady sets the TektonConfig Ready with every stage True.
+func TektonConfigReady(ctx context.Context, c client.Client, version string) error {
+	var conds [][3]string
+	for _, t := range []string{"PreInstall", "ComponentsReady", "PostInstall", "PreUpgrade", "PostUpgrade", "Ready"} {
+		conds = append(conds, [3]string{t, "True", ""})
+	}
+	return TektonConfigStatus(ctx, c, version, conds...)
+}
+
+// Components are the Deployments OSP runs in the target namespace.
+var Components = []string{"tekton-pipelines-controller", "tekton-pipelines-webhook", "tekton-results-api", "pipelines-as-code-controller"}
+
+// CreateComponents creates OSP's Deployments in namespace, with the given replicas.
+func CreateComponents(ctx context.Context, c client.Client, namespace string, replicas int32) error {
+	for _, name := range Components {
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{"app.kubernetes.io/part-of": "tekton-pipelines"}},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: ptr.To(replicas),
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "registry.example/" + name + ":v1"}}},
+				},
+			},
+		}
+		if err := c.Create(ctx, d); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create Deployment %s/%s: %w", namespace, name, err)
+		}
 	}
 	return nil
+}
+
+// DeploymentReady sets a Deployment's status as the Deployment controller would with ready of
+// its replicas ready: Available when at least one is.
+func DeploymentReady(ctx context.Context, c client.Client, namespace, name string, ready int32) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, d); err != nil {
+			return fmt.Errorf("get Deployment %s/%s: %w", namespace, name, err)
+		}
+		desired := ptr.Deref(d.Spec.Replicas, 1)
+		available := corev1.ConditionFalse
+		reason := "MinimumReplicasUnavailable"
+		if ready > 0 || desired == 0 {
+			available, reason = corev1.ConditionTrue, "MinimumReplicasAvailable"
+		}
+		t := metav1.Now()
+		d.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: d.Generation, Replicas: desired, UpdatedReplicas: desired,
+			ReadyReplicas: ready, AvailableReplicas: ready, UnavailableReplicas: desired - ready,
+			Conditions: []appsv1.DeploymentCondition{
+				{Type: appsv1.DeploymentAvailable, Status: available, Reason: reason, LastUpdateTime: t, LastTransitionTime: t},
+				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable", LastUpdateTime: t, LastTransitionTime: t},
+			},
+		}
+		return c.Status().Update(ctx, d)
+	})
+}
+
+// AllDeploymentsReady makes every Deployment in namespace fully ready.
+func AllDeploymentsReady(ctx context.Context, c client.Client, namespace string) error {
+	list := &appsv1.DeploymentList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return fmt.Errorf("list Deployments in %s: %w", namespace, err)
+	}
+	for _, d := range list.Items {
+		if err := DeploymentReady(ctx, c, namespace, d.Name, ptr.Deref(d.Spec.Replicas, 1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stack is what a simulated OLM and OSP report once installed.
+type Stack struct {
+	CSV, Version, TektonVersion string
+}
+
+// Healthy plays OLM and OSP to the end of a good install of ps, once the operator has created
+// its children: the catalog READY, stack.CSV installed and Succeeded, OSP's Deployments and
+// the exporter ready, the TektonConfig Ready. Call it again (for example in Eventually) until
+// it succeeds: it fails while a child it needs does not exist yet.
+func Healthy(ctx context.Context, c client.Client, spec Spec, stack Stack) error {
+	if err := CatalogState(ctx, c, spec.CatalogNamespace, spec.CatalogName, "READY"); err != nil {
+		return err
+	}
+	if err := InstallCSV(ctx, c, spec.SubscriptionNamespace, spec.SubscriptionName, stack.CSV, stack.Version); err != nil {
+		return err
+	}
+	if err := CreateComponents(ctx, c, spec.TargetNamespace, 1); err != nil {
+		return err
+	}
+	if err := AllDeploymentsReady(ctx, c, spec.TargetNamespace); err != nil {
+		return err
+	}
+	return TektonConfigReady(ctx, c, stack.TektonVersion)
+}
+
+// Spec names the objects the operator creates that the stand-in writes status to.
+type Spec struct {
+	CatalogNamespace, CatalogName           string
+	SubscriptionNamespace, SubscriptionName string
+	TargetNamespace                         string
 }

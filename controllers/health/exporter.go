@@ -1,0 +1,67 @@
+package health
+
+import (
+	"slices"
+	"strings"
+
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+)
+
+// ExporterAvailable reads the exporter Deployment's Available condition. A rollout that has
+// not finished is progress; one past its progress deadline needs a look.
+func ExporterAvailable(d *appsv1.Deployment, err error) Check {
+	const t = psv1alpha1.ConditionExporterAvailable
+	if err != nil {
+		return readFailed(t, "the exporter Deployment", err)
+	}
+	if d == nil {
+		return unknown(t, psv1alpha1.ReasonExporterNotObserved, "the exporter Deployment does not exist yet")
+	}
+	ready, desired := d.Status.ReadyReplicas, desiredReplicas(d)
+	replicas := fmt.Sprintf("%d/%d replicas ready", ready, desired)
+	var available, progress *appsv1.DeploymentCondition
+	for i := range d.Status.Conditions {
+		switch d.Status.Conditions[i].Type {
+		case appsv1.DeploymentAvailable:
+			available = &d.Status.Conditions[i]
+		case appsv1.DeploymentProgressing:
+			progress = &d.Status.Conditions[i]
+		}
+	}
+	name := d.Namespace + "/" + d.Name
+	if available != nil && available.Status == corev1.ConditionTrue && d.Status.ObservedGeneration >= d.Generation {
+		return healthy(t, psv1alpha1.ReasonExporterAvailable, fmt.Sprintf("Deployment %s is available: %s", name, replicas))
+	}
+	if progress != nil && progress.Reason == "ProgressDeadlineExceeded" {
+		return failing(t, psv1alpha1.ReasonExporterUnavailable, fmt.Sprintf(
+			"Deployment %s is not available (%s): %s; check its pods' events and logs", name, replicas, progress.Message))
+	}
+	return progressing(t, psv1alpha1.ReasonExporterRollingOut, fmt.Sprintf("Deployment %s is rolling out: %s", name, replicas))
+}
+
+// desiredReplicas is spec.replicas, which defaults to 1.
+func desiredReplicas(d *appsv1.Deployment) int32 {
+	if d.Spec.Replicas == nil {
+		return 1
+	}
+	return *d.Spec.Replicas
+}
+
+// Components lists every Deployment with its ready and desired replicas, sorted by name.
+func Components(deployments []appsv1.Deployment) []psv1alpha1.ComponentStatus {
+	out := make([]psv1alpha1.ComponentStatus, 0, len(deployments))
+	for i := range deployments {
+		d := &deployments[i]
+		out = append(out, psv1alpha1.ComponentStatus{Name: d.Name, Ready: d.Status.ReadyReplicas, Desired: desiredReplicas(d)})
+	}
+	slices.SortFunc(out, func(a, b psv1alpha1.ComponentStatus) int { return strings.Compare(a.Name, b.Name) })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
