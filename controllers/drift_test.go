@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
@@ -29,6 +30,7 @@ func TestDriftIsHealed(t *testing.T) {
 		}
 		return ""
 	}, timeout, poll).ShouldNot(Or(BeEmpty(), Equal(string(dep.GetUID()))))
+	Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonDriftHealed))
 
 	// Someone edits the Subscription's channel with kubectl (an update, taking no ownership).
 	sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")

@@ -2,12 +2,18 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -120,38 +126,52 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 	target := stackSpec.TargetNamespace
 	for _, b := range []breakage{
 		{
-			name:      "catalog in TRANSIENT_FAILURE",
-			brk:       func() error { return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "TRANSIENT_FAILURE") },
-			fix:       func() error { return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "READY") },
-			status:    metav1.ConditionFalse, reason: psv1alpha1.ReasonCatalogSourceUnhealthy,
+			name: "catalog in TRANSIENT_FAILURE",
+			brk: func() error {
+				return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "TRANSIENT_FAILURE")
+			},
+			fix: func() error {
+				return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "READY")
+			},
+			status: metav1.ConditionFalse, reason: psv1alpha1.ReasonCatalogSourceUnhealthy,
 			condition: psv1alpha1.ConditionCatalogSourceReady, conditionWant: metav1.ConditionFalse,
 		},
 		{
-			name:      "catalog CONNECTING",
-			brk:       func() error { return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "CONNECTING") },
-			fix:       func() error { return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "READY") },
-			status:    metav1.ConditionUnknown, reason: psv1alpha1.ReasonCatalogSourceConnecting,
+			name: "catalog CONNECTING",
+			brk: func() error {
+				return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "CONNECTING")
+			},
+			fix: func() error {
+				return simulate.CatalogState(ctx, e.c, "openshift-marketplace", "pipeline-service-catalog", "READY")
+			},
+			status: metav1.ConditionUnknown, reason: psv1alpha1.ReasonCatalogSourceConnecting,
 			condition: psv1alpha1.ConditionCatalogSourceReady, conditionWant: metav1.ConditionFalse,
 		},
 		{
-			name:      "CSV Failed",
-			brk:       func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Failed", "InstallComponentFailed", "deployment not ready") },
-			fix:       func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Succeeded", "InstallSucceeded", "") },
-			status:    metav1.ConditionFalse, reason: psv1alpha1.ReasonCSVFailed,
+			name: "CSV Failed",
+			brk: func() error {
+				return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Failed", "InstallComponentFailed", "deployment not ready")
+			},
+			fix:    func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Succeeded", "InstallSucceeded", "") },
+			status: metav1.ConditionFalse, reason: psv1alpha1.ReasonCSVFailed,
 			condition: psv1alpha1.ConditionOperatorInstalled, conditionWant: metav1.ConditionFalse,
 		},
 		{
-			name:      "CSV Installing",
-			brk:       func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Installing", "InstallWaiting", "waiting for deployment") },
-			fix:       func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Succeeded", "InstallSucceeded", "") },
-			status:    metav1.ConditionUnknown, reason: psv1alpha1.ReasonCSVInstalling,
+			name: "CSV Installing",
+			brk: func() error {
+				return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Installing", "InstallWaiting", "waiting for deployment")
+			},
+			fix:    func() error { return simulate.CSVPhase(ctx, e.c, subNS, csv505, "Succeeded", "InstallSucceeded", "") },
+			status: metav1.ConditionUnknown, reason: psv1alpha1.ReasonCSVInstalling,
 			condition: psv1alpha1.ConditionOperatorInstalled, conditionWant: metav1.ConditionFalse,
 		},
 		{
-			name:      "Subscription ResolutionFailed",
-			brk:       func() error { return simulate.SubscriptionCondition(ctx, e.c, subNS, sub, "ResolutionFailed", "ConstraintsNotSatisfiable", "no operators found") },
-			fix:       func() error { return simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv505) },
-			status:    metav1.ConditionFalse, reason: psv1alpha1.ReasonResolutionFailed,
+			name: "Subscription ResolutionFailed",
+			brk: func() error {
+				return simulate.SubscriptionCondition(ctx, e.c, subNS, sub, "ResolutionFailed", "ConstraintsNotSatisfiable", "no operators found")
+			},
+			fix:    func() error { return simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv505) },
+			status: metav1.ConditionFalse, reason: psv1alpha1.ReasonResolutionFailed,
 			condition: psv1alpha1.ConditionOperatorInstalled, conditionWant: metav1.ConditionFalse,
 		},
 		{
@@ -160,15 +180,15 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 				return simulate.TektonConfigStatus(ctx, e.c, "1.21.0", [3]string{"PreInstall", "True", ""},
 					[3]string{"ComponentsReady", "False", "TektonPipeline not ready"}, [3]string{"Ready", "False", "Components not ready"})
 			},
-			fix:       func() error { return simulate.TektonConfigReady(ctx, e.c, "1.21.0") },
-			status:    metav1.ConditionFalse, reason: psv1alpha1.ReasonTektonConfigNotReady,
+			fix:    func() error { return simulate.TektonConfigReady(ctx, e.c, "1.21.0") },
+			status: metav1.ConditionFalse, reason: psv1alpha1.ReasonTektonConfigNotReady,
 			condition: psv1alpha1.ConditionTektonConfigReady, conditionWant: metav1.ConditionFalse,
 		},
 		{
-			name:      "exporter without ready replicas",
-			brk:       func() error { return simulate.DeploymentReady(ctx, e.c, target, render.ExporterName, 0) },
-			fix:       func() error { return simulate.DeploymentReady(ctx, e.c, target, render.ExporterName, 1) },
-			status:    metav1.ConditionUnknown, reason: psv1alpha1.ReasonExporterRollingOut,
+			name:   "exporter without ready replicas",
+			brk:    func() error { return simulate.DeploymentReady(ctx, e.c, target, render.ExporterName, 0) },
+			fix:    func() error { return simulate.DeploymentReady(ctx, e.c, target, render.ExporterName, 1) },
+			status: metav1.ConditionUnknown, reason: psv1alpha1.ReasonExporterRollingOut,
 			condition: psv1alpha1.ConditionExporterAvailable, conditionWant: metav1.ConditionFalse,
 		},
 	} {
@@ -221,4 +241,55 @@ func TestStatusWithoutOLM(t *testing.T) {
 	g.Expect(ps.Status.InstalledCSV).To(BeEmpty())
 	g.Expect(ps.Status.Upgrade).To(BeNil())
 	g.Expect(e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+}
+
+// table reads the PipelineServices as `kubectl get` does: the API server prints the CRD's
+// printer columns into a Table.
+func (e *operatorEnv) table() (*metav1.Table, error) {
+	hc, err := rest.HTTPClientFor(e.cfg)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(e.cfg.Host, "/")+"/apis/pipelineservice.appstudio.io/v1alpha1/pipelineservices?includeObject=None", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s: %s", req.URL, resp.Status, body)
+	}
+	table := &metav1.Table{}
+	return table, json.Unmarshal(body, table)
+}
+
+// TestKubectlGetColumns: `kubectl get pipelineservice` shows health and versions.
+func TestKubectlGetColumns(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+	e.waitForGolden("full.yaml")
+	e.becomeHealthy(stack505)
+
+	Eventually(func(g Gomega) {
+		table, err := e.table()
+		g.Expect(err).NotTo(HaveOccurred())
+		var names []string
+		for _, c := range table.ColumnDefinitions {
+			names = append(names, c.Name)
+		}
+		g.Expect(names).To(Equal([]string{"Name", "Ready", "Reason", "Installed", "Desired", "Age", "Catalog", "Tekton"}))
+		g.Expect(table.Rows).To(HaveLen(1))
+		cells := table.Rows[0].Cells
+		g.Expect(cells[:5]).To(Equal([]any{"cluster", "True", psv1alpha1.ReasonHealthy, csv505, csv505}))
+		g.Expect(cells[6:]).To(Equal([]any{"READY", "1.21.0"}))
+		t.Logf("kubectl get pipelineservice -o wide:\n%v\n%v", names, cells)
+	}, timeout, poll).Should(Succeed())
 }

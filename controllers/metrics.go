@@ -14,11 +14,13 @@ import (
 // The operator's metrics, served on the manager's metrics endpoint next to controller-runtime's
 // own. They are set from the status the reconciler has just computed, so the metrics and
 // `kubectl get pipelineservice` never disagree. config/prometheus holds the alerts on them.
+// Even the unlabelled ones are vectors: a series appears only once the leader has reconciled,
+// so a standby replica exports no pipelineservice_ready 0 to set off alerts.
 var (
-	readyGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+	readyGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_ready",
 		Help: "1 when the PipelineService is Ready, 0 otherwise.",
-	})
+	}, nil)
 	conditionGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_condition",
 		Help: "1 for the current status of each PipelineService condition, 0 for the other statuses.",
@@ -36,19 +38,22 @@ var (
 		Help:    "Time from a change of the installed CSV to the new CSV reaching Succeeded.",
 		Buckets: []float64{30, 60, 120, 300, 600, 900, 1800, 3600, 7200},
 	})
-	upgradeRunningGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+	upgradeRunningGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_upgrade_running",
 		Help: "1 while an upgrade of the OpenShift Pipelines operator has started and not completed.",
-	})
-	installPlanPendingGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+	}, nil)
+	installPlanPendingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_installplan_pending",
 		Help: "1 when an InstallPlan that the operator does not approve blocks the desired CSV.",
-	})
+	}, nil)
 )
 
+// operatorCollectors are the operator's own metrics.
+var operatorCollectors = []prometheus.Collector{readyGauge, conditionGauge, componentReadyGauge, operatorInfoGauge,
+	upgradeDuration, upgradeRunningGauge, installPlanPendingGauge}
+
 func init() {
-	metrics.Registry.MustRegister(readyGauge, conditionGauge, componentReadyGauge, operatorInfoGauge,
-		upgradeDuration, upgradeRunningGauge, installPlanPendingGauge)
+	metrics.Registry.MustRegister(operatorCollectors...)
 }
 
 // conditionTypes are the condition types exported, in a fixed order.
@@ -73,7 +78,7 @@ func (m *statusMetrics) record(ps *psv1alpha1.PipelineService, installPlanPendin
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := &ps.Status
-	readyGauge.Set(boolValue(meta.IsStatusConditionTrue(st.Conditions, psv1alpha1.ConditionReady)))
+	readyGauge.WithLabelValues().Set(boolValue(meta.IsStatusConditionTrue(st.Conditions, psv1alpha1.ConditionReady)))
 	for _, t := range conditionTypes {
 		c := meta.FindStatusCondition(st.Conditions, t)
 		for _, s := range conditionStatuses {
@@ -111,20 +116,17 @@ func (m *statusMetrics) record(ps *psv1alpha1.PipelineService, installPlanPendin
 	if info[0] != "" {
 		operatorInfoGauge.WithLabelValues(info[:]...).Set(1)
 	}
-	upgradeRunningGauge.Set(boolValue(st.Upgrade != nil && st.Upgrade.CompletedAt == nil))
-	installPlanPendingGauge.Set(boolValue(installPlanPending))
+	upgradeRunningGauge.WithLabelValues().Set(boolValue(st.Upgrade != nil && st.Upgrade.CompletedAt == nil))
+	installPlanPendingGauge.WithLabelValues().Set(boolValue(installPlanPending))
 }
 
 // forget removes every series: the PipelineService is gone.
 func (m *statusMetrics) forget() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	readyGauge.Set(0)
-	conditionGauge.Reset()
-	componentReadyGauge.Reset()
-	operatorInfoGauge.Reset()
-	upgradeRunningGauge.Set(0)
-	installPlanPendingGauge.Set(0)
+	for _, v := range []*prometheus.GaugeVec{readyGauge, conditionGauge, componentReadyGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge} {
+		v.Reset()
+	}
 	m.components, m.info = nil, [3]string{}
 }
 

@@ -40,6 +40,7 @@ func TestNoOpReconcileWritesNothing(t *testing.T) {
 // TestSchemalessTektonConfigCRD runs against the TektonConfig CRD shape of tektoncd/operator up
 // to v0.79 (no schema): the same render must apply and converge with no writes when idle.
 func TestSchemalessTektonConfigCRD(t *testing.T) {
+	RegisterTestingT(t)
 	crds := testenv.OLMCRDs()
 	schemaless, err := testenv.SchemalessTektonConfigCRD()
 	Expect(err).NotTo(HaveOccurred())

@@ -71,6 +71,10 @@ type PipelineServiceReconciler struct {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// The metrics endpoint authenticates and authorizes each scrape against the API server.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
 // The exporter's ClusterRole grants these; RBAC lets a subject grant only what it holds.
 // +kubebuilder:rbac:groups="",resources=pods;endpoints,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tekton.dev,resources=pipelineruns;taskruns,verbs=get;list;watch;patch
@@ -117,11 +121,19 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		events = append(events, writeEvent(ps, original.Status.ObservedGeneration == ps.Generation, out.written))
 	}
 	events = append(events, setStatus(ps, out, obs, approval, metav1.Now())...)
+	if err := r.patchStatus(ctx, original, ps); err != nil {
+		if apierrors.IsConflict(err) {
+			// The cache held an older PipelineService; the newer one is on its way as an
+			// event, and that reconcile decides again from it.
+			return ctrl.Result{}, errors.Join(out.errs...)
+		}
+		return ctrl.Result{}, errors.Join(append(out.errs, err)...)
+	}
 	for _, e := range events {
 		r.Recorder.Eventf(ps, nil, eventType(e), e.reason, e.action, "%s", e.message)
-	}
-	if err := r.patchStatus(ctx, original, ps); err != nil {
-		return ctrl.Result{}, errors.Join(append(out.errs, err)...)
+		if e.upgradeSeconds != nil {
+			upgradeDuration.Observe(*e.upgradeSeconds)
+		}
 	}
 	operator := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionOperatorInstalled)
 	r.metrics.record(ps, operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval)
@@ -212,12 +224,15 @@ func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1al
 	return done, errs
 }
 
-// patchStatus writes the status when it changed, and only then.
+// patchStatus writes the status when it changed, and only then. The patch carries the
+// resourceVersion it was computed from, so a status computed from a stale cache is refused
+// with a conflict instead of overwriting a newer one (an upgrade recorded twice).
 func (r *PipelineServiceReconciler) patchStatus(ctx context.Context, original, ps *psv1alpha1.PipelineService) error {
 	if equality.Semantic.DeepEqual(original.Status, ps.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, ps, client.MergeFrom(original)); err != nil {
+	patch := client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})
+	if err := r.Status().Patch(ctx, ps, patch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

@@ -45,16 +45,19 @@ func (o applyOutcome) optionalMissing() []string {
 	return out
 }
 
-// event is a Kubernetes Event the reconcile emits once its status is computed.
+// event is a Kubernetes Event the reconcile emits once its status is stored.
 type event struct {
 	warning bool
 	reason  string
 	action  string
 	message string
+	// upgradeSeconds, when set, is an upgrade's duration for the histogram.
+	upgradeSeconds *float64
 }
 
 // setStatus computes the whole status from what was applied and observed; it does no I/O.
-// It returns the Events that the changes it made are worth.
+// It returns the Events that the changes it made are worth, to be emitted once the status is
+// stored: a reconcile that read a stale PipelineService must not announce a transition twice.
 func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation, approval health.Approval, now metav1.Time) []event {
 	st := &ps.Status
 	before := ps.Status.DeepCopy()
@@ -105,10 +108,12 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 		events = append(events, event{reason: psv1alpha1.ReasonUpgrading, action: "Upgrade", message: upgradeMessage(step.Upgrade, "started")})
 	}
 	if step.Completed {
-		events = append(events, event{reason: psv1alpha1.ReasonUpgradeCompleted, action: "Upgrade", message: upgradeMessage(step.Upgrade, "completed")})
+		e := event{reason: psv1alpha1.ReasonUpgradeCompleted, action: "Upgrade", message: upgradeMessage(step.Upgrade, "completed")}
 		if step.Upgrade.From != "" {
-			upgradeDuration.Observe(step.Upgrade.CompletedAt.Sub(step.Upgrade.StartedAt.Time).Seconds())
+			d := step.Upgrade.CompletedAt.Sub(step.Upgrade.StartedAt.Time).Seconds()
+			e.upgradeSeconds = &d
 		}
+		events = append(events, e)
 	}
 
 	// A pin below the installed CSV is bad input the schema cannot see: terminal, like an

@@ -184,9 +184,17 @@ func (e *operatorEnv) waitConverged() {
 	}, timeout, poll).Should(Succeed())
 }
 
-// waitQuiet waits until the operator has made no write for a while.
+// waitQuiet waits until the operator has reported on the current generation (Ready carries
+// it) and then made no write for a second: a first reconcile that starts watches can pause
+// that long between writes, so quiet alone does not mean done.
 func (e *operatorEnv) waitQuiet() {
 	e.t.Helper()
+	Eventually(func(g Gomega) {
+		ps := e.get()
+		ready := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady)
+		g.Expect(ready).NotTo(BeNil())
+		g.Expect(ready.ObservedGeneration).To(Equal(ps.Generation))
+	}, timeout, poll).Should(Succeed())
 	last := e.writes.Load()
 	stable := 0
 	Eventually(func() int {

@@ -65,8 +65,9 @@ func run(ctx context.Context) error {
 	}
 
 	mgr, err := manager.New(cfg, manager.Options{
-		MetricsAddr: envOr("METRICS_ADDR", "127.0.0.1:8080"),
-		ProbeAddr:   envOr("PROBE_ADDR", "127.0.0.1:8081"),
+		MetricsAddr:     envOr("METRICS_ADDR", "127.0.0.1:8080"),
+		InsecureMetrics: true,
+		ProbeAddr:       envOr("PROBE_ADDR", "127.0.0.1:8081"),
 	})
 	if err != nil {
 		return err

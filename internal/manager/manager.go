@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
@@ -24,6 +25,13 @@ type Options struct {
 	ProbeAddr               string
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// InsecureMetrics serves metrics over plain HTTP with no authentication, for local runs.
+	// By default they are served over HTTPS, and each scrape must present a token that may
+	// `get` the /metrics non-resource URL (the metrics-reader ClusterRole).
+	InsecureMetrics bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; empty means a
+	// self-signed certificate made at start.
+	MetricsCertDir string
 	// SkipNameValidation lets one process run several managers (tests, benchmarks).
 	SkipNameValidation bool
 }
@@ -34,7 +42,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Scheme:                  controllers.NewScheme(),
 		Cache:                   controllers.CacheOptions(),
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                 metricsOptions(opts),
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        LeaderElectionID,
@@ -61,4 +69,20 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("add readiness check: %w", err)
 	}
 	return mgr, nil
+}
+
+// metricsOptions serve the metrics endpoint over HTTPS behind the API server's authentication
+// (TokenReview) and authorization (SubjectAccessReview), unless InsecureMetrics is set. The
+// certificate is self-signed unless one is mounted; Prometheus scrapes with the ServiceMonitor
+// in config/prometheus.
+func metricsOptions(opts Options) metricsserver.Options {
+	if opts.InsecureMetrics {
+		return metricsserver.Options{BindAddress: opts.MetricsAddr}
+	}
+	return metricsserver.Options{
+		BindAddress:    opts.MetricsAddr,
+		SecureServing:  true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		CertDir:        opts.MetricsCertDir,
+	}
 }

@@ -126,9 +126,10 @@ func SubscriptionCondition(ctx context.Context, c client.Client, namespace, name
 }
 
 // CreateInstallPlan does what OLM does when a Subscription with Manual approval resolves a CSV:
-// it creates an InstallPlan owned by the Subscription in phase RequiresApproval and points
-// the Subscription at it, with currentCSV the plan's last CSV.
-func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName string, csvs ...string) error {
+// it creates an InstallPlan owned by the Subscription in phase (Planning, then
+// RequiresApproval on a real cluster) and points the Subscription at it, with currentCSV the
+// plan's last CSV.
+func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName, phase string, csvs ...string) error {
 	sub := &unstructured.Unstructured{}
 	sub.SetGroupVersionKind(render.GVKSubscription)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: subNamespace, Name: subName}, sub); err != nil {
@@ -150,7 +151,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 		return fmt.Errorf("create InstallPlan %s: %w", planName, err)
 	}
 	if err := updateStatus(ctx, c, gvkInstallPlan, client.ObjectKeyFromObject(plan), func(u *unstructured.Unstructured) {
-		u.Object["status"] = map[string]any{"phase": "RequiresApproval", "catalogSources": []any{}}
+		u.Object["status"] = map[string]any{"phase": phase, "catalogSources": []any{}}
 	}); err != nil {
 		return err
 	}
@@ -304,4 +305,20 @@ type Spec struct {
 	CatalogNamespace, CatalogName           string
 	SubscriptionNamespace, SubscriptionName string
 	TargetNamespace                         string
+}
+
+// InstallPlanPhase sets a plan's phase.
+func InstallPlanPhase(ctx context.Context, c client.Client, namespace, name, phase string) error {
+	return updateStatus(ctx, c, gvkInstallPlan, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"phase": phase, "catalogSources": []any{}}
+	})
+}
+
+// DeletePlan deletes an InstallPlan, as OLM's garbage collection of old plans does.
+func DeletePlan(ctx context.Context, c client.Client, namespace, name string) error {
+	plan := &unstructured.Unstructured{}
+	plan.SetGroupVersionKind(gvkInstallPlan)
+	plan.SetNamespace(namespace)
+	plan.SetName(name)
+	return client.IgnoreNotFound(c.Delete(ctx, plan))
 }

@@ -1,0 +1,133 @@
+package controllers_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+)
+
+// freeAddr returns a local address nothing listens on.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// scrape reads the metrics endpoint and returns the value of each series of the
+// pipelineservice_* families, keyed by name and labels as Prometheus prints them.
+func scrape(g Gomega, url string) map[string]float64 {
+	resp, err := http.Get(url)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	out := map[string]float64{}
+	for name, f := range families {
+		for _, m := range f.Metric {
+			key := name + labelString(m.Label)
+			switch {
+			case m.Gauge != nil:
+				out[key] = m.Gauge.GetValue()
+			case m.Histogram != nil:
+				out[name+"_count"+labelString(m.Label)] = float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+func labelString(labels []*dto.LabelPair) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	s := "{"
+	for i, l := range labels {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf("%s=%q", l.GetName(), l.GetValue())
+	}
+	return s + "}"
+}
+
+// TestMetricsEndpoint scrapes the manager's metrics endpoint as Prometheus would, through a
+// healthy install, a component short of replicas, a blocking InstallPlan and an upgrade.
+func TestMetricsEndpoint(t *testing.T) {
+	addr := freeAddr(t)
+	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
+	url := "http://" + addr + "/metrics"
+	e.create(samples.Full, nil)
+	e.waitForGolden("full.yaml")
+	e.becomeHealthy(stack505)
+	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
+
+	Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="Ready"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="False",type="Ready"}`, 0.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="OperatorInstalled"}`, 1.0))
+		g.Expect(m).NotTo(HaveKey(`pipelineservice_condition{status="True",type="Stalled"}`))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_component_ready{component="tekton-pipelines-controller",namespace="openshift-pipelines"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_operator_info{channel="latest",csv="`+csv505+`",version="5.0.5"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 0.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_running", 0.0))
+	}, timeout, poll).Should(Succeed())
+	before := scrape(NewWithT(t), url)["pipelineservice_upgrade_duration_seconds_count"]
+
+	// A component short of replicas.
+	Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue(`pipelineservice_component_ready{component="tekton-pipelines-webhook",namespace="openshift-pipelines"}`, 0.0))
+	}, timeout, poll).Should(Succeed())
+
+	// The pin moves to a CSV that OLM offers no plan for; only a plan past it waits.
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv506 })
+	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-later", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
+	Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 1.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 0.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="False",type="Ready"}`, 1.0))
+	}, timeout, poll).Should(Succeed())
+
+	// OLM offers the pin; the operator approves it and the upgrade runs to the end.
+	Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-later")).To(Succeed())
+	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv506)).To(Succeed())
+	Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
+	Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
+	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "")).To(Succeed())
+	Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_upgrade_running", 1.0))
+	}, timeout, poll).Should(Succeed())
+	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
+	Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 1)).To(Succeed())
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_running", 0.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_duration_seconds_count", before+1))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_operator_info{channel="latest",csv="`+csv506+`",version="5.0.6"}`, 1.0))
+		g.Expect(m).NotTo(HaveKey(`pipelineservice_operator_info{channel="latest",csv="` + csv505 + `",version="5.0.5"}`))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 0.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
+	}, timeout, poll).Should(Succeed())
+}
