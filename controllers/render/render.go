@@ -70,6 +70,12 @@ var (
 	GVKServiceMonitor     = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}
 )
 
+// ChildKinds are the kinds of every child, in apply order (ExternalSecret once, as v1).
+var ChildKinds = []schema.GroupVersionKind{
+	GVKNamespace, GVKCatalogSource, GVKICSP, GVKIDMS, GVKSubscription, GVKTektonConfig, GVKExternalSecretV1,
+	GVKServiceAccount, GVKClusterRole, GVKClusterRoleBinding, GVKService, GVKDeployment, GVKServiceMonitor,
+}
+
 // Capabilities are the optional APIs the cluster serves, as observed by the caller.
 type Capabilities struct {
 	// ICSP: operator.openshift.io/v1alpha1 ImageContentSourcePolicy is served.

@@ -12,8 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,7 +26,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -41,15 +46,17 @@ func main() {
 func run(ctx context.Context) error {
 	log := ctrl.Log.WithName("run")
 	var cfg *rest.Config
-	if os.Getenv("LOCAL") != "1" {
+	local := os.Getenv("LOCAL") == "1"
+	if !local {
 		var err error
 		if cfg, err = configuredCluster(); err != nil {
 			log.Info("no cluster configured: starting a local control plane", "reason", err.Error())
+			local = true
 		} else {
 			log.Info("running against the configured cluster", "host", cfg.Host)
 		}
 	}
-	if cfg == nil {
+	if local {
 		env, localCfg, kubeconfig, err := startLocal(ctx)
 		if err != nil {
 			return err
@@ -72,8 +79,71 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return err
+	}
+	if local && os.Getenv("SIMULATE") != "0" {
+		fmt.Println("OLM and OpenShift Pipelines are simulated: a stand-in writes the status they would write (SIMULATE=0 turns it off).")
+		go func() { _ = (&simulate.StandIn{Client: c}).Run(ctx) }()
+	} else if local {
+		fmt.Println("OLM and OpenShift Pipelines are not simulated (SIMULATE=0): the status shows what the operator waits for.")
+	}
+	go reportProgress(ctx, c, time.Now())
 	log.Info("starting the operator; Ctrl-C stops it")
 	return mgr.Start(ctx)
+}
+
+// reportProgress prints each change of the PipelineService's conditions, and, the first time
+// it is Ready, the children the operator created.
+func reportProgress(ctx context.Context, c client.Client, start time.Time) {
+	seen := map[string]string{}
+	summarized := false
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ps := &psv1alpha1.PipelineService{}
+		if err := c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+			continue
+		}
+		for _, cond := range ps.Status.Conditions {
+			line := fmt.Sprintf("%s=%s (%s): %s", cond.Type, cond.Status, cond.Reason, cond.Message)
+			if seen[cond.Type] != line {
+				seen[cond.Type] = line
+				fmt.Printf("[%6.1fs] %s\n", time.Since(start).Seconds(), line)
+			}
+		}
+		if !summarized && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) {
+			summarized = true
+			printSummary(ctx, c, ps, time.Since(start))
+		}
+	}
+}
+
+// printSummary lists the children carrying the operator's label and the versions in status.
+func printSummary(ctx context.Context, c client.Client, ps *psv1alpha1.PipelineService, after time.Duration) {
+	fmt.Printf("\nPipelineService cluster is Ready after %.1fs: %s (version %s), Tekton %s, catalog %s.\nChildren:\n",
+		after.Seconds(), ps.Status.InstalledCSV, ps.Status.InstalledVersion, ps.Status.TektonVersion, ps.Status.CatalogState)
+	for _, gvk := range render.ChildKinds {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
+			continue
+		}
+		for _, o := range list.Items {
+			name := o.GetName()
+			if o.GetNamespace() != "" {
+				name = o.GetNamespace() + "/" + name
+			}
+			fmt.Printf("  %-26s %s\n", gvk.Kind, name)
+		}
+	}
+	fmt.Println()
 }
 
 // startLocal starts the control plane, writes an admin kubeconfig, and applies the full sample.
@@ -135,6 +205,10 @@ func applySample(ctx context.Context, cfg *rest.Config) error {
 	}
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
+		return err
+	}
+	// A real cluster has these namespaces before anyone installs an operator.
+	if err := simulate.EnsureNamespaces(ctx, c, testenv.PlatformNamespaces...); err != nil {
 		return err
 	}
 	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {

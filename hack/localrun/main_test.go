@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// TestMakeRunLocal runs `make run` as a newcomer would, with no cluster configured: the full
+// sample must go Ready with the stand-in, the children be printed, and Ctrl-C (SIGINT to the
+// process group, as a terminal sends it) must leave no process behind.
+func TestMakeRunLocal(t *testing.T) {
+	g := NewWithT(t)
+	cmd := exec.Command("make", "--no-print-directory", "run")
+	cmd.Dir = testenv.RepoRoot()
+	cmd.Env = append(os.Environ(),
+		"LOCAL=1", "KUBECONFIG=/nonexistent", "TMPDIR="+t.TempDir(),
+		"METRICS_ADDR="+freeAddr(t), "PROBE_ADDR="+freeAddr(t))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	g.Expect(err).NotTo(HaveOccurred())
+	cmd.Stderr = &tail{}
+	start := time.Now()
+	g.Expect(cmd.Start()).To(Succeed())
+	exited := make(chan error, 1)
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}()
+
+	lines := make(chan string, 256)
+	go func() {
+		defer close(lines)
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+	}()
+	var kubeconfig string
+	var out []string
+	deadline := time.After(10 * time.Minute) // includes compiling the operator
+	for !strings.Contains(strings.Join(out, "\n"), "ServiceMonitor ") {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("make run ended early:\n%s\nstderr:\n%s", strings.Join(out, "\n"), cmd.Stderr)
+			}
+			out = append(out, l)
+			if k, found := strings.CutPrefix(strings.TrimSpace(l), "export KUBECONFIG="); found {
+				kubeconfig = k
+			}
+		case <-deadline:
+			t.Fatalf("the sample did not go Ready:\n%s\nstderr:\n%s", strings.Join(out, "\n"), cmd.Stderr)
+		}
+	}
+	t.Logf("make run: Ready and summary printed %.1fs after start (compile included)\n%s", time.Since(start).Seconds(), strings.Join(out, "\n"))
+	text := strings.Join(out, "\n")
+	g.Expect(text).To(ContainSubstring("OLM and OpenShift Pipelines are simulated"))
+	g.Expect(text).To(MatchRegexp(`Ready=True \(Healthy\)`))
+	for _, child := range []string{"CatalogSource", "Subscription", "TektonConfig", "Deployment", "ExternalSecret"} {
+		g.Expect(text).To(MatchRegexp(`\n  ` + child + ` +\S+`))
+	}
+
+	// The printed kubeconfig works, and the object says Ready.
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	g.Expect(err).NotTo(HaveOccurred())
+	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	ps := &psv1alpha1.PipelineService{}
+	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+	g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
+
+	// Ctrl-C.
+	procs := descendants(cmd.Process.Pid)
+	g.Expect(procs).To(ContainElements(HaveSuffix("kube-apiserver"), HaveSuffix("etcd")))
+	go func() { exited <- cmd.Wait() }()
+	g.Expect(syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)).To(Succeed())
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("make run did not stop within a minute of SIGINT")
+	}
+	g.Eventually(func() []string {
+		var alive []string
+		for pid, name := range procs {
+			if running(pid) {
+				alive = append(alive, fmt.Sprintf("%d %s", pid, name))
+			}
+		}
+		return alive
+	}, 30*time.Second, 100*time.Millisecond).Should(BeEmpty(), "processes left behind")
+}
+
+// descendants maps the pid of every process below root to its executable name.
+func descendants(root int) map[int]string {
+	children := map[int][]int{}
+	names := map[int]string{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
+		s := string(stat)
+		fields := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+		ppid, _ := strconv.Atoi(fields[1])
+		children[ppid] = append(children[ppid], pid)
+		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		names[pid] = exe
+	}
+	out := map[int]string{}
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out[c] = names[c]
+			walk(c)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// running is whether pid is a live process (not gone, not a zombie).
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndex(s, ")")+1:])
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// tail keeps the last lines written to it, for failure messages.
+type tail struct{ buf []byte }
+
+func (w *tail) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > 16<<10 {
+		w.buf = w.buf[len(w.buf)-16<<10:]
+	}
+	return len(p), nil
+}
+
+func (w *tail) String() string { return string(w.buf) }
