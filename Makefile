@@ -4,6 +4,9 @@
 # downloads, which our machines and CI cannot reach.
 
 IMG ?= quay.io/konflux-ci/pipeline-service-operator:latest
+# The operator's version, for the bundle; channels are OLM's, comma-separated, default first.
+VERSION ?= 0.1.0
+CHANNELS ?= candidate
 
 CONTROLLER_GEN ?= go run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.19.0
 KUSTOMIZE ?= go run sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
@@ -33,14 +36,22 @@ manifests: ## Generate the CRD and RBAC from the markers in api/ and controllers
 generate: ## Generate deepcopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
-# Files that make generate manifests (and later bundle) write. verify regenerates them and fails
-# when anything changed: on a clean clone that means the committed copies were stale.
-GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
+.PHONY: bundle
+bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from config/.
+	VERSION=$(VERSION) CHANNELS=$(CHANNELS) go run ./hack/bundle
+
+.PHONY: docs
+docs: manifests ## Generate docs/api.md from the CRD schema.
+	go run ./hack/apidocs > docs/api.md
+
+# Files that make generate manifests bundle docs write. verify regenerates them and fails when
+# anything changed: on a clean clone that means the committed copies were stale.
+GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml bundle bundle.Dockerfile docs/api.md
 
 .PHONY: verify
 verify: ## Fail when the committed generated files are stale (regenerates them).
 	@before="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
-	$(MAKE) --no-print-directory generate manifests >/dev/null; \
+	$(MAKE) --no-print-directory generate manifests bundle docs >/dev/null; \
 	after="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
 	if [ "$$before" != "$$after" ]; then \
 		echo "generated files were stale and have been regenerated; review and commit them:"; \
@@ -61,7 +72,7 @@ envtest: ## Build the envtest kube-apiserver and etcd from source (once per mach
 
 .PHONY: test
 test: verify vet envtest ## Run every test against a real API server (envtest).
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GOTEST_FLAGS) ./... -count=1
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
 
 ##@ Build and run
 

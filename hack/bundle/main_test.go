@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"github.com/operator-framework/api/pkg/manifests"
+	"github.com/operator-framework/api/pkg/validation"
+	"github.com/operator-framework/api/pkg/validation/errors"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// TestBundleIsValid runs the operator-framework validators over the committed bundle: the
+// default bundle validators, OperatorHub's and the good-practices one. Any error fails;
+// warnings are printed.
+func TestBundleIsValid(t *testing.T) {
+	g := NewWithT(t)
+	bundle, err := manifests.GetBundleFromDir(filepath.Join(testenv.RepoRoot(), "bundle"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(bundle.CSV).NotTo(BeNil())
+	g.Expect(bundle.V1CRDs).To(HaveLen(1))
+
+	validators := validation.DefaultBundleValidators.WithValidators(
+		validation.OperatorHubV2Validator, validation.GoodPracticesValidator)
+	results := validators.Validate(append(bundle.ObjectsToValidate(), bundle)...)
+	var failures []errors.Error
+	for _, r := range results {
+		for _, e := range r.Errors {
+			failures = append(failures, e)
+		}
+		for _, w := range r.Warnings {
+			t.Logf("warning: %s", w)
+		}
+	}
+	g.Expect(failures).To(BeEmpty())
+
+	csv := bundle.CSV
+	g.Expect(csv.Spec.Maturity).To(Equal("alpha"))
+	g.Expect(csv.Spec.MinKubeVersion).NotTo(BeEmpty())
+	g.Expect(csv.Spec.Icon).NotTo(BeEmpty())
+	for _, m := range csv.Spec.InstallModes {
+		g.Expect(m.Supported).To(Equal(m.Type == "AllNamespaces"), string(m.Type))
+	}
+	owned := csv.Spec.CustomResourceDefinitions.Owned
+	g.Expect(owned).To(HaveLen(1))
+	g.Expect(owned[0].SpecDescriptors).NotTo(BeEmpty())
+	g.Expect(owned[0].StatusDescriptors).NotTo(BeEmpty())
+	g.Expect(csv.Spec.InstallStrategy.StrategySpec.ClusterPermissions[0].Rules).NotTo(BeEmpty())
+}
+
+// TestBundleIsCurrent regenerates the bundle into a temporary directory and compares it with
+// the committed one: a change to config/ or the API without `make bundle` fails here.
+func TestBundleIsCurrent(t *testing.T) {
+	g := NewWithT(t)
+	root := testenv.RepoRoot()
+	tmp := t.TempDir()
+	g.Expect(write(root, tmp, "0.1.0", "")).To(Succeed())
+	var files []string
+	g.Expect(filepath.Walk(filepath.Join(tmp), func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			rel, _ := filepath.Rel(tmp, path)
+			files = append(files, rel)
+		}
+		return err
+	})).To(Succeed())
+	g.Expect(files).To(ContainElement("bundle.Dockerfile"))
+	for _, rel := range files {
+		want, err := os.ReadFile(filepath.Join(tmp, rel))
+		g.Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(root, rel))
+		g.Expect(err).NotTo(HaveOccurred(), "%s is not committed; run make bundle", rel)
+		g.Expect(string(got)).To(Equal(string(want)), "%s is stale; run make bundle", rel)
+	}
+	committed, err := filepath.Glob(filepath.Join(root, "bundle", "*", "*"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(committed).To(HaveLen(len(files)-1), "bundle/ holds files make bundle does not write")
+}
