@@ -65,6 +65,15 @@ func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinitio
 // startOperatorWith is startOperator with the given manager options.
 func startOperatorWith(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition, opts manager.Options) *operatorEnv {
 	t.Helper()
+	e := startControlPlane(t, crds)
+	e.runOperator(e.cfg, opts)
+	return e
+}
+
+// startControlPlane starts a control plane with crds (all third-party CRDs when nil) and the
+// namespaces every OpenShift cluster has, without the operator.
+func startControlPlane(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
+	t.Helper()
 	// The helpers below use Gomega's global Eventually; tests in a package run one at a time.
 	RegisterTestingT(t)
 	g := NewWithT(t)
@@ -81,14 +90,12 @@ func startOperatorWith(t *testing.T, crds []*apiextensionsv1.CustomResourceDefin
 	e.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(simulate.EnsureNamespaces(context.Background(), e.c, testenv.PlatformNamespaces...)).To(Succeed())
-
-	e.runOperator(opts)
 	return e
 }
 
-// runOperator starts the manager with a transport that counts its writes.
-func (e *operatorEnv) runOperator(opts manager.Options) {
-	opCfg := rest.CopyConfig(e.cfg)
+// runOperator starts the manager on cfg with a transport that counts its writes.
+func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) {
+	opCfg := rest.CopyConfig(cfg)
 	opCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method != http.MethodGet && req.Method != http.MethodHead {

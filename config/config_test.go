@@ -1,0 +1,143 @@
+// Package config_test checks the kustomize configuration the operator is installed with.
+package config_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// documents reads every YAML document of the files matching glob.
+func documents(t *testing.T, glob string) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files match %s: %v", glob, err)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := yaml.NewYAMLReader(bufioReader(raw))
+		for i := 0; ; i++ {
+			doc, err := r.Read()
+			if err != nil {
+				break
+			}
+			if strings.TrimSpace(string(doc)) != "" && strings.TrimSpace(string(doc)) != "---" {
+				out[f+"#"+string(rune('0'+i))] = doc
+			}
+		}
+	}
+	return out
+}
+
+// TestRBACIsLeastPrivilege: every rule in config/rbac and in the bundle's CSV names its API
+// groups, resources and verbs; none is a wildcard, and nothing reads Secrets.
+func TestRBACIsLeastPrivilege(t *testing.T) {
+	g := NewWithT(t)
+	var rules []rbacv1.PolicyRule
+	for name, doc := range documents(t, filepath.Join("rbac", "*.yaml")) {
+		var obj struct {
+			Kind  string              `json:"kind"`
+			Rules []rbacv1.PolicyRule `json:"rules"`
+		}
+		g.Expect(sigsyaml.Unmarshal(doc, &obj)).To(Succeed(), name)
+		rules = append(rules, obj.Rules...)
+	}
+	var csv struct {
+		Spec struct {
+			Install struct {
+				Spec struct {
+					ClusterPermissions []struct{ Rules []rbacv1.PolicyRule } `json:"clusterPermissions"`
+					Permissions        []struct{ Rules []rbacv1.PolicyRule } `json:"permissions"`
+				} `json:"spec"`
+			} `json:"install"`
+		} `json:"spec"`
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "bundle", "manifests", "pipeline-service-operator.clusterserviceversion.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(sigsyaml.Unmarshal(raw, &csv)).To(Succeed())
+	for _, p := range append(csv.Spec.Install.Spec.ClusterPermissions, csv.Spec.Install.Spec.Permissions...) {
+		rules = append(rules, p.Rules...)
+	}
+	g.Expect(len(rules)).To(BeNumerically(">", 10))
+	for _, r := range rules {
+		for _, list := range [][]string{r.APIGroups, r.Resources, r.Verbs, r.NonResourceURLs, r.ResourceNames} {
+			for _, v := range list {
+				g.Expect(v).NotTo(ContainSubstring("*"), "wildcard in %+v", r)
+			}
+		}
+		g.Expect(r.Verbs).NotTo(BeEmpty(), "%+v", r)
+		if len(r.NonResourceURLs) == 0 {
+			g.Expect(r.Resources).NotTo(BeEmpty(), "%+v", r)
+		}
+		if contains(r.APIGroups, "") {
+			g.Expect(r.Resources).NotTo(ContainElement("secrets"), "the operator never reads Secret data: %+v", r)
+		}
+	}
+}
+
+// TestManagerIsHardened: the Deployment runs under the restricted pod security profile, with
+// probes, resources and two replicas that elect a leader.
+func TestManagerIsHardened(t *testing.T) {
+	g := NewWithT(t)
+	var dep *appsv1.Deployment
+	var ns *corev1.Namespace
+	for name, doc := range documents(t, filepath.Join("manager", "manager.yaml")) {
+		var meta struct{ Kind string }
+		g.Expect(sigsyaml.Unmarshal(doc, &meta)).To(Succeed(), name)
+		switch meta.Kind {
+		case "Deployment":
+			dep = &appsv1.Deployment{}
+			g.Expect(sigsyaml.UnmarshalStrict(doc, dep)).To(Succeed())
+		case "Namespace":
+			ns = &corev1.Namespace{}
+			g.Expect(sigsyaml.UnmarshalStrict(doc, ns)).To(Succeed())
+		}
+	}
+	g.Expect(ns).NotTo(BeNil())
+	g.Expect(ns.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+	g.Expect(dep).NotTo(BeNil())
+	g.Expect(*dep.Spec.Replicas).To(BeNumerically(">=", 2))
+	pod := dep.Spec.Template.Spec
+	g.Expect(*pod.SecurityContext.RunAsNonRoot).To(BeTrue())
+	g.Expect(pod.SecurityContext.SeccompProfile.Type).To(Equal(corev1.SeccompProfileTypeRuntimeDefault))
+	g.Expect(pod.Containers).To(HaveLen(1))
+	c := pod.Containers[0]
+	g.Expect(c.Args).To(ContainElement("--leader-elect"))
+	g.Expect(c.Args).NotTo(ContainElement(ContainSubstring("metrics-insecure")))
+	g.Expect(*c.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
+	g.Expect(*c.SecurityContext.ReadOnlyRootFilesystem).To(BeTrue())
+	g.Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+	g.Expect(c.SecurityContext.Capabilities.Add).To(BeEmpty())
+	g.Expect(c.LivenessProbe).NotTo(BeNil())
+	g.Expect(c.ReadinessProbe).NotTo(BeNil())
+	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		g.Expect(c.Resources.Requests).To(HaveKey(r))
+		g.Expect(c.Resources.Limits).To(HaveKey(r))
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }

@@ -1,0 +1,131 @@
+package controllers_test
+
+import (
+	"crypto/tls"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+const operatorNamespace = "pipeline-service-operator"
+
+// applyFile creates every object of a YAML file.
+func (e *operatorEnv) applyFile(path string) {
+	e.t.Helper()
+	f, err := os.Open(path)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			return
+		}
+		if len(u.Object) > 0 {
+			Expect(e.c.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
+		}
+	}
+}
+
+// tokenFor returns a token of a ServiceAccount, made in the operator's namespace.
+func (e *operatorEnv) tokenFor(name string) string {
+	e.t.Helper()
+	cs, err := kubernetes.NewForConfig(e.cfg)
+	Expect(err).NotTo(HaveOccurred())
+	sa := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ServiceAccount",
+		"metadata": map[string]any{"name": name, "namespace": operatorNamespace}}}
+	_ = e.c.Create(ctx, sa)
+	tr, err := cs.CoreV1().ServiceAccounts(operatorNamespace).CreateToken(ctx, name,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	Expect(err).NotTo(HaveOccurred())
+	return tr.Status.Token
+}
+
+// TestOperatorRunsOnItsOwnRBAC runs the operator as its ServiceAccount with nothing but the
+// RBAC in config/rbac, through install, approval of the pinned CSV, drift healing, metrics and
+// deletion with deletionPolicy Delete: any verb or resource missing from the markers fails
+// here. Its metrics endpoint (HTTPS) lets a scraper in only with a token bound to the
+// metrics-reader ClusterRole.
+func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
+	e := startControlPlane(t, nil)
+	Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
+	rbac := filepath.Join(testenv.RepoRoot(), "config", "rbac")
+	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml"} {
+		e.applyFile(filepath.Join(rbac, f))
+	}
+	operatorCfg := rest.AnonymousClientConfig(e.cfg)
+	operatorCfg.BearerToken = e.tokenFor("pipeline-service-operator")
+	addr := freeAddr(t)
+	e.runOperator(operatorCfg, manager.Options{MetricsAddr: addr, ProbeAddr: "0", LeaderElection: true, LeaderElectionNamespace: operatorNamespace})
+
+	e.create(samples.Full, nil)
+	e.waitForGolden("full.yaml")
+	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
+	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv505)).To(Succeed())
+	Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
+	Expect(simulate.CompleteInstallPlan(ctx, e.c, subNS, sub, "install-pin", csv505, "5.0.5")).To(Succeed())
+	e.becomeHealthy(stack505)
+
+	// Drift: a child deleted is put back.
+	cs := e.object(render.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
+	Expect(e.c.Delete(ctx, cs)).To(Succeed())
+	Eventually(func() bool {
+		o := e.object(render.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
+		return o != nil && o.GetUID() != cs.GetUID()
+	}, timeout, poll).Should(BeTrue())
+
+	// Metrics: HTTPS, authenticated and authorized.
+	insecure := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	status := func(token string) int {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := insecure.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	Eventually(func() int { return status("") }, timeout, poll).Should(Equal(http.StatusUnauthorized))
+	Expect(status(e.tokenFor("someone"))).To(Equal(http.StatusForbidden))
+	scraper := e.tokenFor("prometheus")
+	binding := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+		"metadata": map[string]any{"name": "prometheus-reads-pipeline-service-operator"},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "pipeline-service-operator-metrics-reader"},
+		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "prometheus", "namespace": operatorNamespace}},
+	}}
+	Expect(e.c.Create(ctx, binding)).To(Succeed())
+	Eventually(func() int { return status(scraper) }, timeout, poll).Should(Equal(http.StatusOK))
+
+	// Deletion with deletionPolicy Delete removes every child, CSV included.
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })
+	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
+	Eventually(func() bool {
+		err := e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineService{})
+		return err != nil
+	}, timeout, poll).Should(BeTrue(), "the finalizer is released")
+	Expect(e.object(controllers.GVKClusterServiceVersion, subNS, csv505)).To(BeNil())
+}
