@@ -1,0 +1,82 @@
+package config_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// kustomize is the kustomize the Makefile pins.
+const kustomize = "sigs.k8s.io/kustomize/kustomize/v5@v5.7.1"
+
+func build(t *testing.T, dir string) []byte {
+	t.Helper()
+	cmd := exec.Command("go", "run", kustomize, "build", dir)
+	cmd.Dir = testenv.RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderrOf(err))
+	}
+	return out
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}
+
+// TestEnvironmentOverlays builds each environment overlay with kustomize, sends the result to
+// a real API server (dry run: schema, CEL rules and defaults apply), and renders it, so that
+// neither admission nor the strict TektonConfig check can refuse what an environment ships.
+func TestEnvironmentOverlays(t *testing.T) {
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start(nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = env.Stop() }()
+	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	pinned := map[string]bool{"development": false, "staging": true, "production": true}
+	for overlay, wantPin := range pinned {
+		t.Run(overlay, func(t *testing.T) {
+			g := NewWithT(t)
+			// Sent as ArgoCD sends it, unstructured; the server's answer carries the defaults.
+			u := &unstructured.Unstructured{}
+			g.Expect(yaml.Unmarshal(build(t, filepath.Join("config", "samples", "overlays", overlay)), &u.Object)).To(Succeed())
+			g.Expect(c.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+			ps := &psv1alpha1.PipelineService{}
+			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, ps)).To(Succeed())
+			_, err := render.Render(ps, render.Capabilities{ICSP: true, ExternalSecretVersion: "v1", ServiceMonitor: true})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(ps.Spec.Operator.Subscription.CSV != "").To(Equal(wantPin))
+			if overlay == "production" {
+				g.Expect(string(ps.Spec.Operator.CatalogSource.Image)).To(ContainSubstring("@sha256:"))
+				g.Expect(ps.Spec.DeletionPolicy).To(Equal(psv1alpha1.DeletionPolicyOrphan))
+				g.Expect(ps.Spec.TektonConfig.PipelinesAsCode.Console.URL).To(HavePrefix("https://console.redhat.com"))
+				g.Expect(ps.Spec.TektonConfig.Performance.Buckets).NotTo(BeNil())
+			}
+		})
+	}
+
+	// The ArgoCD configuration builds, and carries health.lua as the health check.
+	out := string(build(t, filepath.Join("config", "argocd")))
+	g.Expect(out).To(ContainSubstring("resource.customizations.health.pipelineservice.appstudio.io_PipelineService"))
+	g.Expect(out).To(ContainSubstring(`local progressReasons = {`))
+	for _, dir := range []string{"default", "prometheus", "samples"} {
+		g.Expect(build(t, filepath.Join("config", dir))).NotTo(BeEmpty(), dir)
+	}
+}
