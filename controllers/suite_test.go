@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -53,6 +54,9 @@ type operatorEnv struct {
 	writes   atomic.Int64
 	mu       sync.Mutex
 	writeLog []string
+	// env is the control plane; op the operator startOperator started.
+	env *envtest.Environment
+	op  *runningOperator
 }
 
 // startOperator starts a control plane with crds (all third-party CRDs when nil) and runs the
@@ -66,13 +70,20 @@ func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinitio
 func startOperatorWith(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition, opts manager.Options) *operatorEnv {
 	t.Helper()
 	e := startControlPlane(t, crds)
-	e.runOperator(e.cfg, opts)
+	e.op = e.runOperator(e.cfg, opts)
 	return e
 }
 
 // startControlPlane starts a control plane with crds (all third-party CRDs when nil) and the
 // namespaces every OpenShift cluster has, without the operator.
 func startControlPlane(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
+	t.Helper()
+	return startControlPlaneIn(t, crds, "")
+}
+
+// startControlPlaneIn is startControlPlane with the API server's certificates in certDir, so
+// that the API server can be restarted (testenv.StartRestartable).
+func startControlPlaneIn(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition, certDir string) *operatorEnv {
 	t.Helper()
 	// The helpers below use Gomega's global Eventually; tests in a package run one at a time.
 	RegisterTestingT(t)
@@ -82,23 +93,33 @@ func startControlPlane(t *testing.T, crds []*apiextensionsv1.CustomResourceDefin
 		crds, err = testenv.AllThirdPartyCRDs()
 		g.Expect(err).NotTo(HaveOccurred())
 	}
-	env, cfg, err := testenv.Start(crds)
+	env, cfg, err := testenv.StartRestartable(crds, certDir)
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = env.Stop() })
 
-	e := &operatorEnv{t: t, cfg: cfg}
+	e := &operatorEnv{t: t, cfg: cfg, env: env}
 	e.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(simulate.EnsureNamespaces(context.Background(), e.c, testenv.PlatformNamespaces...)).To(Succeed())
 	return e
 }
 
-// runOperator starts the manager on cfg with a transport that counts its writes.
-func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) {
+// runningOperator is one manager started by runOperator.
+type runningOperator struct {
+	// writes counts this manager's write requests, Lease renewals excluded.
+	writes atomic.Int64
+	stop   func()
+}
+
+// runOperator starts a manager on cfg with a transport that counts its writes (cfg's own
+// WrapTransport, if any, still applies), and stops it when the test ends or stop is called.
+func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runningOperator {
+	op := &runningOperator{}
 	opCfg := rest.CopyConfig(cfg)
-	opCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+	opCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.Contains(req.URL.Path, "/leases/") {
+				op.writes.Add(1)
 				e.writes.Add(1)
 				e.mu.Lock()
 				e.writeLog = append(e.writeLog, req.Method+" "+req.URL.Path)
@@ -106,7 +127,7 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) {
 			}
 			return rt.RoundTrip(req)
 		})
-	}
+	})
 	opts.SkipNameValidation = true
 	mgr, err := manager.New(opCfg, opts)
 	NewWithT(e.t).Expect(err).NotTo(HaveOccurred())
@@ -118,7 +139,10 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) {
 			e.t.Errorf("manager: %v", err)
 		}
 	}()
-	e.t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	op.stop = func() { once.Do(func() { cancel(); <-done }) }
+	e.t.Cleanup(op.stop)
+	return op
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -187,6 +187,14 @@ func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 // KUBEBUILDER_ASSETS must name the binaries that hack/setup-envtest.sh built (`make test` and
 // `make run` set it).
 func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environment, *rest.Config, error) {
+	return StartRestartable(crds, "")
+}
+
+// StartRestartable is Start with the API server's certificates kept in certDir (when not
+// empty), so that its kube-apiserver can be stopped and started again with the same address,
+// serving certificate and client CA: clients configured before the restart keep working, as
+// against a real API server that restarts. etcd keeps running and keeps the data.
+func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir string) (*envtest.Environment, *rest.Config, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set: run the tests with 'make test', " +
 			"or export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh)")
@@ -197,6 +205,9 @@ func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environme
 		ErrorIfCRDPathMissing:    true,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
+	}
+	if certDir != "" {
+		env.ControlPlane.GetAPIServer().CertDir = certDir
 	}
 	cfg, err := env.Start()
 	if err != nil {

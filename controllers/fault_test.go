@@ -1,0 +1,233 @@
+package controllers_test
+
+// The fault suite: each test ends with the full expected state and no setting lost.
+//   - API server killed and restarted mid-reconcile: TestAPIServerRestartMidReconcile
+//   - TektonConfig CRD installed after the operator started, ExternalSecret and
+//     ServiceMonitor never: TestLateCRDs (late_crds_test.go)
+//   - a second field manager edits one of our TektonConfig fields and one of its own:
+//     TestDriftIsHealed (drift_test.go)
+//   - the manager stopped between two applies and started again: TestManagerStoppedMidReconcile
+//   - two managers with leader election, the leader stops: TestLeaderElection
+//   - 200 rapid spec updates: TestUpdateStorm
+//   - bad input only the reconciler catches, then fixed: TestInvalidTektonConfig
+//     (invalid_tektonconfig_test.go) and the downgrade pin of TestPinnedCSVApproval
+//     (approval_test.go)
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+)
+
+// expectFullState waits for the end state of the full sample with OLM and OSP played: every
+// child with its rendered fields, Ready=True, the current generation observed.
+func (e *operatorEnv) expectFullState() {
+	e.t.Helper()
+	e.waitForGolden("full.yaml")
+	e.becomeHealthy(stack505)
+	e.waitConverged()
+}
+
+// TestAPIServerRestartMidReconcile kills the API server (SIGKILL, as a crash or a node loss)
+// while the operator applies the children of a new PipelineService, and starts it again on
+// the same etcd: the operator rides it out and converges with nothing lost.
+func TestAPIServerRestartMidReconcile(t *testing.T) {
+	certDir := t.TempDir()
+	e := startControlPlaneIn(t, nil, certDir)
+	// Stop the API server at the operator's third write, in the middle of the first apply.
+	var writes atomic.Int64
+	stopped := make(chan struct{})
+	cfg := rest.CopyConfig(e.cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodPatch && writes.Add(1) == 3 {
+				close(stopped)
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	e.op = e.runOperator(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+	e.create(samples.Full, nil)
+
+	apiServer := e.env.ControlPlane.GetAPIServer()
+	select {
+	case <-stopped:
+	case <-time.After(timeout):
+		t.Fatal("the operator never wrote")
+	}
+	pid := apiServerPID(t, certDir)
+	Expect(syscall.Kill(pid, syscall.SIGKILL)).To(Succeed())
+	Eventually(func() error { return syscall.Kill(pid, 0) }, timeout, poll).ShouldNot(Succeed())
+	time.Sleep(2 * time.Second) // the operator's requests fail meanwhile; the point of the test
+	Expect(apiServer.Start()).To(Succeed())
+
+	e.expectFullState()
+	t.Logf("the operator made %d writes around the restart", writes.Load())
+}
+
+// TestManagerStoppedMidReconcile cancels the manager between two applies of its first
+// reconcile, then starts a new one: it converges from wherever the first one stopped.
+func TestManagerStoppedMidReconcile(t *testing.T) {
+	e := startControlPlane(t, nil)
+	var first *runningOperator
+	cut := make(chan struct{})
+	var writes atomic.Int64
+	cfg := rest.CopyConfig(e.cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := rt.RoundTrip(req)
+			if req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "/apis/operators.coreos.com/") && writes.Add(1) == 1 {
+				close(cut) // the CatalogSource is applied; the Subscription and the rest are not
+			}
+			return resp, err
+		})
+	})
+	first = e.runOperator(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+	e.create(samples.Full, nil)
+	<-cut
+	first.stop()
+	Expect(e.object(render.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+	Expect(e.object(render.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
+
+	e.runOperator(e.cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+	e.expectFullState()
+}
+
+// TestLeaderElection runs two managers: only the leader writes; when it stops, the other
+// takes over and applies the next change.
+func TestLeaderElection(t *testing.T) {
+	e := startControlPlane(t, nil)
+	Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
+	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", LeaderElection: true, LeaderElectionNamespace: operatorNamespace,
+		LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond}
+	a := e.runOperator(e.cfg, opts)
+	b := e.runOperator(e.cfg, opts)
+	e.create(samples.Full, nil)
+	e.expectFullState()
+	e.waitQuiet()
+
+	leader, standby := a, b
+	if b.writes.Load() > 0 {
+		leader, standby = b, a
+	}
+	Expect(leader.writes.Load()).To(BeNumerically(">", 0))
+	Expect(standby.writes.Load()).To(BeZero(), "the standby wrote")
+
+	// A clean stop hands the Lease over at once (it is released on cancel).
+	leader.stop()
+	start := time.Now()
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = "https://console.example.com/failover"
+	})
+	Eventually(func() any {
+		return field(e.object(render.GVKTektonConfig, "", render.TektonConfigName),
+			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
+	}, timeout, poll).Should(Equal("https://console.example.com/failover"))
+	t.Logf("failover: the standby applied a change %.2fs after the leader stopped (lease 4s, renew 3s, retry 0.5s)", time.Since(start).Seconds())
+	Expect(standby.writes.Load()).To(BeNumerically(">", 0))
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+}
+
+// TestUpdateStorm sends 200 spec updates as fast as the API server takes them: the children
+// end with the last one, and the operator goes quiet afterwards.
+func TestUpdateStorm(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+	e.expectFullState()
+	e.waitQuiet()
+	before := reconciles(t, e)
+
+	last := ""
+	for i := 0; i < 200; i++ {
+		last = "quay.io/openshift-pipeline/pipelines-controller-rhel9:storm-" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+		e.update(func(ps *psv1alpha1.PipelineService) {
+			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(last)
+		})
+	}
+	Eventually(func() string {
+		sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+		for _, env := range field(sub, "spec", "config", "env").([]any) {
+			if m := env.(map[string]any); m["name"] == "IMAGE_PIPELINES_CONTROLLER" {
+				return m["value"].(string)
+			}
+		}
+		return ""
+	}, timeout, poll).Should(Equal(last))
+	e.waitConverged()
+	e.waitQuiet()
+	after := reconciles(t, e)
+	t.Logf("storm: 200 updates took %d reconciles", after-before)
+
+	// No hot loop: nothing written and no reconcile while nothing changes.
+	mark := e.writeMark()
+	time.Sleep(3 * time.Second)
+	Expect(e.writesSince(mark)).To(BeEmpty())
+	Expect(reconciles(t, e)).To(Equal(after), "reconciles while idle")
+}
+
+// apiServerPID finds the kube-apiserver serving from certDir.
+func apiServerPID(t *testing.T, certDir string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range entries {
+		pid, err := strconv.Atoi(entry.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", entry.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if strings.HasSuffix(args[0], "kube-apiserver") && slices.Contains(args, "--cert-dir="+certDir) {
+			return pid
+		}
+	}
+	t.Fatalf("no kube-apiserver with --cert-dir=%s", certDir)
+	return 0
+}
+
+// reconciles is how many reconciles the pipelineservice controller has run in this process,
+// from controller-runtime's own counter.
+func reconciles(t *testing.T, _ *operatorEnv) int {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "controller" && l.GetValue() == "pipelineservice" {
+					total += m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	return int(total)
+}
