@@ -9,7 +9,7 @@ package controllers_test
 //   - the manager stopped between two applies and started again: TestManagerStoppedMidReconcile
 //   - two managers with leader election, the leader stops: TestLeaderElection
 //   - 200 rapid spec updates: TestUpdateStorm
-//   - bad input only the reconciler catches, then fixed: TestInvalidTektonConfig
+//   - bad input only the reconciler catches, then fixed: TestTyposInOverridesStallWithNothingApplied
 //     (invalid_tektonconfig_test.go) and the downgrade pin of TestPinnedCSVApproval
 //     (approval_test.go)
 

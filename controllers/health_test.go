@@ -208,8 +208,9 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 		Should(ContainElement(psv1alpha1.ComponentStatus{Name: "tekton-pipelines-webhook", Ready: 0, Desired: 1}))
 }
 
-// TestUnreadableTektonConfigIsUnknown: a TektonConfig that cannot be found after it was
-// applied (OSP deleted it) is Unknown, and Ready says so rather than False.
+// TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile: a TektonConfig deleted after it was
+// healthy is applied again at once, and until OSP reports on the new one its condition is
+// Unknown, and Ready says so rather than False.
 func TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Minimal, nil)
