@@ -74,6 +74,10 @@ envtest: ## Build the envtest kube-apiserver and etcd from source (once per mach
 test: verify vet envtest ## Run every test against a real API server (envtest).
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
 
+.PHONY: bench
+bench: envtest ## Measure latency, writes, reconciles, memory and start-up; print the table (not part of test).
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run ./hack/bench $(BENCH_FLAGS)
+
 ##@ Build and run
 
 .PHONY: build

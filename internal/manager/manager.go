@@ -3,11 +3,15 @@
 package manager
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -39,13 +43,20 @@ type Options struct {
 	MetricsCertDir string
 	// SkipNameValidation lets one process run several managers (tests, benchmarks).
 	SkipNameValidation bool
+	// Cache replaces the operator's scoped cache options (controllers.CacheOptions); the
+	// benchmark sets it to the default, unscoped cache to show what scoping saves.
+	Cache *cache.Options
 }
 
 // New returns a manager with the PipelineService controller, health and readiness checks.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	cacheOpts := controllers.CacheOptions()
+	if opts.Cache != nil {
+		cacheOpts = *opts.Cache
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  controllers.NewScheme(),
-		Cache:                   controllers.CacheOptions(),
+		Cache:                   cacheOpts,
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Metrics:                 metricsOptions(opts),
 		HealthProbeBindAddress:  opts.ProbeAddr,
@@ -73,7 +84,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	// Ready once the caches have synced: before that the operator would decide from an
+	// empty cache, and a rolling update should not take the old replica away yet.
+	if err := mgr.AddReadyzCheck("caches", func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), 100*time.Millisecond)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("caches have not synced yet")
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("add readiness check: %w", err)
 	}
 	return mgr, nil

@@ -1,0 +1,853 @@
+// Command bench is `make bench`: it measures the operator against a local envtest control
+// plane and prints one table, each figure with its count, p50, p95 and max beside the target
+// from DESIGN.md. Nothing here is asserted; the tests assert behaviour, this reports speed
+// and memory.
+//
+// The latency figures run the operator in this process, with a transport that counts its
+// writes, and time each change until this process's own informers see the result (a watch,
+// never a sleep). Memory and start-up run the operator as a separate process (this binary,
+// `bench manager`), scoped as shipped and with a default cache side by side.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+func main() {
+	quiet := zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevelError{}))
+	ctrl.SetLogger(quiet)
+	klog.SetLogger(quiet)
+	rounds := flag.Int("rounds", 30, "rounds of each latency figure")
+	counts := flag.String("memory-objects", "0,1000,10000", "unrelated Secrets, ConfigMaps and Deployments (each) for the memory figure")
+	idle := flag.Duration("idle", time.Minute, "how long to count idle reconciles")
+	flag.Parse()
+	if err := run(*rounds, *counts, *idle); err != nil {
+		fmt.Fprintln(os.Stderr, "make bench:", err)
+		os.Exit(1)
+	}
+}
+
+// row is one line of the table.
+type row struct {
+	figure  string
+	samples []time.Duration
+	value   string // for figures that are not durations
+	target  string
+	met     string
+}
+
+type bench struct {
+	cfg     *rest.Config
+	c       client.Client
+	watch   cache.Cache
+	changed chan struct{}
+	writes  atomic.Int64
+	rows    []row
+	rounds  int
+}
+
+func run(rounds int, counts string, idle time.Duration) error {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	started := time.Now()
+	crds, err := testenv.AllThirdPartyCRDs()
+	if err != nil {
+		return err
+	}
+	env, cfg, err := testenv.Start(crds)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = env.Stop() }()
+	b := &bench{cfg: cfg, changed: make(chan struct{}, 1), rounds: rounds}
+	if b.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()}); err != nil {
+		return err
+	}
+	if err := simulate.EnsureNamespaces(ctx, b.c, testenv.PlatformNamespaces...); err != nil {
+		return err
+	}
+	if err := b.startWatch(ctx); err != nil {
+		return err
+	}
+	progress("control plane up in %s; running the operator in-process", time.Since(started).Round(time.Millisecond))
+
+	opCtx, stopOperator := context.WithCancel(ctx)
+	opDone, err := b.startOperator(opCtx)
+	if err != nil {
+		stopOperator()
+		return err
+	}
+	steps := []func(context.Context) error{b.createToApplied, b.specChange, b.driftHeal, b.statusLatency, b.noOpWrites}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			stopOperator()
+			return err
+		}
+	}
+	if err := b.idleReconciles(ctx, idle); err != nil {
+		stopOperator()
+		return err
+	}
+	stopOperator()
+	<-opDone
+	if err := b.memory(ctx, env, counts); err != nil {
+		return err
+	}
+	b.print(started)
+	return nil
+}
+
+// --- the operator in this process ---
+
+func (b *bench) startOperator(ctx context.Context) (<-chan struct{}, error) {
+	cfg := rest.CopyConfig(b.cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method != http.MethodGet {
+				b.writes.Add(1)
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "operator:", err)
+		}
+	}()
+	return done, nil
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// reconciles reads controller-runtime's reconcile counter of the in-process operator.
+func reconciles() float64 {
+	families, _ := crmetrics.Registry.Gather()
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "controller" && l.GetValue() == "pipelineservice" {
+					total += m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	return total
+}
+
+// --- observing: informers of this process, so every wait is a watch ---
+
+func (b *bench) startWatch(ctx context.Context) error {
+	opts := controllers.CacheOptions()
+	opts.Scheme = controllers.NewScheme()
+	c, err := cache.New(b.cfg, opts)
+	if err != nil {
+		return err
+	}
+	b.watch = c
+	go func() { _ = c.Start(ctx) }()
+	signal := toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { b.signal() },
+		UpdateFunc: func(any, any) { b.signal() },
+		DeleteFunc: func(any) { b.signal() },
+	}
+	objs := []client.Object{&psv1alpha1.PipelineService{}}
+	for _, gvk := range render.ChildKinds {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		objs = append(objs, u)
+	}
+	for _, o := range objs {
+		inf, err := c.GetInformer(ctx, o)
+		if err != nil {
+			return fmt.Errorf("watch %T: %w", o, err)
+		}
+		if _, err := inf.AddEventHandler(signal); err != nil {
+			return err
+		}
+	}
+	if !c.WaitForCacheSync(ctx) {
+		return fmt.Errorf("the bench's informers did not sync")
+	}
+	return nil
+}
+
+func (b *bench) signal() {
+	select {
+	case b.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitFor returns how long after start cond became true, checking on every watch event.
+func (b *bench) waitFor(ctx context.Context, start time.Time, what string, cond func(context.Context) bool) (time.Duration, error) {
+	deadline := time.After(2 * time.Minute)
+	for {
+		if cond(ctx) {
+			return time.Since(start), nil
+		}
+		select {
+		case <-b.changed:
+		case <-deadline:
+			return 0, fmt.Errorf("timed out waiting for %s", what)
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// live reads a child from the bench's cache; nil when absent.
+func (b *bench) live(ctx context.Context, o *unstructured.Unstructured) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(o.GroupVersionKind())
+	if err := b.watch.Get(ctx, client.ObjectKeyFromObject(o), u); err != nil {
+		return nil
+	}
+	return u
+}
+
+func (b *bench) pipelineService(ctx context.Context) *psv1alpha1.PipelineService {
+	ps := &psv1alpha1.PipelineService{}
+	if err := b.watch.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+		return nil
+	}
+	return ps
+}
+
+// allCaps is every optional API served, as in this control plane.
+var allCaps = render.Capabilities{ICSP: true, IDMS: true, ExternalSecretVersion: "v1", ServiceMonitor: true}
+
+// applied is whether every child of ps is live with its rendered fields.
+func (b *bench) applied(ps *psv1alpha1.PipelineService) func(context.Context) bool {
+	desired, err := render.Render(ps, allCaps)
+	if err != nil {
+		panic(err)
+	}
+	return func(ctx context.Context) bool {
+		for _, o := range desired.Objects {
+			l := b.live(ctx, o)
+			if l == nil || !fields.IsSubset(o.Object, l.Object) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// --- 1. create -> applied ---
+
+func fullSample() (*psv1alpha1.PipelineService, error) {
+	ps, err := samples.Load(samples.Full)
+	if err != nil {
+		return nil, err
+	}
+	ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete
+	return ps, nil
+}
+
+func (b *bench) createToApplied(ctx context.Context) error {
+	progress("create -> applied: %d rounds, deleting (deletionPolicy Delete) between rounds", b.rounds)
+	r := row{figure: "create -> every child applied", target: "median <= 150 ms"}
+	for i := 0; i <= b.rounds; i++ {
+		ps, err := fullSample()
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := b.c.Create(ctx, ps); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the children of the full sample", b.applied(ps))
+		if err != nil {
+			return err
+		}
+		if i < b.rounds {
+			r.samples = append(r.samples, d)
+			if err := b.deletePipelineService(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	// The last object stays for the next figures.
+	b.add(r, 150*time.Millisecond)
+	return nil
+}
+
+func (b *bench) deletePipelineService(ctx context.Context) error {
+	ps := &psv1alpha1.PipelineService{}
+	ps.Name = psv1alpha1.Name
+	if err := b.c.Delete(ctx, ps); err != nil {
+		return err
+	}
+	_, err := b.waitFor(ctx, time.Now(), "the PipelineService and its children to be deleted", func(ctx context.Context) bool {
+		if b.pipelineService(ctx) != nil {
+			return false
+		}
+		for _, gvk := range []struct{ kind, ns, name string }{
+			{"Subscription", "openshift-operators", "openshift-pipelines-operator"},
+			{"CatalogSource", "openshift-marketplace", "pipeline-service-catalog"},
+		} {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(render.GVKSubscription.GroupVersion().WithKind(gvk.kind))
+			u.SetNamespace(gvk.ns)
+			u.SetName(gvk.name)
+			if b.live(ctx, u) != nil {
+				return false
+			}
+		}
+		return true
+	})
+	return err
+}
+
+// --- 2. spec change -> applied ---
+
+func (b *bench) update(ctx context.Context, mutate func(*psv1alpha1.PipelineService)) (time.Time, error) {
+	for {
+		ps := &psv1alpha1.PipelineService{}
+		if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+			return time.Time{}, err
+		}
+		mutate(ps)
+		start := time.Now()
+		err := b.c.Update(ctx, ps)
+		if err == nil {
+			return start, nil
+		}
+		if !apierrors.IsConflict(err) {
+			return time.Time{}, err
+		}
+	}
+}
+
+func (b *bench) specChange(ctx context.Context) error {
+	progress("spec change -> applied: %d rounds each of an imageOverride and a PaC console URL", b.rounds)
+	image := row{figure: "spec change -> applied: imageOverride", target: "median <= 150 ms"}
+	console := row{figure: "spec change -> applied: PaC console URL", target: "median <= 150 ms"}
+	for i := 0; i < b.rounds; i++ {
+		want := fmt.Sprintf("quay.io/openshift-pipeline/pipelines-controller-rhel9:bench-%d", i)
+		start, err := b.update(ctx, func(ps *psv1alpha1.PipelineService) {
+			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(want)
+		})
+		if err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the Subscription env", func(ctx context.Context) bool {
+			sub := b.live(ctx, objectRef(render.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator"))
+			return sub != nil && envValue(sub, "IMAGE_PIPELINES_CONTROLLER") == want
+		})
+		if err != nil {
+			return err
+		}
+		image.samples = append(image.samples, d)
+
+		url := fmt.Sprintf("https://console.example.com/bench-%d", i)
+		start, err = b.update(ctx, func(ps *psv1alpha1.PipelineService) {
+			ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url
+		})
+		if err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "the TektonConfig PaC console", func(ctx context.Context) bool {
+			tc := b.live(ctx, objectRef(render.GVKTektonConfig.Kind, "", render.TektonConfigName))
+			if tc == nil {
+				return false
+			}
+			got, _, _ := unstructured.NestedString(tc.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
+			return got == url
+		})
+		if err != nil {
+			return err
+		}
+		console.samples = append(console.samples, d)
+	}
+	b.add(image, 150*time.Millisecond)
+	b.add(console, 150*time.Millisecond)
+	return nil
+}
+
+func objectRef(kind, namespace, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	for _, gvk := range render.ChildKinds {
+		if gvk.Kind == kind {
+			u.SetGroupVersionKind(gvk)
+		}
+	}
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	return u
+}
+
+func envValue(sub *unstructured.Unstructured, name string) string {
+	env, _, _ := unstructured.NestedSlice(sub.Object, "spec", "config", "env")
+	for _, e := range env {
+		if m, ok := e.(map[string]any); ok && m["name"] == name {
+			v, _ := m["value"].(string)
+			return v
+		}
+	}
+	return ""
+}
+
+// --- 3. drift heal ---
+
+func (b *bench) driftHeal(ctx context.Context) error {
+	progress("drift heal: %d rounds each of a deleted Deployment, an edited Subscription, an edited TektonConfig", b.rounds)
+	deleted := row{figure: "drift: exporter Deployment deleted -> restored", target: "median <= 200 ms"}
+	edited := row{figure: "drift: Subscription channel edited -> restored", target: "median <= 200 ms"}
+	pruner := row{figure: "drift: TektonConfig pruner edited -> restored", target: "median <= 200 ms"}
+	dep := objectRef(render.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
+	sub := objectRef(render.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
+	tc := objectRef(render.GVKTektonConfig.Kind, "", render.TektonConfigName)
+	for i := 0; i < b.rounds; i++ {
+		live := b.live(ctx, dep)
+		if live == nil {
+			return fmt.Errorf("no exporter Deployment")
+		}
+		start := time.Now()
+		if err := b.c.Delete(ctx, live); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the exporter Deployment", func(ctx context.Context) bool {
+			l := b.live(ctx, dep)
+			return l != nil && l.GetUID() != live.GetUID()
+		})
+		if err != nil {
+			return err
+		}
+		deleted.samples = append(deleted.samples, d)
+
+		s := &unstructured.Unstructured{}
+		s.SetGroupVersionKind(render.GVKSubscription)
+		if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
+			return err
+		}
+		_ = unstructured.SetNestedField(s.Object, "stable", "spec", "channel")
+		start = time.Now()
+		if err := b.c.Update(ctx, s); err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "the Subscription channel", func(ctx context.Context) bool {
+			l := b.live(ctx, sub)
+			ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
+			return ch == "latest"
+		})
+		if err != nil {
+			return err
+		}
+		edited.samples = append(edited.samples, d)
+
+		patch := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "operator.tekton.dev/v1alpha1", "kind": "TektonConfig", "metadata": map[string]any{"name": render.TektonConfigName},
+			"spec": map[string]any{"pruner": map[string]any{"disabled": false, "keep": int64(3), "schedule": "0 * * * *"}},
+		}}
+		start = time.Now()
+		if err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(patch), client.FieldOwner("bench-other-writer"), client.ForceOwnership); err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "the TektonConfig pruner", func(ctx context.Context) bool {
+			l := b.live(ctx, tc)
+			off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
+			return off
+		})
+		if err != nil {
+			return err
+		}
+		pruner.samples = append(pruner.samples, d)
+	}
+	b.add(deleted, 200*time.Millisecond)
+	b.add(edited, 200*time.Millisecond)
+	b.add(pruner, 200*time.Millisecond)
+	return nil
+}
+
+// --- 4. status latency ---
+
+func (b *bench) statusLatency(ctx context.Context) error {
+	progress("status latency: %d rounds each of CSV Succeeded and TektonConfig Ready", b.rounds)
+	spec := simulate.Spec{CatalogNamespace: "openshift-marketplace", CatalogName: "pipeline-service-catalog",
+		SubscriptionNamespace: "openshift-operators", SubscriptionName: "openshift-pipelines-operator", TargetNamespace: "openshift-pipelines"}
+	stack := simulate.Stack{CSV: "openshift-pipelines-operator-rh.v5.0.5", Version: "5.0.5", TektonVersion: simulate.DefaultTektonVersion}
+	if err := simulate.Healthy(ctx, b.c, spec, stack); err != nil {
+		return err
+	}
+	ready := func(want bool) func(context.Context) bool {
+		return func(ctx context.Context) bool {
+			ps := b.pipelineService(ctx)
+			return ps != nil && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) == want
+		}
+	}
+	if _, err := b.waitFor(ctx, time.Now(), "Ready", ready(true)); err != nil {
+		return err
+	}
+	csv := row{figure: "status: CSV Succeeded -> Ready=True", target: "median <= 200 ms"}
+	tekton := row{figure: "status: TektonConfig Ready -> Ready=True", target: "median <= 200 ms"}
+	for i := 0; i < b.rounds; i++ {
+		if err := simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Failed", "InstallComponentFailed", "bench"); err != nil {
+			return err
+		}
+		if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", ""); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "Ready=True after CSV Succeeded", ready(true))
+		if err != nil {
+			return err
+		}
+		csv.samples = append(csv.samples, d)
+
+		if err := simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"}); err != nil {
+			return err
+		}
+		if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
+			return err
+		}
+		start = time.Now()
+		if err := simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion); err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "Ready=True after TektonConfig Ready", ready(true))
+		if err != nil {
+			return err
+		}
+		tekton.samples = append(tekton.samples, d)
+	}
+	b.add(csv, 200*time.Millisecond)
+	b.add(tekton, 200*time.Millisecond)
+	return nil
+}
+
+// --- 5. writes per no-op reconcile, 6. idle reconciles ---
+
+func (b *bench) quiet(ctx context.Context) {
+	last, stable := b.writes.Load(), 0
+	for stable < 10 && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		if now := b.writes.Load(); now != last {
+			last, stable = now, 0
+			continue
+		}
+		stable++
+	}
+}
+
+func (b *bench) noOpWrites(ctx context.Context) error {
+	progress("writes per no-op reconcile: 100 reconciles with nothing to change")
+	b.quiet(ctx)
+	writes, before := b.writes.Load(), reconciles()
+	for i := 0; i < 100; i++ {
+		target := reconciles() + 1
+		if _, err := b.update(ctx, func(ps *psv1alpha1.PipelineService) {
+			if ps.Annotations == nil {
+				ps.Annotations = map[string]string{}
+			}
+			ps.Annotations["bench/poke"] = strconv.Itoa(i)
+		}); err != nil {
+			return err
+		}
+		for reconciles() < target && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	b.quiet(ctx)
+	n := reconciles() - before
+	w := b.writes.Load() - writes
+	met := "met"
+	if w != 0 {
+		met = "MISSED"
+	}
+	b.rows = append(b.rows, row{figure: "writes per no-op reconcile", value: fmt.Sprintf("%d writes in %.0f reconciles", w, n), target: "0", met: met})
+	return nil
+}
+
+func (b *bench) idleReconciles(ctx context.Context, idle time.Duration) error {
+	progress("idle reconciles: counting for %s", idle)
+	b.quiet(ctx)
+	before, writes := reconciles(), b.writes.Load()
+	select {
+	case <-time.After(idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	perMinute := (reconciles() - before) / idle.Minutes()
+	met := "met"
+	if perMinute > 1 {
+		met = "MISSED"
+	}
+	b.rows = append(b.rows, row{figure: "idle reconciles per minute", value: fmt.Sprintf("%.1f (%d writes)", perMinute, b.writes.Load()-writes), target: "<= 1", met: met})
+	return nil
+}
+
+// --- 7. memory and 8. start-up, the operator as its own process ---
+
+func (b *bench) memory(ctx context.Context, env *envtest.Environment, counts string) error {
+	user, err := env.AddUser(envtest.User{Name: "bench", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "pipeline-service-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		return err
+	}
+	// The manager runs as its own process, built like the shipped binary.
+	self := filepath.Join(dir, "manager")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", self, "./hack/bench/manager")
+	build.Dir = testenv.RepoRoot()
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build the manager: %w", err)
+	}
+	startup := row{figure: "start-up: process start -> readyz OK (scoped)", target: "-"}
+	var memRows []row
+	var scopedMax, scopedMin float64 = 0, 1e18
+	created := 0
+	for _, s := range strings.Split(counts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("memory-objects %q: %w", counts, err)
+		}
+		progress("memory: creating unrelated objects up to %d Secrets, ConfigMaps and Deployments each", n)
+		if err := createNoise(ctx, b.c, created, n); err != nil {
+			return err
+		}
+		created = n
+		var rss [2]processMemory
+		for i, scoped := range []bool{true, false} {
+			m, up, err := measure(ctx, self, kubeconfig, scoped)
+			if err != nil {
+				return err
+			}
+			rss[i] = m
+			if scoped {
+				startup.samples = append(startup.samples, up)
+			}
+		}
+		hwm := float64(rss[0].hwm) / 1024
+		scopedMax, scopedMin = max(scopedMax, hwm), min(scopedMin, hwm)
+		met := "met"
+		if hwm > 64 {
+			met = "MISSED"
+		}
+		memRows = append(memRows, row{
+			figure: fmt.Sprintf("memory with %d x3 unrelated objects", n),
+			value: fmt.Sprintf("scoped %.1f MiB peak (%.1f now); default cache %.1f MiB peak (%.1f now); %.1fx",
+				hwm, float64(rss[0].rss)/1024, float64(rss[1].hwm)/1024, float64(rss[1].rss)/1024, float64(rss[1].hwm)/float64(rss[0].hwm)),
+			target: "<= 64 MiB, flat", met: met,
+		})
+	}
+	if len(memRows) > 1 && scopedMax > scopedMin*1.25 {
+		memRows[len(memRows)-1].met += " (not flat)"
+	}
+	b.rows = append(b.rows, memRows...)
+	startup.met = "-"
+	b.rows = append(b.rows, startup)
+	return nil
+}
+
+type processMemory struct{ hwm, rss int64 } // KiB
+
+// measure runs the manager as a process until it is ready and has settled, and reads its
+// peak and current resident memory from /proc.
+func measure(ctx context.Context, self, kubeconfig string, scoped bool) (processMemory, time.Duration, error) {
+	probe := freeAddr()
+	cmd := exec.CommandContext(ctx, self, "-kubeconfig", kubeconfig, "-scoped="+strconv.FormatBool(scoped), "-probe-addr", probe)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return processMemory{}, 0, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	var up time.Duration
+	for {
+		resp, err := http.Get("http://" + probe + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				up = time.Since(start)
+				break
+			}
+		}
+		if time.Since(start) > 2*time.Minute {
+			return processMemory{}, 0, fmt.Errorf("the manager did not get ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(10 * time.Second) // reconcile, then let the heap settle
+	m, err := readMemory(cmd.Process.Pid)
+	return m, up, err
+}
+
+func readMemory(pid int) (processMemory, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return processMemory{}, err
+	}
+	var m processMemory
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmHWM:":
+			m.hwm = v
+		case "VmRSS:":
+			m.rss = v
+		}
+	}
+	return m, nil
+}
+
+// createNoise creates Secrets, ConfigMaps and Deployments from index from up to to (each),
+// spread over 50 namespaces, with 8 writers.
+func createNoise(ctx context.Context, c client.Client, from, to int) error {
+	const namespaces = 50
+	for i := 0; i < namespaces; i++ {
+		if err := simulate.EnsureNamespaces(ctx, c, fmt.Sprintf("noise-%02d", i)); err != nil {
+			return err
+		}
+	}
+	work := make(chan int)
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				for _, o := range noise(fmt.Sprintf("noise-%02d", i%namespaces), i) {
+					if err := c.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+						once.Do(func() { firstErr = err })
+					}
+				}
+			}
+		}()
+	}
+	for i := from; i < to && firstErr == nil; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}
+
+// --- output ---
+
+func (b *bench) add(r row, target time.Duration) {
+	p50 := percentile(r.samples, 50)
+	r.met = "met"
+	if p50 > target {
+		r.met = "MISSED"
+	}
+	b.rows = append(b.rows, r)
+}
+
+func percentile(s []time.Duration, p int) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	sorted := append([]time.Duration(nil), s...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	i := (p*len(sorted)+99)/100 - 1
+	if i < 0 {
+		i = 0
+	}
+	return sorted[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func (b *bench) print(started time.Time) {
+	fmt.Printf("\npipeline-service-operator bench, %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Printf("machine: %d cores, %s %s/%s; envtest kube-apiserver %s, etcd %s; %d rounds per latency figure; took %s\n\n",
+		runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, os.Getenv("ENVTEST_K8S_VERSION"), os.Getenv("ENVTEST_ETCD_VERSION"),
+		b.rounds, time.Since(started).Round(time.Second))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "figure\tcount\tp50\tp95\tmax\ttarget\tmet")
+	for _, r := range b.rows {
+		if r.value == "" {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.figure, len(r.samples), ms(percentile(r.samples, 50)),
+				ms(percentile(r.samples, 95)), ms(percentile(r.samples, 100)), r.target, r.met)
+		}
+	}
+	_ = w.Flush()
+	fmt.Println()
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "figure\tvalue\ttarget\tmet")
+	for _, r := range b.rows {
+		if r.value != "" {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.figure, r.value, r.target, r.met)
+		}
+	}
+	_ = w.Flush()
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
