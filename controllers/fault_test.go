@@ -15,10 +15,7 @@ package controllers_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -28,13 +25,13 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // expectFullState waits for the end state of the full sample with OLM and OSP played: every
@@ -153,7 +150,7 @@ func TestUpdateStorm(t *testing.T) {
 	e.create(samples.Full, nil)
 	e.expectFullState()
 	e.waitQuiet()
-	before := reconciles(t, e)
+	before := testenv.Reconciles()
 
 	last := ""
 	for i := 0; i < 200; i++ {
@@ -173,61 +170,24 @@ func TestUpdateStorm(t *testing.T) {
 	}, timeout, poll).Should(Equal(last))
 	e.waitConverged()
 	e.waitQuiet()
-	after := reconciles(t, e)
+	after := testenv.Reconciles()
 	t.Logf("storm: 200 updates took %d reconciles", after-before)
 
 	// No hot loop: nothing written and no reconcile while nothing changes.
 	mark := e.writeMark()
 	time.Sleep(3 * time.Second)
 	Expect(e.writesSince(mark)).To(BeEmpty())
-	Expect(reconciles(t, e)).To(Equal(after), "reconciles while idle")
+	Expect(testenv.Reconciles()).To(Equal(after), "reconciles while idle")
 }
 
 // apiServerPID finds the kube-apiserver serving from certDir.
 func apiServerPID(t *testing.T, certDir string) int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, entry := range entries {
-		pid, err := strconv.Atoi(entry.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", entry.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
-		if strings.HasSuffix(args[0], "kube-apiserver") && slices.Contains(args, "--cert-dir="+certDir) {
-			return pid
+	for _, p := range testenv.Processes() {
+		if len(p.Args) > 0 && strings.HasSuffix(p.Args[0], "kube-apiserver") && slices.Contains(p.Args, "--cert-dir="+certDir) {
+			return p.PID
 		}
 	}
 	t.Fatalf("no kube-apiserver with --cert-dir=%s", certDir)
 	return 0
-}
-
-// reconciles is how many reconciles the pipelineservice controller has run in this process,
-// from controller-runtime's own counter.
-func reconciles(t *testing.T, _ *operatorEnv) int {
-	t.Helper()
-	families, err := crmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
-			continue
-		}
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				if l.GetName() == "controller" && l.GetValue() == "pipelineservice" {
-					total += m.Counter.GetValue()
-				}
-			}
-		}
-	}
-	return int(total)
 }

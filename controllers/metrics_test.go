@@ -2,7 +2,6 @@ package controllers_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"testing"
 
@@ -16,16 +15,16 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // freeAddr returns a local address nothing listens on.
 func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // scrape reads the metrics endpoint and returns the value of each series of the

@@ -39,7 +39,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
@@ -166,23 +165,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // reconciles reads controller-runtime's reconcile counter of the in-process operator.
-func reconciles() float64 {
-	families, _ := crmetrics.Registry.Gather()
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
-			continue
-		}
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				if l.GetName() == "controller" && l.GetValue() == "pipelineservice" {
-					total += m.Counter.GetValue()
-				}
-			}
-		}
-	}
-	return total
-}
+func reconciles() float64 { return float64(testenv.Reconciles()) }
 
 // --- observing: informers of this process, so every wait is a watch ---
 

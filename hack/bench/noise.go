@@ -2,17 +2,16 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // payload is 1 KiB, about the size of a small real Secret or ConfigMap.
@@ -43,17 +42,12 @@ func noise(namespace string, i int) []client.Object {
 	}
 }
 
-func clientConfig(kubeconfig string) (*rest.Config, error) {
-	return clientcmd.BuildConfigFromFlags("", kubeconfig)
-}
-
 func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // zapLevelError keeps the operator's logs to errors while the bench prints its table.

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,8 +87,12 @@ func TestMakeRunLocal(t *testing.T) {
 	g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
 
 	// Ctrl-C.
-	procs := descendants(cmd.Process.Pid)
-	g.Expect(procs).To(ContainElements(HaveSuffix("kube-apiserver"), HaveSuffix("etcd")))
+	procs := testenv.Descendants(cmd.Process.Pid)
+	var exes []string
+	for _, p := range procs {
+		exes = append(exes, p.Exe)
+	}
+	g.Expect(exes).To(ContainElements(HaveSuffix("kube-apiserver"), HaveSuffix("etcd")))
 	go func() { exited <- cmd.Wait() }()
 	g.Expect(syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)).To(Succeed())
 	select {
@@ -101,67 +102,21 @@ func TestMakeRunLocal(t *testing.T) {
 	}
 	g.Eventually(func() []string {
 		var alive []string
-		for pid, name := range procs {
-			if running(pid) {
-				alive = append(alive, fmt.Sprintf("%d %s", pid, name))
+		for _, p := range procs {
+			if testenv.Running(p.PID) {
+				alive = append(alive, fmt.Sprintf("%d %s", p.PID, p.Exe))
 			}
 		}
 		return alive
 	}, 30*time.Second, 100*time.Millisecond).Should(BeEmpty(), "processes left behind")
 }
 
-// descendants maps the pid of every process below root to its executable name.
-func descendants(root int) map[int]string {
-	children := map[int][]int{}
-	names := map[int]string{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
-		s := string(stat)
-		fields := strings.Fields(s[strings.LastIndex(s, ")")+1:])
-		ppid, _ := strconv.Atoi(fields[1])
-		children[ppid] = append(children[ppid], pid)
-		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		names[pid] = exe
-	}
-	out := map[int]string{}
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out[c] = names[c]
-			walk(c)
-		}
-	}
-	walk(root)
-	return out
-}
-
-// running is whether pid is a live process (not gone, not a zombie).
-func running(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndex(s, ")")+1:])
-	return len(fields) > 0 && fields[0] != "Z"
-}
-
 func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testenv.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // tail keeps the last lines written to it, for failure messages.
