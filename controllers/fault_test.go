@@ -109,7 +109,8 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 }
 
 // TestLeaderElection runs two managers: only the leader writes; when it stops, the other
-// takes over and applies the next change.
+// takes over and applies the next change; when that one is cut off the API server, a third
+// takes over once the Lease expires.
 func TestLeaderElection(t *testing.T) {
 	e := startControlPlane(t, nil)
 	Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
@@ -140,6 +141,23 @@ func TestLeaderElection(t *testing.T) {
 	}, timeout, poll).Should(Equal("https://console.example.com/failover"))
 	t.Logf("failover: the standby applied a change %.2fs after the leader stopped (lease 4s, renew 3s, retry 0.5s)", time.Since(start).Seconds())
 	Expect(standby.writes.Load()).To(BeNumerically(">", 0))
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+
+	// A leader that cannot reach the API server (a crash or a partition) keeps the Lease until
+	// it expires; a third replica takes over then.
+	third := e.runOperator(e.cfg, opts)
+	e.waitQuiet()
+	standby.partitioned.Store(true)
+	start = time.Now()
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = "https://console.example.com/partition"
+	})
+	Eventually(func() any {
+		return field(e.object(render.GVKTektonConfig, "", render.TektonConfigName),
+			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
+	}, timeout, poll).Should(Equal("https://console.example.com/partition"))
+	t.Logf("failover: a partitioned leader was replaced and the change applied %.2fs after the partition", time.Since(start).Seconds())
+	Expect(third.writes.Load()).To(BeNumerically(">", 0))
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 }
 

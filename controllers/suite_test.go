@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -108,7 +109,10 @@ func startControlPlaneIn(t *testing.T, crds []*apiextensionsv1.CustomResourceDef
 type runningOperator struct {
 	// writes counts this manager's write requests, Lease renewals excluded.
 	writes atomic.Int64
-	stop   func()
+	// partitioned cuts the manager off the API server: every request fails, as when its node
+	// loses the network. The manager then loses leadership and exits, which is expected.
+	partitioned atomic.Bool
+	stop        func()
 }
 
 // runOperator starts a manager on cfg with a transport that counts its writes (cfg's own
@@ -118,6 +122,9 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 	opCfg := rest.CopyConfig(cfg)
 	opCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if op.partitioned.Load() {
+				return nil, errPartitioned
+			}
 			if req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.Contains(req.URL.Path, "/leases/") {
 				op.writes.Add(1)
 				e.writes.Add(1)
@@ -135,7 +142,7 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
+		if err := mgr.Start(ctx); err != nil && !op.partitioned.Load() {
 			e.t.Errorf("manager: %v", err)
 		}
 	}()
@@ -144,6 +151,8 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 	e.t.Cleanup(op.stop)
 	return op
 }
+
+var errPartitioned = errors.New("network partition (test)")
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
