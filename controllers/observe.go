@@ -45,9 +45,8 @@ func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.
 	o.operator.Pin = spec.Subscription.CSV
 
 	if served(render.GVKCatalogSource) {
-		o.catalog = &olmv1alpha1.CatalogSource{}
 		o.catalog, o.catalogErr = getTyped(ctx, r, render.GVKCatalogSource,
-			types.NamespacedName{Namespace: spec.CatalogSource.Namespace, Name: spec.CatalogSource.Name}, o.catalog)
+			types.NamespacedName{Namespace: spec.CatalogSource.Namespace, Name: spec.CatalogSource.Name}, &olmv1alpha1.CatalogSource{})
 	}
 	if served(render.GVKSubscription) {
 		o.operator.Subscription, o.operator.SubscriptionErr = getTyped(ctx, r, render.GVKSubscription,
@@ -86,7 +85,8 @@ func (r *PipelineServiceReconciler) observeOLMObjects(ctx context.Context, o *ob
 	for _, gvk := range []schema.GroupVersionKind{GVKClusterServiceVersion, GVKInstallPlan} {
 		if served(gvk) {
 			if err := r.watches.ensureWith(gvk, r.enqueueInSubscriptionNamespace()); err != nil {
-				o.operator.CSVErr = err
+				// Without the watch the status would go stale unnoticed: report it as unread.
+				o.operator.SubscriptionErr = err
 				return
 			}
 		}

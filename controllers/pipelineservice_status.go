@@ -72,20 +72,16 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 	} else {
 		checks = append(checks, health.TektonConfigCRDMissing())
 	}
-	optional := map[string]bool{
-		psv1alpha1.ConditionExporterAvailable: ps.Spec.Exporter.Enabled,
-		psv1alpha1.ConditionMirrorsApplied:    len(ps.Spec.Mirrors) > 0,
-	}
-	if optional[psv1alpha1.ConditionExporterAvailable] {
+	// The exporter and the mirrors have a condition only while the spec asks for them.
+	if ps.Spec.Exporter.Enabled {
 		checks = append(checks, health.ExporterAvailable(obs.exporter, obs.exporterErr))
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, psv1alpha1.ConditionExporterAvailable)
 	}
-	if optional[psv1alpha1.ConditionMirrorsApplied] {
+	if len(ps.Spec.Mirrors) > 0 {
 		checks = append(checks, health.MirrorsApplied(out.mirrorKind != "", out.mirrorKind))
-	}
-	for t, wanted := range optional {
-		if !wanted {
-			meta.RemoveStatusCondition(&st.Conditions, t)
-		}
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, psv1alpha1.ConditionMirrorsApplied)
 	}
 
 	// Versions. The installed CSV is kept when the Subscription cannot be read or is gone:
