@@ -131,15 +131,8 @@ func TestLeaderElection(t *testing.T) {
 
 	// A clean stop hands the Lease over at once (it is released on cancel).
 	leader.stop()
-	start := time.Now()
-	e.update(func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = "https://console.example.com/failover"
-	})
-	Eventually(func() any {
-		return field(e.object(render.GVKTektonConfig, "", render.TektonConfigName),
-			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
-	}, timeout, poll).Should(Equal("https://console.example.com/failover"))
-	t.Logf("failover: the standby applied a change %.2fs after the leader stopped (lease 4s, renew 3s, retry 0.5s)", time.Since(start).Seconds())
+	took := e.changeConsoleURL("https://console.example.com/failover")
+	t.Logf("failover: the standby applied a change %.2fs after the leader stopped (lease 4s, renew 3s, retry 0.5s)", took.Seconds())
 	Expect(standby.writes.Load()).To(BeNumerically(">", 0))
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 
@@ -148,17 +141,23 @@ func TestLeaderElection(t *testing.T) {
 	third := e.runOperator(e.cfg, opts)
 	e.waitQuiet()
 	standby.partitioned.Store(true)
-	start = time.Now()
-	e.update(func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = "https://console.example.com/partition"
-	})
+	took = e.changeConsoleURL("https://console.example.com/partition")
+	t.Logf("failover: a partitioned leader was replaced and the change applied %.2fs after the partition", took.Seconds())
+	Expect(third.writes.Load()).To(BeNumerically(">", 0))
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+}
+
+// changeConsoleURL sets the PaC console URL and waits until the TektonConfig carries it;
+// it returns how long that took from the update.
+func (e *operatorEnv) changeConsoleURL(url string) time.Duration {
+	e.t.Helper()
+	start := time.Now()
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url })
 	Eventually(func() any {
 		return field(e.object(render.GVKTektonConfig, "", render.TektonConfigName),
 			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
-	}, timeout, poll).Should(Equal("https://console.example.com/partition"))
-	t.Logf("failover: a partitioned leader was replaced and the change applied %.2fs after the partition", time.Since(start).Seconds())
-	Expect(third.writes.Load()).To(BeNumerically(">", 0))
-	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	}, timeout, poll).Should(Equal(url))
+	return time.Since(start)
 }
 
 // TestUpdateStorm sends 200 spec updates as fast as the API server takes them: the children
