@@ -15,6 +15,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -41,7 +42,8 @@ func stderrOf(err error) string {
 
 // TestEnvironmentOverlays builds each environment overlay with kustomize, sends the result to
 // a real API server (dry run: schema, CEL rules and defaults apply), and renders it, so that
-// neither admission nor the strict TektonConfig check can refuse what an environment ships.
+// neither admission, the strict TektonConfig check nor OSP's own admission code can refuse what
+// an environment ships.
 func TestEnvironmentOverlays(t *testing.T) {
 	g := NewWithT(t)
 	env, cfg, err := testenv.Start(nil)
@@ -60,8 +62,14 @@ func TestEnvironmentOverlays(t *testing.T) {
 			g.Expect(c.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
 			ps := &psv1alpha1.PipelineService{}
 			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, ps)).To(Succeed())
-			_, err := render.Render(ps, render.Capabilities{ICSP: true, ExternalSecretVersion: "v1", ServiceMonitor: true})
+			desired, err := render.Render(ps, render.Capabilities{ICSP: true, ExternalSecretVersion: "v1", ServiceMonitor: true})
 			g.Expect(err).NotTo(HaveOccurred())
+			// OSP's own SetDefaults and Validate accept the TektonConfig it renders.
+			for _, o := range desired.Objects {
+				if o.GroupVersionKind() == render.GVKTektonConfig {
+					g.Expect(osp.Review(o, nil)).To(BeEmpty())
+				}
+			}
 			g.Expect(ps.Spec.Operator.Subscription.CSV != "").To(Equal(wantPin))
 			if overlay == "production" {
 				g.Expect(string(ps.Spec.Operator.CatalogSource.Image)).To(ContainSubstring("@sha256:"))

@@ -15,17 +15,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
 
 const (
@@ -38,6 +42,13 @@ const (
 	// discoveryLagRetry paces the retry while a new CRD exists but discovery does not serve
 	// its kind yet, which takes a moment after the CRD is created.
 	discoveryLagRetry = time.Second
+	// conflictRetry paces the retry after an optimistic-lock conflict.
+	conflictRetry = 100 * time.Millisecond
+	// retryBaseDelay and retryMaxDelay bound the exponential backoff of failed reconciles: an
+	// apply that admission refuses is retried a handful of times a minute at first, then
+	// every five minutes, never hammered.
+	retryBaseDelay = 250 * time.Millisecond
+	retryMaxDelay  = 5 * time.Minute
 )
 
 // PipelineServiceReconciler reconciles the PipelineService named `cluster`.
@@ -139,7 +150,12 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	r.metrics.record(ps, operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval)
 
 	switch {
+	case len(out.errs) > 0 && allConflicts(out.errs):
+		// Another writer changed an object between our read and our write: expected, and
+		// the next pass reads the new version. Not a "Reconciler error".
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	case len(out.errs) > 0:
+		// The workqueue retries with exponential backoff (see SetupWithManager).
 		return ctrl.Result{}, errors.Join(out.errs...)
 	case out.discoveryLag:
 		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
@@ -156,13 +172,19 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 	if err != nil {
 		var invalid *render.InvalidTektonConfigError
 		if errors.As(err, &invalid) {
-			// Terminal: no retry can fix the spec. Nothing is applied in this pass, and the
-			// next edit of the PipelineService reconciles again.
-			out.stalled = &metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig,
-				Message: invalid.Error() + "; fix spec.tektonConfig (overrides included). Nothing was applied."}
+			out.stalled = invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
 			return out
 		}
 		out.errs = append(out.errs, err)
+		return out
+	}
+	refusals, err := r.reviewTektonConfig(ctx, desired, served)
+	if err != nil {
+		out.errs = append(out.errs, err)
+		return out
+	}
+	if len(refusals) > 0 {
+		out.stalled = invalidTektonConfig(ps, refusals)
 		return out
 	}
 
@@ -182,6 +204,9 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 		}
 		res, err := r.applyObject(ctx, obj)
 		if err != nil {
+			if rejectedByServer(err) {
+				out.rejected = append(out.rejected, err.Error())
+			}
 			out.errs = append(out.errs, err)
 			continue
 		}
@@ -258,6 +283,7 @@ func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(crdMetadata(), enqueueCluster, builder.OnlyMetadata,
 			builder.WithPredicates(predicate.NewPredicateFuncs(isWatchedCRD))).
 		Named("pipelineservice").
+		WithOptions(controller.Options{RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](retryBaseDelay, retryMaxDelay)}).
 		Build(r)
 	if err != nil {
 		return err

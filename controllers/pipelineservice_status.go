@@ -19,6 +19,9 @@ type applyOutcome struct {
 	// stalled is the terminal input error that stopped the apply.
 	stalled *metav1.Condition
 	errs    []error
+	// rejected are the errors of errs that are the API server's (or admission's) refusal of
+	// an object, each naming the object and the server's message.
+	rejected []string
 	// missing are the kinds of wanted children whose API is not served.
 	missing []string
 	// written describes each object created, changed or pruned.
@@ -142,6 +145,16 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 	switch {
 	case out.stalled != nil:
 		meta.RemoveStatusCondition(&st.Conditions, psv1alpha1.ConditionReconciling)
+	case len(out.rejected) > 0:
+		prev := meta.FindStatusCondition(before.Conditions, psv1alpha1.ConditionReconciling)
+		msg := errors.Join(out.errs...).Error() + "; the other children are applied; retrying with backoff"
+		set(metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: psv1alpha1.ReasonApplyRejected, Message: msg})
+		// One Event per distinct refusal, not one per retry.
+		for _, r := range out.rejected {
+			if prev == nil || prev.Reason != psv1alpha1.ReasonApplyRejected || !strings.Contains(prev.Message, r) {
+				events = append(events, event{warning: true, reason: psv1alpha1.ReasonApplyRejected, action: "Apply", message: r})
+			}
+		}
 	case len(out.errs) > 0:
 		set(metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: psv1alpha1.ReasonApplyFailed,
 			Message: errors.Join(out.errs...).Error()})
@@ -159,14 +172,14 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 	if len(out.errs) > 0 {
 		applyErr = errors.Join(out.errs...)
 	}
-	ready := health.Summary(health.Apply{Stalled: stalled, Err: applyErr, MissingAPIs: out.optionalMissing(), GenerationApplied: generationApplied}, checks)
+	ready := health.Summary(health.Apply{Stalled: stalled, Err: applyErr, Rejected: len(out.rejected) > 0, MissingAPIs: out.optionalMissing(), GenerationApplied: generationApplied}, checks)
 	set(ready)
 	if prev := meta.FindStatusCondition(before.Conditions, psv1alpha1.ConditionReady); prev == nil || prev.Status != ready.Status {
 		switch ready.Status {
 		case metav1.ConditionTrue:
 			events = append(events, event{reason: psv1alpha1.ReasonHealthy, action: "Observe", message: ready.Message})
 		case metav1.ConditionFalse:
-			if stalled == nil { // the Stalled event already says it
+			if stalled == nil && len(out.rejected) == 0 { // the Stalled or ApplyRejected event already says it
 				events = append(events, event{warning: true, reason: ready.Reason, action: "Observe", message: ready.Message})
 			}
 		}

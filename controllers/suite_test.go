@@ -23,7 +23,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -56,7 +55,7 @@ type operatorEnv struct {
 	mu       sync.Mutex
 	writeLog []string
 	// env is the control plane; op the operator startOperator started.
-	env *envtest.Environment
+	env *testenv.Env
 	op  *runningOperator
 }
 

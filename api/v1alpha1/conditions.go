@@ -26,8 +26,13 @@ const (
 	ReasonMirrorAPIMissing = "MirrorAPIMissing"
 	// ReasonApplied: every child was applied.
 	ReasonApplied = "Applied"
-	// ReasonApplyFailed: the API server refused a child; the message says which and why.
+	// ReasonApplyFailed: a child could not be applied (the API server was unreachable, a
+	// timeout); retried with backoff. The message says which and why.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonApplyRejected: the API server or its admission (a webhook such as OSP's, a
+	// ValidatingAdmissionPolicy, a quota) refused a child; the message names the object and
+	// gives the server's words. Retried with backoff; the other children are applied.
+	ReasonApplyRejected = "ApplyRejected"
 	// ReasonProgressing: the spec is being applied.
 	ReasonProgressing = "Progressing"
 	// ReasonDeleting: deletionPolicy Delete is removing the children.

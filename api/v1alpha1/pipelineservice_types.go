@@ -222,9 +222,11 @@ type Mirror struct {
 
 // TektonConfigSpec holds the settings rendered into the TektonConfig named "config".
 type TektonConfigSpec struct {
-	// TargetNamespace is where OpenShift Pipelines runs Tekton's components.
+	// TargetNamespace is where OpenShift Pipelines runs Tekton's components. It cannot change
+	// once set: OSP refuses to move a TektonConfig.
 	// +optional
 	// +kubebuilder:default=openshift-pipelines
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="is immutable: OpenShift Pipelines refuses to move a TektonConfig. To move Tekton, delete the PipelineService with deletionPolicy Orphan (the default: OpenShift Pipelines keeps running), delete TektonConfig 'config' (OSP removes Tekton from the old namespace), then create the PipelineService with the new targetNamespace"
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	TargetNamespace string `json:"targetNamespace"`

@@ -238,3 +238,23 @@ func TestDigestImagesAreAccepted(t *testing.T) {
 func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
 }
+
+// TestTargetNamespaceIsImmutable: OSP refuses to move a TektonConfig to another namespace, so
+// the PipelineService refuses the change at admission, with a message that says how to move.
+func TestTargetNamespaceIsImmutable(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	obj := loadSample(t, full)
+	g.Expect(k8sClient.Create(ctx, obj)).To(Succeed())
+	defer func() { g.Expect(k8sClient.Delete(ctx, obj)).To(Succeed()) }()
+
+	set("spec.exporter.replicas", int64(2))(obj.Object)
+	g.Expect(k8sClient.Update(ctx, obj)).To(Succeed(), "other fields still change")
+
+	set("spec.tektonConfig.targetNamespace", "tekton-pipelines")(obj.Object)
+	err := k8sClient.Update(ctx, obj)
+	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
+	g.Expect(err.Error()).To(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value"))
+	g.Expect(err.Error()).To(ContainSubstring("deletionPolicy Orphan"))
+	g.Expect(err.Error()).To(ContainSubstring("delete TektonConfig 'config'"))
+}

@@ -52,6 +52,8 @@ type Apply struct {
 	Stalled *metav1.Condition
 	// Err is the error of the last apply, retried with backoff.
 	Err error
+	// Rejected: Err holds the API server's or admission's refusal of an object.
+	Rejected bool
 	// MissingAPIs are the kinds of optional children whose API is not served (ExternalSecret,
 	// ServiceMonitor); the user must install them or turn the feature off.
 	MissingAPIs []string
@@ -69,6 +71,8 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 	switch {
 	case apply.Stalled != nil:
 		return ready(metav1.ConditionFalse, apply.Stalled.Reason, apply.Stalled.Message)
+	case apply.Err != nil && apply.Rejected:
+		return ready(metav1.ConditionFalse, psv1alpha1.ReasonApplyRejected, apply.Err.Error()+"; retrying with backoff")
 	case apply.Err != nil:
 		return ready(metav1.ConditionFalse, psv1alpha1.ReasonApplyFailed, apply.Err.Error()+"; retrying with backoff")
 	}

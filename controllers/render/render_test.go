@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -215,7 +216,6 @@ func TestInvalidTektonConfigNamesTheField(t *testing.T) {
 		{"unknown field (the production typo)", `{"pruner": {"disable": true}}`, "spec.pruner.disable"},
 		{"unknown top-level field", `{"pipelines": {}}`, "spec.pipelines"},
 		{"wrong type", `{"pruner": {"keep": "ten"}}`, "spec.pruner.keep"},
-		{"keep with keep-since", `{"pruner": {"disabled": false, "keep": 5, "keep-since": 60}}`, "spec.pruner"},
 		{"wrong type deep down", `{"pipeline": {"performance": {"buckets": "four"}}}`, "spec.pipeline.performance.buckets"},
 		{"misspelt PaC enable", `{"platforms": {"openshift": {"pipelinesAsCode": {"enabled": true}}}}`, "spec.platforms.openshift.pipelinesAsCode.enabled"},
 	} {
@@ -287,4 +287,38 @@ func TestPerformanceOnlyWhenSet(t *testing.T) {
 	tcfg, err = TektonConfig(ps)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(field(tcfg, "spec", "pipeline", "performance")).To(Equal(map[string]any{"buckets": int64(2), "disable-ha": false}))
+}
+
+// TestFieldPathNamesThePipelineServiceField: a TektonConfig field is named where the
+// PipelineService sets it.
+func TestFieldPathNamesThePipelineServiceField(t *testing.T) {
+	ps := withOverrides(t, `{"pipeline": {"performance": {"statefulset-ordinals": true}}, "pruner": {"resources": ["pods"]}}`)
+	for tcPath, want := range map[string]string{
+		"spec.pipeline.performance.buckets":                                     "spec.tektonConfig.performance.buckets",
+		"spec.pipeline.performance.statefulset-ordinals":                        "spec.tektonConfig.overrides.pipeline.performance.statefulset-ordinals",
+		"spec.pruner.resources[0]":                                              "spec.tektonConfig.overrides.pruner.resources[0]",
+		"spec.pruner.keep-since":                                                "spec.tektonConfig.pruner.keepSince",
+		"spec.targetNamespace":                                                  "spec.tektonConfig.targetNamespace",
+		"spec.platforms.openshift.pipelinesAsCode.settings.custom-console-url":  "spec.tektonConfig.pipelinesAsCode.console.url",
+		"spec.platforms.openshift.pipelinesAsCode.settings.remember-ok-to-test": "spec.tektonConfig.pipelinesAsCode.settings.remember-ok-to-test",
+		"spec.result.watcher.completed_run_grace_period":                        "spec.tektonConfig.results.completedRunGracePeriod",
+		"spec.chain.artifacts.oci.storage":                                      "TektonConfig spec.chain.artifacts.oci.storage",
+	} {
+		NewWithT(t).Expect(FieldPath(ps, tcPath)).To(Equal(want), tcPath)
+	}
+}
+
+// TestSamplesPassOSPAdmission: the TektonConfig each sample renders is one OSP's own
+// SetDefaults and Validate accept as it is, created or updated. (The environment overlays are
+// checked the same way in config/overlays_test.go.)
+func TestSamplesPassOSPAdmission(t *testing.T) {
+	for _, sample := range []string{samples.Minimal, samples.Full} {
+		t.Run(sample, func(t *testing.T) {
+			g := NewWithT(t)
+			tc, err := TektonConfig(load(t, sample))
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(osp.Review(tc, nil)).To(BeEmpty())
+			g.Expect(osp.Review(tc, tc)).To(BeEmpty())
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	kjson "sigs.k8s.io/json"
@@ -185,9 +186,11 @@ func mergeOverrides(spec map[string]any, overrides []byte) (map[string]any, erro
 	return out, nil
 }
 
-// ValidateTektonConfigSpec decodes spec strictly into tektoncd/operator's TektonConfigSpec: an
-// unknown field (such as `disable` for `disabled`, which once broke production), a wrong type,
-// or keep together with keep-since is an InvalidTektonConfigError naming the field.
+// ValidateTektonConfigSpec decodes spec strictly into tektoncd/operator's TektonConfigSpec, as
+// OSP's webhook decodes it (knative, unknown fields disallowed): an unknown field (such as
+// `disable` for `disabled`, which once broke production) or a wrong type is an
+// InvalidTektonConfigError naming the field. The rules on values are OSP's own code's, run by
+// package osp.
 func ValidateTektonConfigSpec(spec map[string]any) error {
 	data, err := json.Marshal(spec)
 	if err != nil {
@@ -201,9 +204,6 @@ func ValidateTektonConfigSpec(spec map[string]any) error {
 	if len(strictErrs) > 0 {
 		// Report the first; fixing it reveals the next.
 		return strictError(strictErrs[0])
-	}
-	if typed.Pruner.Keep != nil && typed.Pruner.KeepSince != nil {
-		return &InvalidTektonConfigError{Field: "spec.pruner", Problem: "keep and keep-since are mutually exclusive: set one"}
 	}
 	return nil
 }
@@ -240,4 +240,82 @@ func typeError(err error) error {
 		}
 	}
 	return &InvalidTektonConfigError{Field: "spec", Problem: err.Error()}
+}
+
+// psTektonConfigFields maps TektonConfig fields to the PipelineService fields that render them.
+// A path under a key maps under its value (spec.pruner.resources[0] to ...pruner.resources[0]).
+var psTektonConfigFields = map[string]string{
+	"spec.targetNamespace":                              "targetNamespace",
+	"spec.profile":                                      "profile",
+	"spec.trigger.disabled":                             "triggers.enabled",
+	"spec.pruner":                                       "pruner",
+	"spec.pruner.disabled":                              "pruner.mode",
+	"spec.pruner.keep":                                  "pruner.keep",
+	"spec.pruner.keep-since":                            "pruner.keepSince",
+	"spec.pruner.schedule":                              "pruner.schedule",
+	"spec.pruner.resources":                             "pruner.resources",
+	"spec.result.disabled":                              "results.enabled",
+	"spec.result.watcher.completed_run_grace_period":    "results.completedRunGracePeriod",
+	"spec.platforms.openshift.pipelinesAsCode.enable":   "pipelinesAsCode.enabled",
+	"spec.platforms.openshift.pipelinesAsCode.settings": "pipelinesAsCode.settings",
+	pacSettingsPath + PACApplicationName:                "pipelinesAsCode.applicationName",
+	pacSettingsPath + PACConsoleName:                    "pipelinesAsCode.console.name",
+	pacSettingsPath + PACConsoleURL:                     "pipelinesAsCode.console.url",
+	pacSettingsPath + PACConsolePRDetails:               "pipelinesAsCode.console.prDetailsURL",
+	pacSettingsPath + PACConsolePRTaskLog:               "pipelinesAsCode.console.taskLogURL",
+	pacSettingsPath + PACConsoleNamespaceURL:            "pipelinesAsCode.console.namespaceURL",
+	"spec.pipeline.performance":                         "performance",
+	"spec.pipeline.performance.buckets":                 "performance.buckets",
+	"spec.pipeline.performance.replicas":                "performance.replicas",
+	"spec.pipeline.performance.threads-per-controller":  "performance.threadsPerController",
+	"spec.pipeline.performance.kube-api-qps":            "performance.kubeAPIQPS",
+	"spec.pipeline.performance.kube-api-burst":          "performance.kubeAPIBurst",
+	"spec.pipeline.performance.disable-ha":              "performance.disableHA",
+}
+
+const pacSettingsPath = "spec.platforms.openshift.pipelinesAsCode.settings."
+
+// FieldPath names a TektonConfig field (such as spec.pipeline.performance.buckets) by where
+// the PipelineService sets it: under spec.tektonConfig.overrides when the overrides set it,
+// else the dedicated field that renders it, else "TektonConfig <path>" for a field that only
+// OSP's defaulting sets.
+func FieldPath(ps *psv1alpha1.PipelineService, tcPath string) string {
+	const prefix = "spec.tektonConfig."
+	if rest, ok := strings.CutPrefix(tcPath, "spec."); ok && inOverrides(ps.Spec.TektonConfig.Overrides, rest) {
+		return prefix + "overrides." + rest
+	}
+	// The longest mapped prefix wins: settings.application-name before settings.
+	best := ""
+	for tc := range psTektonConfigFields {
+		if (tcPath == tc || strings.HasPrefix(tcPath, tc+".") || strings.HasPrefix(tcPath, tc+"[")) && len(tc) > len(best) {
+			best = tc
+		}
+	}
+	if best == "" {
+		return "TektonConfig " + tcPath
+	}
+	return prefix + psTektonConfigFields[best] + strings.TrimPrefix(tcPath, best)
+}
+
+// inOverrides is whether the overrides set the field at path (dot-separated, list indexes
+// ignored).
+func inOverrides(overrides *apiextensionsv1.JSON, path string) bool {
+	if overrides == nil || len(overrides.Raw) == 0 {
+		return false
+	}
+	var node any
+	if err := json.Unmarshal(overrides.Raw, &node); err != nil {
+		return false
+	}
+	for _, seg := range strings.Split(path, ".") {
+		seg, _, _ = strings.Cut(seg, "[")
+		m, ok := node.(map[string]any)
+		if !ok {
+			return false
+		}
+		if node, ok = m[seg]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -615,7 +615,7 @@ func (b *bench) idleReconciles(ctx context.Context, idle time.Duration) error {
 
 // --- 7. memory and 8. start-up, the operator as its own process ---
 
-func (b *bench) memory(ctx context.Context, env *envtest.Environment, counts string) error {
+func (b *bench) memory(ctx context.Context, env *testenv.Env, counts string) error {
 	user, err := env.AddUser(envtest.User{Name: "bench", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return err

@@ -147,7 +147,7 @@ func printSummary(ctx context.Context, c client.Client, ps *psv1alpha1.PipelineS
 }
 
 // startLocal starts the control plane, writes an admin kubeconfig, and applies the full sample.
-func startLocal(ctx context.Context) (*envtest.Environment, *rest.Config, string, error) {
+func startLocal(ctx context.Context) (*testenv.Env, *rest.Config, string, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		// Builds kube-apiserver and etcd from source the first time (about 6 minutes).
 		cmd := exec.CommandContext(ctx, filepath.Join(testenv.RepoRoot(), "hack", "setup-envtest.sh"))
@@ -176,7 +176,7 @@ func startLocal(ctx context.Context) (*envtest.Environment, *rest.Config, string
 	return env, cfg, kubeconfig, nil
 }
 
-func writeKubeconfig(env *envtest.Environment) (string, error) {
+func writeKubeconfig(env *testenv.Env) (string, error) {
 	user, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return "", fmt.Errorf("add admin user: %w", err)

@@ -7,7 +7,9 @@
 package testenv
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -183,10 +185,23 @@ func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	return crds, nil
 }
 
-// Start starts a control plane with the PipelineService CRD and the given third-party CRDs.
-// KUBEBUILDER_ASSETS must name the binaries that hack/setup-envtest.sh built (`make test` and
-// `make run` set it).
-func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environment, *rest.Config, error) {
+// Env is a running control plane: envtest's, with OSP's TektonConfig admission webhooks
+// registered and served by this process.
+type Env struct {
+	*envtest.Environment
+	stopWebhooks context.CancelFunc
+}
+
+// Stop stops the control plane and the webhook server.
+func (e *Env) Stop() error {
+	e.stopWebhooks()
+	return e.Environment.Stop()
+}
+
+// Start starts a control plane with the PipelineService CRD, the given third-party CRDs and
+// OSP's TektonConfig admission webhooks (ospwebhook.go). KUBEBUILDER_ASSETS must name the
+// binaries that hack/setup-envtest.sh built (`make test` and `make run` set it).
+func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*Env, *rest.Config, error) {
 	return StartRestartable(crds, "")
 }
 
@@ -194,7 +209,7 @@ func Start(crds []*apiextensionsv1.CustomResourceDefinition) (*envtest.Environme
 // empty), so that its kube-apiserver can be stopped and started again with the same address,
 // serving certificate and client CA: clients configured before the restart keep working, as
 // against a real API server that restarts. etcd keeps running and keeps the data.
-func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir string) (*envtest.Environment, *rest.Config, error) {
+func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir string) (*Env, *rest.Config, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set: run the tests with 'make test', " +
 			"or export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh)")
@@ -205,6 +220,7 @@ func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir 
 		ErrorIfCRDPathMissing:    true,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
+		WebhookInstallOptions:    ospWebhooks(),
 	}
 	if certDir != "" {
 		env.ControlPlane.GetAPIServer().CertDir = certDir
@@ -213,7 +229,12 @@ func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir 
 	if err != nil {
 		return nil, nil, fmt.Errorf("start envtest: %w", err)
 	}
-	return env, cfg, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := serveOSPWebhooks(ctx, env.WebhookInstallOptions); err != nil {
+		cancel()
+		return nil, nil, errors.Join(err, env.Stop())
+	}
+	return &Env{Environment: env, stopWebhooks: cancel}, cfg, nil
 }
 
 // InstallCRDs installs CRDs into a running control plane and waits until they are served, as

@@ -1,0 +1,79 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+)
+
+// reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
+// is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
+// webhook would refuse stalls the reconcile instead of failing one apply after another.
+func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desired *render.Desired, served func(schema.GroupVersionKind) bool) ([]osp.FieldError, error) {
+	var tc *unstructured.Unstructured
+	for _, o := range desired.Objects {
+		if o.GroupVersionKind() == render.GVKTektonConfig {
+			tc = o
+		}
+	}
+	if tc == nil {
+		return nil, nil
+	}
+	var live *unstructured.Unstructured
+	if served(render.GVKTektonConfig) {
+		live = &unstructured.Unstructured{}
+		live.SetGroupVersionKind(render.GVKTektonConfig)
+		err := r.Get(ctx, client.ObjectKeyFromObject(tc), live)
+		switch {
+		case apierrors.IsNotFound(err):
+			live = nil
+		case err != nil:
+			return nil, fmt.Errorf("get %s: %w", describe(tc), err)
+		}
+	}
+	return osp.Review(tc, live), nil
+}
+
+// invalidTektonConfig is the Stalled condition for a TektonConfig OSP would refuse: each field
+// named as the PipelineService sets it, with its TektonConfig path.
+func invalidTektonConfig(ps *psv1alpha1.PipelineService, refusals []osp.FieldError) *metav1.Condition {
+	parts := make([]string, 0, len(refusals))
+	for _, e := range refusals {
+		field := render.FieldPath(ps, e.Path)
+		if strings.HasPrefix(field, "TektonConfig ") {
+			parts = append(parts, fmt.Sprintf("%s: %s", field, e.Message))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s (TektonConfig %s)", field, e.Message, e.Path))
+	}
+	return &metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "OpenShift Pipelines would refuse the TektonConfig: " +
+		strings.Join(parts, "; ") + ". Fix spec.tektonConfig (overrides included); nothing was applied."}
+}
+
+// rejectedByServer is whether the API server, or an admission webhook, policy or quota it
+// runs, refused the object itself: retrying the same object cannot succeed until someone
+// changes the object or the rule.
+func rejectedByServer(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) ||
+		apierrors.IsRequestEntityTooLargeError(err)
+}
+
+// allConflicts is whether every error is an optimistic-lock conflict.
+func allConflicts(errs []error) bool {
+	for _, err := range errs {
+		if !apierrors.IsConflict(err) {
+			return false
+		}
+	}
+	return len(errs) > 0
+}
