@@ -181,7 +181,9 @@ func mergeOverrides(spec map[string]any, overrides []byte) (map[string]any, erro
 	// utiljson keeps whole numbers int64, as the API machinery does, so that rendered and
 	// observed values compare equal.
 	if err := utiljson.Unmarshal(merged, &out); err != nil {
-		return nil, fmt.Errorf("decode merged TektonConfig spec: %w", err)
+		// A patch that is not an object replaces the whole spec (RFC 7386). The schema
+		// refuses one; this is the guard for a schema that did not.
+		return nil, &InvalidTektonConfigError{Field: "spec", Problem: "spec.tektonConfig.overrides must be an object of TektonConfig spec fields"}
 	}
 	return out, nil
 }
