@@ -157,6 +157,12 @@ status:
   conditions:
   - {type: Ready, status: "False", reason: ApplyFailed, message: "apply Subscription: forbidden", observedGeneration: 3}
   - {type: Reconciling, status: "True", reason: ApplyFailed, message: "apply Subscription: forbidden", observedGeneration: 3}`, "Degraded", "forbidden"},
+		"apply rejected by admission": {`
+status:
+  observedGeneration: 2
+  conditions:
+  - {type: Ready, status: "False", reason: ApplyRejected, message: "apply Deployment openshift-pipelines/pipeline-metrics-exporter: denied by policy freeze-exporter; retrying with backoff", observedGeneration: 3}
+  - {type: Reconciling, status: "True", reason: ApplyRejected, message: "apply Deployment openshift-pipelines/pipeline-metrics-exporter: denied by policy freeze-exporter", observedGeneration: 3}`, "Degraded", "denied by policy"},
 		"upgrade failed": {`
 status:
   observedGeneration: 3

@@ -62,10 +62,11 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 					Type: t, Status: status, Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation,
 				})
 			}
-			if err := r.patchStatus(ctx, original, ps); err != nil {
+			if err := r.patchStatus(ctx, original, ps); err != nil && !apierrors.IsConflict(err) {
 				return ctrl.Result{}, err
 			}
-			// Watches wake the reconcile when a child goes; the poll covers finalizers of
+			// A conflict means a newer PipelineService is on its way; the poll below reads
+			// it again, quietly. Watches wake the reconcile when a child goes; the poll covers finalizers of
 			// children whose removal the operator does not watch (the CSV).
 			return ctrl.Result{RequeueAfter: deletionPollInterval}, nil
 		}

@@ -124,3 +124,28 @@ func (e *operatorEnv) expectEvent(reason, text string) {
 		g.Expect(notes).To(ContainElement(ContainSubstring(text)))
 	}, timeout, poll).Should(Succeed())
 }
+
+// TestTektonConfigInAnotherNamespaceStalls: a cluster already runs Tekton in another
+// namespace (a TektonConfig made before the PipelineService). OSP refuses to move it, so the
+// operator reviews its TektonConfig as an update of the live one and stalls, naming
+// targetNamespace and how to move, instead of failing the apply on every retry.
+func TestTektonConfigInAnotherNamespaceStalls(t *testing.T) {
+	e := startOperator(t, nil)
+	existing := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "operator.tekton.dev/v1alpha1", "kind": "TektonConfig",
+		"metadata": map[string]any{"name": "config"},
+		"spec":     map[string]any{"targetNamespace": "tekton-pipelines", "profile": "all"},
+	}}
+	// Through OSP's webhook, which fills the fields the CRD's schema requires.
+	Expect(e.c.Create(context.Background(), existing)).To(Succeed())
+
+	e.create(samples.Full, nil)
+	Eventually(func(g Gomega) {
+		stalled := e.condition(psv1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
+		g.Expect(stalled.Message).To(ContainSubstring("spec.tektonConfig.targetNamespace: Doesn't allow to update targetNamespace, delete existing TektonConfig"))
+	}, timeout, poll).Should(Succeed())
+	Expect(e.object(render.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
+	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
+}

@@ -33,7 +33,13 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 	if served(render.GVKTektonConfig) {
 		live = &unstructured.Unstructured{}
 		live.SetGroupVersionKind(render.GVKTektonConfig)
-		err := r.Get(ctx, client.ObjectKeyFromObject(tc), live)
+		key := client.ObjectKeyFromObject(tc)
+		err := r.Get(ctx, key, live)
+		if apierrors.IsNotFound(err) {
+			// The cache holds only the operator's labelled objects; a TektonConfig made
+			// before it (by OSP, ArgoCD or a person) is read from the API server.
+			err = r.APIReader.Get(ctx, key, live)
+		}
 		switch {
 		case apierrors.IsNotFound(err):
 			live = nil

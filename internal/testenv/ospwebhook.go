@@ -70,27 +70,31 @@ func ospWebhooks() envtest.WebhookInstallOptions {
 	}
 }
 
-// serveOSPWebhooks serves OSP's webhooks where envtest pointed the API server, until ctx ends.
-// It returns once the server answers.
-func serveOSPWebhooks(ctx context.Context, o envtest.WebhookInstallOptions) error {
+// serveOSPWebhooks serves OSP's webhooks where envtest pointed the API server. It returns once
+// the server answers, with the function that stops it and waits until it has stopped.
+func serveOSPWebhooks(o envtest.WebhookInstallOptions) (stop func(), err error) {
 	srv := webhook.NewServer(webhook.Options{Host: o.LocalServingHost, Port: o.LocalServingPort, CertDir: o.LocalServingCertDir})
 	srv.Register(ospDefaultingPath, &webhook.Admission{Handler: admission.HandlerFunc(ospDefault)})
 	srv.Register(ospValidationPath, &webhook.Admission{Handler: admission.HandlerFunc(ospValidate)})
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Start(ctx) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Start(ctx) }()
+	stop = func() { cancel(); <-done }
 	check := srv.StartedChecker()
 	deadline := time.Now().Add(30 * time.Second)
 	for check(&http.Request{}) != nil {
 		select {
-		case err := <-errc:
-			return fmt.Errorf("OSP webhook server: %w", err)
+		case err := <-done:
+			cancel()
+			return nil, fmt.Errorf("OSP webhook server: %w", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("OSP webhook server did not start within 30s")
+			stop()
+			return nil, fmt.Errorf("OSP webhook server did not start within 30s")
 		}
 	}
-	return nil
+	return stop, nil
 }
 
 // decodeTektonConfigs decodes the request's object and old object as knative does, with

@@ -7,7 +7,6 @@
 package testenv
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -189,10 +188,11 @@ func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 // registered and served by this process.
 type Env struct {
 	*envtest.Environment
-	stopWebhooks context.CancelFunc
+	stopWebhooks func()
 }
 
-// Stop stops the control plane and the webhook server.
+// Stop stops the webhook server, then the control plane (which removes the server's
+// certificates).
 func (e *Env) Stop() error {
 	e.stopWebhooks()
 	return e.Environment.Stop()
@@ -229,12 +229,11 @@ func StartRestartable(crds []*apiextensionsv1.CustomResourceDefinition, certDir 
 	if err != nil {
 		return nil, nil, fmt.Errorf("start envtest: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := serveOSPWebhooks(ctx, env.WebhookInstallOptions); err != nil {
-		cancel()
+	stop, err := serveOSPWebhooks(env.WebhookInstallOptions)
+	if err != nil {
 		return nil, nil, errors.Join(err, env.Stop())
 	}
-	return &Env{Environment: env, stopWebhooks: cancel}, cfg, nil
+	return &Env{Environment: env, stopWebhooks: stop}, cfg, nil
 }
 
 // InstallCRDs installs CRDs into a running control plane and waits until they are served, as
