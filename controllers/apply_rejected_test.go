@@ -108,7 +108,9 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 	Expect(e.c.Delete(ctx, binding)).To(Succeed())
 	Expect(e.c.Delete(ctx, policy)).To(Succeed())
 	Eventually(func(g Gomega) {
-		e.update(func(ps *psv1alpha1.PipelineService) { ps.Annotations = map[string]string{"test/poke": time.Now().String()} })
+		e.update(func(ps *psv1alpha1.PipelineService) {
+			ps.Annotations = map[string]string{"test/poke": time.Now().String()}
+		})
 		g.Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
 	}, timeout, time.Second).Should(Succeed())
 	e.waitConverged()
