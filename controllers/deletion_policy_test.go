@@ -47,12 +47,7 @@ func TestDeletionPolicyDelete(t *testing.T) {
 	Expect(e.c.Update(ctx, tc)).To(Succeed())
 
 	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
-	Eventually(func(g Gomega) {
-		c := e.condition(psv1alpha1.ConditionReconciling)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonDeleting))
-		g.Expect(c.Message).To(ContainSubstring("TektonConfig config"))
-	}, timeout, poll).Should(Succeed())
+	e.waitCondition(psv1alpha1.ConditionReconciling, psv1alpha1.ReasonDeleting, "TektonConfig config")
 	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
 	Expect(e.object(render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
 	Expect(e.object(render.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())

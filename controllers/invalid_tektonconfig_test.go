@@ -1,11 +1,9 @@
 package controllers_test
 
 import (
-	"context"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -25,7 +23,6 @@ func overrides(raw string) func(*psv1alpha1.PipelineService) {
 // spec clears it.
 func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	e := startOperator(t, nil)
-	ctx := context.Background()
 
 	// Created broken: nothing at all is applied.
 	e.create(samples.Full, overrides(`{"pruner": {"disable": true}}`))
@@ -40,17 +37,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
 	Expect(e.object(render.GVKTektonConfig, "", "config")).To(BeNil())
 	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
-	Eventually(func(g Gomega) {
-		list := &eventsv1.EventList{}
-		g.Expect(e.c.List(ctx, list)).To(Succeed())
-		var notes []string
-		for _, ev := range list.Items {
-			if ev.Reason == psv1alpha1.ReasonInvalidTektonConfig {
-				notes = append(notes, ev.Note)
-			}
-		}
-		g.Expect(notes).To(ContainElement(ContainSubstring("spec.pruner.disable")))
-	}, timeout, poll).Should(Succeed())
+	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, "spec.pruner.disable")
 
 	// Fixed: everything converges and Stalled goes.
 	e.update(overrides(`{"pipeline": {"enable-step-actions": true}}`))

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 
@@ -67,13 +66,8 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 				ps.Spec.Exporter.Replicas = 3 - ps.Spec.Exporter.Replicas // 1 <-> 2: a change the stalled pass must not apply either
 				tc.mutate(ps)
 			})
-			Eventually(func(g Gomega) {
-				stalled := e.condition(psv1alpha1.ConditionStalled)
-				g.Expect(stalled).NotTo(BeNil())
-				g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
-				g.Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
-				g.Expect(stalled.Message).To(ContainSubstring(tc.wantField))
-			}, timeout, poll).Should(Succeed())
+			stalled := e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
+			Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
 			e.waitQuiet()
 			ps := e.get()
 			Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
@@ -109,22 +103,6 @@ func samplePruner() psv1alpha1.PrunerSpec {
 	return ps.Spec.TektonConfig.Pruner
 }
 
-// expectEvent waits for an Event with reason whose note contains text.
-func (e *operatorEnv) expectEvent(reason, text string) {
-	e.t.Helper()
-	Eventually(func(g Gomega) {
-		list := &eventsv1.EventList{}
-		g.Expect(e.c.List(context.Background(), list)).To(Succeed())
-		var notes []string
-		for _, ev := range list.Items {
-			if ev.Reason == reason {
-				notes = append(notes, ev.Note)
-			}
-		}
-		g.Expect(notes).To(ContainElement(ContainSubstring(text)))
-	}, timeout, poll).Should(Succeed())
-}
-
 // TestTektonConfigInAnotherNamespaceStalls: a cluster already runs Tekton in another
 // namespace (a TektonConfig made before the PipelineService). OSP refuses to move it, so the
 // operator reviews its TektonConfig as an update of the live one and stalls, naming
@@ -140,12 +118,8 @@ func TestTektonConfigInAnotherNamespaceStalls(t *testing.T) {
 	Expect(e.c.Create(context.Background(), existing)).To(Succeed())
 
 	e.create(samples.Full, nil)
-	Eventually(func(g Gomega) {
-		stalled := e.condition(psv1alpha1.ConditionStalled)
-		g.Expect(stalled).NotTo(BeNil())
-		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
-		g.Expect(stalled.Message).To(ContainSubstring("spec.tektonConfig.targetNamespace: Doesn't allow to update targetNamespace, delete existing TektonConfig"))
-	}, timeout, poll).Should(Succeed())
+	e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig,
+		"spec.tektonConfig.targetNamespace: Doesn't allow to update targetNamespace, delete existing TektonConfig")
 	Expect(e.object(render.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
 	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
 }

@@ -14,6 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"go.uber.org/zap/zapcore"
+	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -211,6 +212,36 @@ func (e *operatorEnv) object(gvk schema.GroupVersionKind, namespace, name string
 // condition returns the PipelineService's condition of type t, or nil.
 func (e *operatorEnv) condition(t string) *metav1.Condition {
 	return meta.FindStatusCondition(e.get().Status.Conditions, t)
+}
+
+// waitCondition waits until the PipelineService has a condition of type t with reason and a
+// message containing text, and returns it.
+func (e *operatorEnv) waitCondition(t, reason, text string) *metav1.Condition {
+	e.t.Helper()
+	var c *metav1.Condition
+	Eventually(func(g Gomega) {
+		c = e.condition(t)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(reason))
+		g.Expect(c.Message).To(ContainSubstring(text))
+	}, timeout, poll).Should(Succeed())
+	return c
+}
+
+// expectEvent waits for an Event with reason whose note contains text.
+func (e *operatorEnv) expectEvent(reason, text string) {
+	e.t.Helper()
+	Eventually(func(g Gomega) {
+		list := &eventsv1.EventList{}
+		g.Expect(e.c.List(context.Background(), list)).To(Succeed())
+		var notes []string
+		for _, ev := range list.Items {
+			if ev.Reason == reason {
+				notes = append(notes, ev.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring(text)))
+	}, timeout, poll).Should(Succeed())
 }
 
 // waitConverged waits until the operator has applied the current generation.

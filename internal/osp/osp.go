@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -135,7 +136,7 @@ func changedByDefaulting(want any, defaulted tektonv1alpha1.TektonConfigSpec, re
 			}
 			return
 		}
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			gv, ok := g[k]
 			if !ok {
 				out = append(out, FieldError{Path: path + "." + k, Message: "OpenShift Pipelines' defaulting removes it"})
@@ -201,7 +202,7 @@ func CheckPACSettings(path string, settings map[string]string) []FieldError {
 	}
 	kept := defaultedPACSettings(settings)
 	var errs []FieldError
-	for _, key := range sortedKeys(settings) {
+	for _, key := range slices.Sorted(maps.Keys(settings)) {
 		value := settings[key]
 		field := path + "." + key
 		if err := parsePACSetting(key, value); err != nil {
@@ -251,7 +252,7 @@ func defaultedPACSettings(settings map[string]string) map[string]string {
 	tc := &tektonv1alpha1.TektonConfig{}
 	tc.Spec.Platforms.OpenShift.PipelinesAsCode = &tektonv1alpha1.PipelinesAsCode{
 		Enable:      ptr.To(true),
-		PACSettings: tektonv1alpha1.PACSettings{Settings: copyMap(settings)},
+		PACSettings: tektonv1alpha1.PACSettings{Settings: maps.Clone(settings)},
 	}
 	if err := Default(context.Background(), tc); err != nil {
 		return map[string]string{}
@@ -357,21 +358,4 @@ func sortErrors(errs []FieldError) []FieldError {
 // operator's log; knative code logs through the context.
 func quietLogger(ctx context.Context) context.Context {
 	return logging.WithLogger(ctx, zap.NewNop().Sugar())
-}
-
-func copyMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,6 +1,8 @@
 package osp_test
 
 import (
+	"fmt"
+	"net/http"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -99,13 +101,27 @@ func TestReviewRefusesWithTheField(t *testing.T) {
 // and this would then take PaC's 5 s timeout).
 func TestReviewMakesNoNetworkCall(t *testing.T) {
 	g := NewWithT(t)
+	// Upstream calls out through http.DefaultClient; count what goes through it.
+	calls := 0
+	saved := http.DefaultClient.Transport
+	http.DefaultClient.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls++
+		return nil, fmt.Errorf("no network in this test: %s", r.URL)
+	})
+	t.Cleanup(func() { http.DefaultClient.Transport = saved })
 	tc := config(t, `{"platforms": {"openshift": {"pipelinesAsCode": {"enable": true, "settings": {
 		"hub-url": "https://hub.invalid/api", "catalog-1-id": "custom", "catalog-1-name": "tekton", "catalog-1-url": "https://catalog.invalid"}}}}}`)
 	g.Expect(osp.Review(tc, nil)).To(BeEmpty())
 	defaulted := typed(t, tc)
 	g.Expect(osp.Default(t.Context(), defaulted)).To(BeNil())
 	g.Expect(defaulted.Spec.Platforms.OpenShift.PipelinesAsCode.Settings).To(HaveKeyWithValue("catalog-1-type", "artifacthub"))
+	g.Expect(osp.Validate(t.Context(), defaulted, nil)).To(BeEmpty())
+	g.Expect(calls).To(BeZero(), "OSP's code called out")
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestCheckSchedule(t *testing.T) {
 	g := NewWithT(t)
