@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 		if len(r.NonResourceURLs) == 0 {
 			g.Expect(r.Resources).NotTo(BeEmpty(), "%+v", r)
 		}
-		if contains(r.APIGroups, "") {
+		if slices.Contains(r.APIGroups, "") {
 			g.Expect(r.Resources).NotTo(ContainElement("secrets"), "the operator never reads Secret data: %+v", r)
 		}
 	}
@@ -129,15 +130,6 @@ func TestManagerIsHardened(t *testing.T) {
 		g.Expect(c.Resources.Requests).To(HaveKey(r))
 		g.Expect(c.Resources.Limits).To(HaveKey(r))
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }

@@ -54,7 +54,7 @@ func TestAPIServerRestartMidReconcile(t *testing.T) {
 	stopped := make(chan struct{})
 	cfg := rest.CopyConfig(e.cfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method == http.MethodPatch && writes.Add(1) == 3 {
 				close(stopped)
 			}
@@ -89,7 +89,7 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 	var writes atomic.Int64
 	cfg := rest.CopyConfig(e.cfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			resp, err := rt.RoundTrip(req)
 			if req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "/apis/operators.coreos.com/") && writes.Add(1) == 1 {
 				close(cut) // the CatalogSource is applied; the Subscription and the rest are not

@@ -266,15 +266,6 @@ func (r *PipelineServiceReconciler) patchStatus(ctx context.Context, original, p
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // SetupWithManager registers the reconciler. Child kinds are watched from their first
 // reconcile on (childWatches), so the operator starts whether or not their CRDs exist.
 func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {

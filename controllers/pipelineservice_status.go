@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,7 +34,7 @@ type applyOutcome struct {
 }
 
 func (o applyOutcome) tektonMissing() bool {
-	return contains(o.missing, render.GVKTektonConfig.Kind)
+	return slices.Contains(o.missing, render.GVKTektonConfig.Kind)
 }
 
 // optionalMissing are the missing kinds other than TektonConfig and the mirror policies,
@@ -147,7 +148,7 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 		meta.RemoveStatusCondition(&st.Conditions, psv1alpha1.ConditionReconciling)
 	case len(out.rejected) > 0:
 		prev := meta.FindStatusCondition(before.Conditions, psv1alpha1.ConditionReconciling)
-		msg := errors.Join(out.errs...).Error() + "; the other children are applied; retrying with backoff"
+		msg := errors.Join(out.errs...).Error() + "; the children not named here are applied; retrying with backoff"
 		set(metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: psv1alpha1.ReasonApplyRejected, Message: msg})
 		// One Event per distinct refusal, not one per retry.
 		for _, r := range out.rejected {

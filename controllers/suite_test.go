@@ -121,7 +121,7 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 	op := &runningOperator{}
 	opCfg := rest.CopyConfig(cfg)
 	opCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if op.partitioned.Load() {
 				return nil, errPartitioned
 			}
@@ -153,10 +153,6 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 }
 
 var errPartitioned = errors.New("network partition (test)")
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // writesSince returns the operator's writes logged after mark.
 func (e *operatorEnv) writesSince(mark int) []string {

@@ -139,7 +139,7 @@ func run(rounds int, counts string, idle time.Duration) error {
 func (b *bench) startOperator(ctx context.Context) (<-chan struct{}, error) {
 	cfg := rest.CopyConfig(b.cfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method != http.MethodGet {
 				b.writes.Add(1)
 			}
@@ -159,10 +159,6 @@ func (b *bench) startOperator(ctx context.Context) (<-chan struct{}, error) {
 	}()
 	return done, nil
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // reconciles reads controller-runtime's reconcile counter of the in-process operator.
 func reconciles() float64 { return float64(testenv.Reconciles()) }

@@ -12,6 +12,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // config is a TektonConfig named config with the given spec, in openshift-pipelines unless the
@@ -104,7 +105,7 @@ func TestReviewMakesNoNetworkCall(t *testing.T) {
 	// Upstream calls out through http.DefaultClient; count what goes through it.
 	calls := 0
 	saved := http.DefaultClient.Transport
-	http.DefaultClient.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	http.DefaultClient.Transport = testenv.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		calls++
 		return nil, fmt.Errorf("no network in this test: %s", r.URL)
 	})
@@ -118,10 +119,6 @@ func TestReviewMakesNoNetworkCall(t *testing.T) {
 	g.Expect(osp.Validate(t.Context(), defaulted, nil)).To(BeEmpty())
 	g.Expect(calls).To(BeZero(), "OSP's code called out")
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestCheckSchedule(t *testing.T) {
 	g := NewWithT(t)

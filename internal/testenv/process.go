@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,13 @@ func FreeAddr() (string, error) {
 	defer l.Close()
 	return l.Addr().String(), nil
 }
+
+// RoundTripFunc is an http.RoundTripper made of a function, for the transports with which
+// tests and the bench count, cut or refuse requests.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Reconciles is how many reconciles the pipelineservice controller has run in this process,
 // from controller-runtime's own counter.
