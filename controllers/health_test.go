@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
@@ -230,18 +229,27 @@ func TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile(t *testing.T) {
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 }
 
-// TestStatusWithoutOLM: nothing plays OLM, so the status waits with Unknown conditions and
-// says what for, never False.
+// TestStatusWithoutOLM: nothing plays OLM, so the status waits: Ready stays Unknown, never
+// False, and says what it waits for.
 func TestStatusWithoutOLM(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Minimal, nil)
 	e.waitConverged()
 	ps := e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCatalogSourceNotObserved)
 	g := NewWithT(t)
+	g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionCatalogSourceReady).Status).To(Equal(metav1.ConditionUnknown))
 	g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionOperatorInstalled).Reason).To(Equal(psv1alpha1.ReasonOperatorInstalling))
+	g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady).Message).To(ContainSubstring("CatalogSource"),
+		"Ready says what it waits for")
+	for _, c := range ps.Status.Conditions {
+		g.Expect(c.Message).NotTo(BeEmpty(), c.Type)
+	}
 	g.Expect(ps.Status.InstalledCSV).To(BeEmpty())
 	g.Expect(ps.Status.Upgrade).To(BeNil())
-	g.Expect(e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+
+	// Still waiting once the operator has nothing more to do: no pass turns it False.
+	e.waitQuiet()
+	g.Expect(e.condition(psv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionUnknown))
 }
 
 // table reads the PipelineServices as `kubectl get` does: the API server prints the CRD's

@@ -35,6 +35,8 @@ type observation struct {
 	exporter     *appsv1.Deployment
 	exporterErr  error
 	components   []appsv1.Deployment
+	// componentsErr is the error listing the Deployments in targetNamespace.
+	componentsErr error
 }
 
 // observe reads the objects whose status makes up the PipelineService's health. Read errors
@@ -68,7 +70,8 @@ func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.
 
 	deployments, err := r.components.deployments(ctx, ps.Spec.TektonConfig.TargetNamespace)
 	if err != nil {
-		o.exporterErr = err
+		// The exporter is one of the Deployments listed: it is unread too.
+		o.componentsErr, o.exporterErr = err, err
 	}
 	o.components = deployments
 	for i := range deployments {

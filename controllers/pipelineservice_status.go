@@ -100,7 +100,11 @@ func setStatus(ps *psv1alpha1.PipelineService, out applyOutcome, obs observation
 	st.DesiredCSV = obs.operator.DesiredCSV()
 	st.TektonVersion = health.TektonVersion(obs.tekton)
 	st.CatalogState = health.CatalogState(obs.catalog)
-	st.Components = health.Components(obs.components)
+	// A failed list keeps the last components rather than reporting none: the status and
+	// the component metrics would otherwise say every Deployment is gone.
+	if obs.componentsErr == nil {
+		st.Components = health.Components(obs.components)
+	}
 
 	step := health.TrackUpgrade(st.Upgrade, lastInstalled, st.InstalledCSV, obs.operator.Succeeded(), now)
 	st.Upgrade = step.Upgrade

@@ -79,7 +79,7 @@ const (
 	ReasonTektonConfigNotObserved = "TektonConfigNotObserved"
 
 	// ExporterAvailable reasons, from the exporter Deployment.
-	ReasonExporterAvailable   = "MinimumReplicasAvailable"
+	ReasonExporterAvailable   = "ExporterAvailable"
 	ReasonExporterRollingOut  = "ExporterRollingOut"
 	ReasonExporterUnavailable = "ExporterUnavailable"
 	ReasonExporterNotObserved = "ExporterNotObserved"

@@ -9,6 +9,7 @@ package health
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -94,8 +95,34 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 	if !apply.GenerationApplied {
 		return ready(metav1.ConditionUnknown, psv1alpha1.ReasonProgressing, "the current generation is being applied")
 	}
-	return ready(metav1.ConditionTrue, psv1alpha1.ReasonHealthy,
-		"the catalog, the OpenShift Pipelines operator, the TektonConfig and the exporter are healthy")
+	return ready(metav1.ConditionTrue, psv1alpha1.ReasonHealthy, healthyMessage(checks))
+}
+
+// healthyParts name what each check covers, for the Ready=True message.
+var healthyParts = map[string]string{
+	psv1alpha1.ConditionCatalogSourceReady: "the catalog",
+	psv1alpha1.ConditionOperatorInstalled:  "the OpenShift Pipelines operator",
+	psv1alpha1.ConditionTektonConfigReady:  "the TektonConfig",
+	psv1alpha1.ConditionExporterAvailable:  "the exporter",
+	psv1alpha1.ConditionMirrorsApplied:     "the mirrors",
+}
+
+// healthyMessage names the parts that were checked, and only those: a disabled exporter or
+// absent mirrors have no check, so the message does not claim them.
+func healthyMessage(checks []Check) string {
+	parts := make([]string, 0, len(checks))
+	for _, c := range checks {
+		if part, ok := healthyParts[c.Condition.Type]; ok {
+			parts = append(parts, part)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return "every part is healthy"
+	case 1:
+		return parts[0] + " is healthy"
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + " are healthy"
 }
 
 // TektonConfigCRDMissing is TektonConfigReady while OSP has not installed the TektonConfig

@@ -517,3 +517,17 @@ func TestSummary(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthyMessageNamesWhatWasChecked: Ready=True names the exporter only when it is
+// enabled (it has a check) and the mirrors when they are set.
+func TestHealthyMessageNamesWhatWasChecked(t *testing.T) {
+	g := NewWithT(t)
+	ok := func(t string) Check { return healthy(t, "OK", "x") }
+	core := []Check{ok(psv1alpha1.ConditionCatalogSourceReady), ok(psv1alpha1.ConditionOperatorInstalled), ok(psv1alpha1.ConditionTektonConfigReady)}
+	applied := Apply{GenerationApplied: true}
+
+	g.Expect(Summary(applied, core).Message).To(Equal("the catalog, the OpenShift Pipelines operator and the TektonConfig are healthy"))
+	g.Expect(Summary(applied, append(core, ok(psv1alpha1.ConditionExporterAvailable), ok(psv1alpha1.ConditionMirrorsApplied))).Message).To(Equal(
+		"the catalog, the OpenShift Pipelines operator, the TektonConfig, the exporter and the mirrors are healthy"))
+	g.Expect(Summary(applied, core[:1]).Message).To(Equal("the catalog is healthy"))
+}

@@ -98,9 +98,11 @@ type Desired struct {
 	Missing []string
 }
 
-// Render returns the desired objects for ps on a cluster with caps. The only error is an
-// InvalidTektonConfigError: the TektonConfig spec, overrides included, does not decode into
-// the tektoncd/operator types.
+// Render returns the desired objects for ps on a cluster with caps. An
+// InvalidTektonConfigError says the TektonConfig spec, overrides included, does not decode
+// into the tektoncd/operator types (terminal: the spec must change); any other error is from
+// rendering one object (a Subscription or a hash that cannot be encoded). The values OSP
+// accepts are ruled on afterwards by package osp.
 func Render(ps *psv1alpha1.PipelineService, caps Capabilities) (*Desired, error) {
 	tc, err := TektonConfig(ps)
 	if err != nil {
