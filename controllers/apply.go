@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -79,23 +80,44 @@ func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstru
 		if !served(gvk) {
 			continue
 		}
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := r.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
-			return deleted, fmt.Errorf("list %s: %w", gvk.Kind, err)
+		objs, err := r.listManaged(ctx, gvk)
+		if err != nil {
+			return deleted, err
 		}
-		for i := range list.Items {
-			o := &list.Items[i]
+		for _, o := range objs {
 			if keep[objectID(gvk.GroupKind(), o.GetNamespace(), o.GetName())] || o.GetDeletionTimestamp() != nil {
 				continue
 			}
-			if err := r.Delete(ctx, o, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
-				return deleted, fmt.Errorf("delete %s: %w", describe(o), err)
+			if err := r.deleteInBackground(ctx, o); err != nil {
+				return deleted, err
 			}
 			deleted = append(deleted, describe(o))
 		}
 	}
 	return deleted, nil
+}
+
+// listManaged lists the objects of gvk that carry the operator's label.
+func (r *PipelineServiceReconciler) listManaged(ctx context.Context, gvk schema.GroupVersionKind) ([]*unstructured.Unstructured, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := r.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	out := make([]*unstructured.Unstructured, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// deleteInBackground deletes o and lets garbage collection remove what it owns (a
+// Deployment's ReplicaSets) afterwards; an object already gone is not an error.
+func (r *PipelineServiceReconciler) deleteInBackground(ctx context.Context, o *unstructured.Unstructured) error {
+	if err := r.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete %s: %w", describe(o), err)
+	}
+	return nil
 }
 
 func objectID(gk schema.GroupKind, namespace, name string) string {

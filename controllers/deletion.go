@@ -101,8 +101,8 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 				if o.GetDeletionTimestamp() != nil {
 					continue
 				}
-				if err := r.Delete(ctx, o, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
-					return "", fmt.Errorf("delete %s: %w", describe(o), err)
+				if err := r.deleteInBackground(ctx, o); err != nil {
+					return "", err
 				}
 			}
 		}
@@ -132,14 +132,5 @@ func (r *PipelineServiceReconciler) childrenOf(ctx context.Context, ps *psv1alph
 		}
 		return []*unstructured.Unstructured{csv}, nil
 	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-	if err := r.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
-		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
-	}
-	out := make([]*unstructured.Unstructured, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, &list.Items[i])
-	}
-	return out, nil
+	return r.listManaged(ctx, gvk)
 }

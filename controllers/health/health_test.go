@@ -114,7 +114,7 @@ func subCondition(t olmv1alpha1.SubscriptionConditionType, reason, msg string) s
 func csv(name string, phase olmv1alpha1.ClusterServiceVersionPhase, reason olmv1alpha1.ConditionReason) *olmv1alpha1.ClusterServiceVersion {
 	c := &olmv1alpha1.ClusterServiceVersion{}
 	c.Name, c.Namespace = name, "openshift-operators"
-	c.Spec.Version = version.OperatorVersion{Version: semver.MustParse(versionFromCSVName(name))}
+	c.Spec.Version = version.OperatorVersion{Version: semver.MustParse(VersionFromCSVName(name))}
 	c.Status.Phase, c.Status.Reason = phase, reason
 	return c
 }

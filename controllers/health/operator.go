@@ -76,9 +76,9 @@ func Approvals(o Operator) Approval {
 	if o.Pin != "" && o.InstalledCSV() != "" && o.InstalledCSV() != o.Pin {
 		installed := o.InstalledVersion()
 		if installed == "" {
-			installed = versionFromCSVName(o.InstalledCSV())
+			installed = VersionFromCSVName(o.InstalledCSV())
 		}
-		if isOlder(versionFromCSVName(o.Pin), installed) {
+		if IsOlder(VersionFromCSVName(o.Pin), installed) {
 			a.Downgrade = fmt.Sprintf("spec.operator.subscription.csv %s is older than the installed %s and OLM cannot roll an operator back; "+
 				"pin %s or newer, or uninstall the operator first", o.Pin, o.InstalledCSV(), o.InstalledCSV())
 		}
@@ -96,8 +96,8 @@ func Approvals(o Operator) Approval {
 	return a
 }
 
-// versionFromCSVName reads the version out of OLM's naming convention <package>.v<semver>.
-func versionFromCSVName(name string) string {
+// VersionFromCSVName reads the version out of OLM's naming convention <package>.v<semver>.
+func VersionFromCSVName(name string) string {
 	i := strings.LastIndex(name, ".v")
 	if i < 0 {
 		return ""
@@ -105,9 +105,9 @@ func versionFromCSVName(name string) string {
 	return name[i+2:]
 }
 
-// isOlder is whether version a is older than b; false when either does not parse, so that an
+// IsOlder is whether version a is older than b; false when either does not parse, so that an
 // unusual CSV name never blocks an upgrade.
-func isOlder(a, b string) bool {
+func IsOlder(a, b string) bool {
 	va, errA := semver.ParseTolerant(a)
 	vb, errB := semver.ParseTolerant(b)
 	return errA == nil && errB == nil && va.LT(vb)

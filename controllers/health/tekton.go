@@ -23,8 +23,8 @@ type tektonConfigStatus struct {
 	} `json:"conditions,omitempty"`
 }
 
-// tektonStages are the conditions OSP sets on the way to Ready, in the order it sets them.
-var tektonStages = []string{"PreInstall", "ComponentsReady", "PostInstall", "PreUpgrade", "PostUpgrade"}
+// TektonStages are the conditions OSP sets on the way to Ready, in the order it sets them.
+var TektonStages = []string{"PreInstall", "ComponentsReady", "PostInstall", "PreUpgrade", "PostUpgrade"}
 
 func readTektonConfigStatus(tc *unstructured.Unstructured) tektonConfigStatus {
 	var st tektonConfigStatus
@@ -70,7 +70,7 @@ func TektonConfigReady(tc *unstructured.Unstructured, err error) Check {
 	}
 	where := "Ready"
 	detail := ready.Message
-	for _, stage := range tektonStages {
+	for _, stage := range TektonStages {
 		if j, ok := byType[stage]; ok && st.Conditions[j].Status != corev1.ConditionTrue {
 			where, detail = stage, st.Conditions[j].Message
 			break

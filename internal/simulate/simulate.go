@@ -6,6 +6,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 )
 
@@ -204,7 +206,7 @@ func TektonConfigStatus(ctx context.Context, c client.Client, version string, co
 // TektonConfigReady sets the TektonConfig Ready with every stage True.
 func TektonConfigReady(ctx context.Context, c client.Client, version string) error {
 	var conds [][3]string
-	for _, t := range []string{"PreInstall", "ComponentsReady", "PostInstall", "PreUpgrade", "PostUpgrade", "Ready"} {
+	for _, t := range append(slices.Clone(health.TektonStages), "Ready") {
 		conds = append(conds, [3]string{t, "True", ""})
 	}
 	return TektonConfigStatus(ctx, c, version, conds...)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blang/semver/v4"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 )
 
@@ -93,8 +93,8 @@ func (s *StandIn) resolveSubscription(ctx context.Context, namespace, name strin
 		want = pkg + ".v" + DefaultVersion
 	}
 	installed, _, _ := unstructured.NestedString(sub.Object, "status", "installedCSV")
-	version := want[strings.LastIndex(want, ".v")+2:]
-	if installed == want || (installed != "" && !newer(version, installed[strings.LastIndex(installed, ".v")+2:])) {
+	version := health.VersionFromCSVName(want)
+	if installed == want || (installed != "" && !health.IsOlder(health.VersionFromCSVName(installed), version)) {
 		return nil // OLM does not roll back
 	}
 	if approval, _, _ := unstructured.NestedString(sub.Object, "spec", "installPlanApproval"); approval != "Manual" {
@@ -150,13 +150,6 @@ func readyCondition(u *unstructured.Unstructured) bool {
 		}
 	}
 	return false
-}
-
-// newer is whether version a is above b; false when either does not parse.
-func newer(a, b string) bool {
-	va, errA := semver.ParseTolerant(a)
-	vb, errB := semver.ParseTolerant(b)
-	return errA == nil && errB == nil && va.GT(vb)
 }
 
 func get(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
