@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,8 +69,8 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 			// children whose removal the operator does not watch (the CSV).
 			return ctrl.Result{RequeueAfter: deletionPollInterval}, nil
 		}
-		r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, psv1alpha1.ReasonDeleting, "Delete",
-			"deletionPolicy Delete: every child is deleted")
+		r.emit(ps, []event{{done: true, reason: psv1alpha1.ReasonDeleting, action: "Delete",
+			message: "deletionPolicy Delete: every child is deleted"}})
 	}
 	log.FromContext(ctx).Info("releasing the finalizer", "deletionPolicy", ps.Spec.DeletionPolicy)
 	base := ps.DeepCopy()

@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -121,18 +121,23 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	out := r.applyChildren(ctx, ps, served)
 	obs := r.observe(ctx, ps, served)
 	approval := health.Approvals(obs.operator)
+	var events []event
 	if out.stalled == nil {
-		approval.Approve, out.errs = r.approvePlans(ctx, ps, approval.Approve, out.errs)
+		var approved []event
+		approval.Approve, approved, out.errs = r.approvePlans(ctx, ps, approval.Approve, out.errs)
+		events = append(events, approved...)
 	} else {
 		approval.Approve = nil
 	}
 
-	var events []event
 	if len(out.written) > 0 {
 		events = append(events, writeEvent(ps, original.Status.ObservedGeneration == ps.Generation, out.written))
 	}
 	events = append(events, setStatus(ps, out, obs, approval, metav1.Now())...)
 	if err := r.patchStatus(ctx, original, ps); err != nil {
+		// The status was not stored, so its transitions are not announced; what this pass
+		// did (writes, approvals) happened all the same and is.
+		r.emit(ps, slices.DeleteFunc(events, func(e event) bool { return !e.done }))
 		if apierrors.IsConflict(err) {
 			// The cache held an older PipelineService; the newer one is on its way as an
 			// event, and that reconcile decides again from it.
@@ -140,12 +145,7 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 		return ctrl.Result{}, errors.Join(append(out.errs, err)...)
 	}
-	for _, e := range events {
-		r.Recorder.Eventf(ps, nil, eventType(e), e.reason, e.action, "%s", e.message)
-		if e.upgradeSeconds != nil {
-			upgradeDuration.Observe(*e.upgradeSeconds)
-		}
-	}
+	r.emit(ps, events)
 	operator := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionOperatorInstalled)
 	r.metrics.record(ps, operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval)
 
@@ -232,9 +232,21 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 	return out
 }
 
-// approvePlans approves the InstallPlans of the pinned CSV and returns those it approved.
-func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1alpha1.PipelineService, names []string, errs []error) ([]string, []error) {
+// emit sends the Events of one reconcile.
+func (r *PipelineServiceReconciler) emit(ps *psv1alpha1.PipelineService, events []event) {
+	for _, e := range events {
+		r.Recorder.Eventf(ps, nil, eventType(e), e.reason, e.action, "%s", e.message)
+		if e.upgradeSeconds != nil {
+			upgradeDuration.Observe(*e.upgradeSeconds)
+		}
+	}
+}
+
+// approvePlans approves the InstallPlans of the pinned CSV and returns those it approved,
+// with their Events, which go out with the others once the status is stored.
+func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1alpha1.PipelineService, names []string, errs []error) ([]string, []event, []error) {
 	var done []string
+	var events []event
 	ns := ps.Spec.Operator.Subscription.Namespace
 	for _, name := range names {
 		if err := r.approve(ctx, ns, name); err != nil {
@@ -243,10 +255,10 @@ func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1al
 		}
 		done = append(done, name)
 		log.FromContext(ctx).Info("approved InstallPlan", "namespace", ns, "name", name, "csv", ps.Spec.Operator.Subscription.CSV)
-		r.Recorder.Eventf(ps, nil, corev1.EventTypeNormal, psv1alpha1.ReasonInstallPlanApproved, "Approve",
-			"approved InstallPlan %s/%s: it installs the pinned CSV %s", ns, name, ps.Spec.Operator.Subscription.CSV)
+		events = append(events, event{done: true, reason: psv1alpha1.ReasonInstallPlanApproved, action: "Approve", message: fmt.Sprintf(
+			"approved InstallPlan %s/%s: it installs the pinned CSV %s", ns, name, ps.Spec.Operator.Subscription.CSV)})
 	}
-	return done, errs
+	return done, events, errs
 }
 
 // patchStatus writes the status when it changed, and only then. The patch carries the

@@ -51,6 +51,9 @@ func (o applyOutcome) optionalMissing() []string {
 
 // event is a Kubernetes Event the reconcile emits once its status is stored.
 type event struct {
+	// done: the event reports something this pass did (a write, an approval), which is
+	// announced even when the status cannot be stored, rather than a status transition.
+	done    bool
 	warning bool
 	reason  string
 	action  string
@@ -203,10 +206,10 @@ func upgradeMessage(u *psv1alpha1.UpgradeStatus, what string) string {
 // drift healed when the generation had been applied before and someone changed a child.
 func writeEvent(ps *psv1alpha1.PipelineService, generationWasApplied bool, written []string) event {
 	if generationWasApplied {
-		return event{reason: psv1alpha1.ReasonDriftHealed, action: "Apply",
+		return event{done: true, reason: psv1alpha1.ReasonDriftHealed, action: "Apply",
 			message: "restored " + strings.Join(written, ", ")}
 	}
-	return event{reason: psv1alpha1.ReasonApplied, action: "Apply",
+	return event{done: true, reason: psv1alpha1.ReasonApplied, action: "Apply",
 		message: fmt.Sprintf("applied %d change(s) for generation %d: %s", len(written), ps.Generation, strings.Join(written, ", "))}
 }
 
