@@ -50,11 +50,14 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	for i := range 100 {
 		// A change of the TektonConfig that is not ours (as OSP's status writes and its
 		// webhook's updates are) passes through the webhook and makes the operator reconcile.
+		// Each waits for its reconcile, so that the workqueue cannot fold pokes together.
+		next := testenv.Reconciles() + 1
 		tc := e.object(render.GVKTektonConfig, "", render.TektonConfigName)
 		Expect(e.c.Patch(ctx, tc, client.RawPatch("application/merge-patch+json",
 			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
+		Eventually(testenv.Reconciles, timeout, time.Millisecond).Should(BeNumerically(">=", next))
 	}
-	Eventually(testenv.Reconciles, timeout, poll).Should(BeNumerically(">=", before+100))
+	Expect(testenv.Reconciles()).To(BeNumerically(">=", before+100))
 	e.waitQuiet()
 	Expect(e.writesSince(mark)).To(BeEmpty(), "no write in 100 reconciles with OSP's defaults in place")
 
