@@ -15,6 +15,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
@@ -62,11 +63,11 @@ func TestEnvironmentOverlays(t *testing.T) {
 			g.Expect(c.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
 			ps := &psv1alpha1.PipelineService{}
 			g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, ps)).To(Succeed())
-			desired, err := render.Render(ps, render.Capabilities{ICSP: true, ExternalSecretVersion: "v1", ServiceMonitor: true})
+			desired, err := render.Render(ps, children.AllServed())
 			g.Expect(err).NotTo(HaveOccurred())
 			// OSP's own SetDefaults and Validate accept the TektonConfig it renders.
 			for _, o := range desired.Objects {
-				if o.GroupVersionKind() == render.GVKTektonConfig {
+				if o.GroupVersionKind() == children.GVKTektonConfig {
 					g.Expect(osp.Review(o, nil)).To(BeEmpty())
 				}
 			}

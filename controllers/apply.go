@@ -2,131 +2,112 @@ package controllers
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"slices"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
 
-// applyResult says what applying one object did.
-type applyResult int
+// applyWorkers bounds the objects applied at once within a tier: a tier holds at most a
+// handful, and each apply is one read from the cache and at most one request.
+const applyWorkers = 4
 
-const (
-	unchanged applyResult = iota
-	applied
-)
-
-// applyObject server-side applies desired with the operator's field manager, forcing
-// ownership of the fields it renders and nothing else. It skips the write when the live
-// object already carries the rendered content: the applied-hash annotation equals the
-// rendered one (so no field was added or dropped since) and every rendered field has the
-// rendered value (so nobody edited one of ours). A pass with nothing to change writes nothing.
-func (r *PipelineServiceReconciler) applyObject(ctx context.Context, desired *unstructured.Unstructured) (applyResult, error) {
-	live := &unstructured.Unstructured{}
-	live.SetGroupVersionKind(desired.GroupVersionKind())
-	err := r.Get(ctx, client.ObjectKeyFromObject(desired), live)
-	switch {
-	case err == nil:
-		if upToDate(desired, live) {
-			return unchanged, nil
+// applyChildren renders and applies every child and prunes what is no longer rendered. An
+// invalid spec stops it before anything is applied.
+func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) applyOutcome {
+	logger := log.FromContext(ctx)
+	out := applyOutcome{inventory: ps.Status.Inventory}
+	desired, err := render.Render(ps, served)
+	if err != nil {
+		var invalid *render.InvalidTektonConfigError
+		if errors.As(err, &invalid) {
+			out.invalid = invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
+			return out
 		}
-	case !apierrors.IsNotFound(err):
-		return unchanged, fmt.Errorf("get %s: %w", describe(desired), err)
+		out.errs = append(out.errs, err)
+		return out
 	}
-	obj := desired.DeepCopy()
-	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
-		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return unchanged, fmt.Errorf("apply %s: %w", describe(desired), err)
+	refusals, err := r.reviewTektonConfig(ctx, desired, served)
+	if err != nil {
+		out.errs = append(out.errs, err)
+		return out
 	}
-	return applied, nil
-}
+	if len(refusals) > 0 {
+		out.invalid = invalidTektonConfig(ps, refusals)
+		return out
+	}
+	last, err := r.lastInventory(ctx, ps, served)
+	if err != nil {
+		out.errs = append(out.errs, err)
+		return out
+	}
 
-// upToDate is whether live already holds everything desired renders.
-func upToDate(desired, live *unstructured.Unstructured) bool {
-	if live.GetDeletionTimestamp() != nil {
-		return false
-	}
-	if live.GetAnnotations()[render.AnnotationAppliedHash] != desired.GetAnnotations()[render.AnnotationAppliedHash] {
-		return false
-	}
-	return fields.IsSubset(desired.Object, live.Object)
-}
-
-// pruneKinds are the kinds whose objects the operator removes when they are no longer
-// rendered (exporter disabled, mirrors emptied, gitHubApp removed, a child renamed). The
-// namespace is not pruned (OSP runs in it) and neither is TektonConfig (only deletion with
-// deletionPolicy Delete removes it).
-var pruneKinds = []schema.GroupVersionKind{
-	render.GVKServiceMonitor, render.GVKDeployment, render.GVKService, render.GVKClusterRoleBinding,
-	render.GVKClusterRole, render.GVKServiceAccount, render.GVKExternalSecretV1, render.GVKICSP,
-	render.GVKIDMS, render.GVKSubscription, render.GVKCatalogSource,
-}
-
-// prune deletes, and names, the objects carrying the operator's label that the current spec no longer renders.
-func (r *PipelineServiceReconciler) prune(ctx context.Context, desired []*unstructured.Unstructured, served func(schema.GroupVersionKind) bool) ([]string, error) {
-	keep := map[string]bool{}
-	for _, o := range desired {
-		keep[objectID(o.GroupVersionKind().GroupKind(), o.GetNamespace(), o.GetName())] = true
-	}
-	var deleted []string
-	for _, gvk := range pruneKinds {
-		if !served(gvk) {
+	var wanted []*unstructured.Unstructured
+	for _, obj := range desired.Objects {
+		gvk := obj.GroupVersionKind()
+		if !served[gvk] {
+			out.missing = append(out.missing, gvk.Kind)
+			out.discoveryLag = out.discoveryLag || r.watches.crdExists(ctx, gvk.GroupKind())
 			continue
 		}
-		objs, err := r.listManaged(ctx, gvk)
-		if err != nil {
-			return deleted, err
+		if gvk == children.GVKICSP || gvk == children.GVKIDMS {
+			out.mirrorKind = gvk.Kind
 		}
-		for _, o := range objs {
-			if keep[objectID(gvk.GroupKind(), o.GetNamespace(), o.GetName())] || o.GetDeletionTimestamp() != nil {
-				continue
+		wanted = append(wanted, obj)
+	}
+	// Everything wanted is recorded before it is applied, with what the last pass applied
+	// that is not pruned yet, so that an object created in a pass whose status write fails
+	// is still in the next pass's inventory.
+	inventory := append([]psv1alpha1.InventoryEntry(nil), last...)
+	for _, obj := range wanted {
+		inventory = append(inventory, inventoryEntry(obj))
+	}
+	out.inventory = sortInventory(inventory)
+
+	for _, res := range r.engine.Apply(ctx, wanted) {
+		switch {
+		case res.Err != nil:
+			if rejectedByServer(res.Err) {
+				out.rejected = append(out.rejected, res.Err.Error())
 			}
-			if err := r.deleteInBackground(ctx, o); err != nil {
-				return deleted, err
-			}
-			deleted = append(deleted, describe(o))
+			out.errs = append(out.errs, res.Err)
+		case res.Changed:
+			out.written = append(out.written, apply.Describe(res.Object))
+			logger.Info("applied", "kind", res.Object.GetKind(), "namespace", res.Object.GetNamespace(), "name", res.Object.GetName())
 		}
 	}
-	return deleted, nil
-}
-
-// listManaged lists the objects of gvk that carry the operator's label.
-func (r *PipelineServiceReconciler) listManaged(ctx context.Context, gvk schema.GroupVersionKind) ([]*unstructured.Unstructured, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-	if err := r.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
-		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	if len(out.errs) > 0 {
+		return out
 	}
-	out := make([]*unstructured.Unstructured, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, &list.Items[i])
-	}
-	return out, nil
-}
 
-// deleteInBackground deletes o and lets garbage collection remove what it owns (a
-// Deployment's ReplicaSets) afterwards; an object already gone is not an error.
-func (r *PipelineServiceReconciler) deleteInBackground(ctx context.Context, o *unstructured.Unstructured) error {
-	if err := r.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("delete %s: %w", describe(o), err)
+	stale := staleEntries(out.inventory, wanted)
+	if len(stale) == 0 {
+		return out
 	}
-	return nil
-}
-
-func objectID(gk schema.GroupKind, namespace, name string) string {
-	return gk.String() + "/" + types.NamespacedName{Namespace: namespace, Name: name}.String()
-}
-
-func describe(o *unstructured.Unstructured) string {
-	if o.GetNamespace() == "" {
-		return fmt.Sprintf("%s %s", o.GetKind(), o.GetName())
+	refs := make([]*unstructured.Unstructured, 0, len(stale))
+	for _, e := range stale {
+		refs = append(refs, entryRef(e))
 	}
-	return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+	deleted, err := r.engine.Delete(ctx, refs)
+	var names []string
+	for _, d := range deleted {
+		names = append(names, apply.Describe(d))
+		out.written = append(out.written, "deleted "+apply.Describe(d))
+	}
+	if len(names) > 0 {
+		logger.Info("pruned children the spec no longer renders", "objects", names)
+	}
+	if err != nil {
+		out.errs = append(out.errs, err)
+		return out
+	}
+	out.inventory = slices.DeleteFunc(out.inventory, func(e psv1alpha1.InventoryEntry) bool { return slices.Contains(stale, e) })
+	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -111,7 +112,7 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 		e.update(func(ps *psv1alpha1.PipelineService) {
 			ps.Annotations = map[string]string{"test/poke": time.Now().String()}
 		})
-		g.Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
+		g.Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
 	}, timeout, time.Second).Should(Succeed())
 	e.waitConverged()
 }

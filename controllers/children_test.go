@@ -7,6 +7,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -20,9 +21,9 @@ func TestFullSampleCreatesEveryChild(t *testing.T) {
 	e.waitConverged()
 
 	g := NewWithT(t)
-	tc := e.object(render.GVKTektonConfig, "", "config")
+	tc := e.object(children.GVKTektonConfig, "", "config")
 	g.Expect(tc.GetOwnerReferences()).To(BeEmpty(), "TektonConfig is shared with OSP")
-	dep := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 	g.Expect(dep.GetLabels()).To(HaveKeyWithValue(render.LabelManagedBy, render.ManagedByValue))
 	g.Expect(e.get().Finalizers).To(ContainElement("pipelineservice.appstudio.io/finalizer"))
 	ready := e.condition(psv1alpha1.ConditionReady)
@@ -42,20 +43,20 @@ func TestMinimalSampleGetsDefaults(t *testing.T) {
 	e.waitConverged()
 
 	g := NewWithT(t)
-	sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+	sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
 	g.Expect(field(sub, "spec", "installPlanApproval")).To(Equal("Automatic"))
 	g.Expect(field(sub, "spec", "startingCSV")).To(BeNil())
 	g.Expect(field(sub, "spec", "name")).To(Equal("openshift-pipelines-operator-rh"))
 	g.Expect(field(sub, "spec", "source")).To(Equal("pipeline-service-catalog"))
-	tc := e.object(render.GVKTektonConfig, "", "config")
+	tc := e.object(children.GVKTektonConfig, "", "config")
 	g.Expect(field(tc, "spec", "profile")).To(Equal("all"))
 	g.Expect(field(tc, "spec", "targetNamespace")).To(Equal("openshift-pipelines"))
 	g.Expect(field(tc, "spec", "trigger", "disabled")).To(Equal(true))
 	g.Expect(field(tc, "spec", "pruner", "disabled")).To(Equal(true), "Auto with Results deleting runs after 10m")
 	g.Expect(field(tc, "spec", "result", "watcher", "completed_run_grace_period")).To(Equal("10m0s"))
 	g.Expect(field(tc, "spec", "platforms", "openshift", "pipelinesAsCode", "enable")).To(Equal(true))
-	g.Expect(e.object(render.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
-	g.Expect(e.object(render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
-	g.Expect(e.object(render.GVKServiceMonitor, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
+	g.Expect(e.object(children.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
+	g.Expect(e.object(children.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
+	g.Expect(e.object(children.GVKServiceMonitor, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
 	g.Expect(e.condition(psv1alpha1.ConditionMirrorsApplied)).To(BeNil())
 }

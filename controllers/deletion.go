@@ -16,28 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
-
-// GVKClusterServiceVersion is OLM's ClusterServiceVersion.
-var GVKClusterServiceVersion = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "ClusterServiceVersion"}
-
-// deletionSteps is the order deletionPolicy Delete removes children in, each step waiting until
-// the previous one is gone: the exporter first and the CatalogSource last, so that OSP is
-// uninstalled only after its TektonConfig is gone and OLM never reinstalls what was removed.
-var deletionSteps = []struct {
-	name string
-	gvks []schema.GroupVersionKind
-}{
-	{"exporter", []schema.GroupVersionKind{render.GVKServiceMonitor, render.GVKDeployment, render.GVKService,
-		render.GVKClusterRoleBinding, render.GVKClusterRole, render.GVKServiceAccount}},
-	{"ExternalSecret", []schema.GroupVersionKind{render.GVKExternalSecretV1, render.GVKExternalSecretBeta}},
-	{"mirrors", []schema.GroupVersionKind{render.GVKICSP, render.GVKIDMS}},
-	{"TektonConfig", []schema.GroupVersionKind{render.GVKTektonConfig}},
-	{"Subscription", []schema.GroupVersionKind{render.GVKSubscription}},
-	{"CSV", []schema.GroupVersionKind{GVKClusterServiceVersion}},
-	{"CatalogSource", []schema.GroupVersionKind{render.GVKCatalogSource}},
-}
 
 // reconcileDelete carries out the deletionPolicy, then releases the finalizer. Orphan leaves
 // every child, so that a mistaken prune in ArgoCD does not uninstall Tekton.
@@ -51,22 +32,13 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 			return ctrl.Result{}, err
 		}
 		if waiting != "" {
-			msg := fmt.Sprintf("deletionPolicy Delete: waiting for %s to be deleted", waiting)
-			for _, t := range []string{psv1alpha1.ConditionReady, psv1alpha1.ConditionReconciling} {
-				status := metav1.ConditionFalse
-				if t == psv1alpha1.ConditionReconciling {
-					status = metav1.ConditionTrue
-				}
-				meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{
-					Type: t, Status: status, Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation,
-				})
-			}
+			setDeletingConditions(ps, fmt.Sprintf("deletionPolicy Delete: waiting for %s to be deleted", waiting))
 			if err := r.patchStatus(ctx, original, ps); err != nil && !apierrors.IsConflict(err) {
 				return ctrl.Result{}, err
 			}
 			// A conflict means a newer PipelineService is on its way; the poll below reads
-			// it again, quietly. Watches wake the reconcile when a child goes; the poll covers finalizers of
-			// children whose removal the operator does not watch (the CSV).
+			// it again, quietly. Watches wake the reconcile when a child goes; the poll covers
+			// finalizers of children whose removal the operator does not watch (the CSV).
 			return ctrl.Result{RequeueAfter: deletionPollInterval}, nil
 		}
 		r.emit(ps, []event{{done: true, reason: psv1alpha1.ReasonDeleting, action: "Delete",
@@ -81,55 +53,53 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 	return ctrl.Result{}, nil
 }
 
-// deleteChildren deletes the first step's remaining children and names what it waits for;
-// "" means every step is done.
+// deleteChildren deletes the remaining children of the first unfinished deletion step and
+// names what it waits for; "" means every step is done. The children are those in the
+// inventory, and the CSV the Subscription installed.
 func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1alpha1.PipelineService) (string, error) {
-	served := r.watches.servedOnce()
-	for _, step := range deletionSteps {
-		var remaining []string
-		for _, gvk := range step.gvks {
-			if !served(gvk) {
-				continue
-			}
-			objs, err := r.childrenOf(ctx, ps, gvk)
-			if err != nil {
-				return "", err
-			}
-			for _, o := range objs {
-				remaining = append(remaining, describe(o))
-				if o.GetDeletionTimestamp() != nil {
-					continue
-				}
-				if err := r.deleteInBackground(ctx, o); err != nil {
-					return "", err
-				}
+	inv, err := r.lastInventory(ctx, ps, children.ServedBy(r.watches.served))
+	if err != nil {
+		return "", err
+	}
+	if csv := ps.Status.InstalledCSV; csv != "" {
+		inv = append(inv, psv1alpha1.InventoryEntry{APIVersion: children.GVKClusterServiceVersion.GroupVersion().String(),
+			Kind: children.GVKClusterServiceVersion.Kind, Namespace: ps.Spec.Operator.Subscription.Namespace, Name: csv})
+	}
+	for _, step := range children.DeleteSteps() {
+		var refs []*unstructured.Unstructured
+		for _, e := range inv {
+			if inStep(step, schema.FromAPIVersionAndKind(e.APIVersion, e.Kind).GroupKind()) {
+				refs = append(refs, entryRef(e))
 			}
 		}
+		remaining, err := r.engine.Delete(ctx, refs)
+		if err != nil {
+			return "", err
+		}
 		if len(remaining) > 0 {
-			return strings.Join(remaining, ", "), nil
+			names := make([]string, 0, len(remaining))
+			for _, o := range remaining {
+				names = append(names, apply.Describe(o))
+			}
+			return strings.Join(names, ", "), nil
 		}
 	}
 	return "", nil
 }
 
-// childrenOf lists the objects of gvk that the operator created (by label), or, for the CSV,
-// the one the Subscription installed.
-func (r *PipelineServiceReconciler) childrenOf(ctx context.Context, ps *psv1alpha1.PipelineService, gvk schema.GroupVersionKind) ([]*unstructured.Unstructured, error) {
-	if gvk == GVKClusterServiceVersion {
-		name := ps.Status.InstalledCSV
-		if name == "" {
-			return nil, nil
+func inStep(step []children.Kind, gk schema.GroupKind) bool {
+	for _, k := range step {
+		if k.GVK.GroupKind() == gk {
+			return true
 		}
-		csv := &unstructured.Unstructured{}
-		csv.SetGroupVersionKind(gvk)
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ps.Spec.Operator.Subscription.Namespace, Name: name}, csv)
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get ClusterServiceVersion %s: %w", name, err)
-		}
-		return []*unstructured.Unstructured{csv}, nil
 	}
-	return r.listManaged(ctx, gvk)
+	return false
+}
+
+// setDeletingConditions says that deletion is under way and what it waits for.
+func setDeletingConditions(ps *psv1alpha1.PipelineService, msg string) {
+	meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation})
+	meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue,
+		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation})
 }

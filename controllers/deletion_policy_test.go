@@ -8,8 +8,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 )
@@ -42,19 +42,19 @@ func TestDeletionPolicyDelete(t *testing.T) {
 	Eventually(func() string { return e.get().Status.InstalledCSV }, timeout, poll).Should(Equal(csv))
 
 	// OSP holds its TektonConfig with a finalizer while it uninstalls Tekton.
-	tc := e.object(render.GVKTektonConfig, "", "config")
+	tc := e.object(children.GVKTektonConfig, "", "config")
 	tc.SetFinalizers([]string{"tektonconfigs.operator.tekton.dev"})
 	Expect(e.c.Update(ctx, tc)).To(Succeed())
 
 	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
 	e.waitCondition(psv1alpha1.ConditionReconciling, psv1alpha1.ReasonDeleting, "TektonConfig config")
-	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
-	Expect(e.object(render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
-	Expect(e.object(render.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
-	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil(), "the Subscription waits for the TektonConfig")
-	Expect(e.object(controllers.GVKClusterServiceVersion, "openshift-operators", csv)).NotTo(BeNil())
+	Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
+	Expect(e.object(children.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
+	Expect(e.object(children.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
+	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil(), "the Subscription waits for the TektonConfig")
+	Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).NotTo(BeNil())
 
-	tc = e.object(render.GVKTektonConfig, "", "config")
+	tc = e.object(children.GVKTektonConfig, "", "config")
 	tc.SetFinalizers(nil)
 	Expect(e.c.Update(ctx, tc)).To(Succeed())
 	Eventually(e.gone, timeout, poll).Should(BeTrue())
@@ -64,6 +64,6 @@ func TestDeletionPolicyDelete(t *testing.T) {
 		}
 		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).To(BeNil(), "%s %s", w.GetKind(), w.GetName())
 	}
-	Expect(e.object(controllers.GVKClusterServiceVersion, "openshift-operators", csv)).To(BeNil())
-	Expect(e.object(render.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
+	Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).To(BeNil())
+	Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
 }

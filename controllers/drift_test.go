@@ -10,6 +10,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -22,10 +23,10 @@ func TestDriftIsHealed(t *testing.T) {
 	ctx := context.Background()
 
 	// The exporter Deployment is deleted.
-	dep := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 	Expect(e.c.Delete(ctx, dep)).To(Succeed())
 	Eventually(func() string {
-		if d := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName); d != nil {
+		if d := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName); d != nil {
 			return string(d.GetUID())
 		}
 		return ""
@@ -33,11 +34,11 @@ func TestDriftIsHealed(t *testing.T) {
 	Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonDriftHealed))
 
 	// Someone edits the Subscription's channel with kubectl (an update, taking no ownership).
-	sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+	sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
 	Expect(unstructured.SetNestedField(sub.Object, "stable", "spec", "channel")).To(Succeed())
 	Expect(e.c.Update(ctx, sub)).To(Succeed())
 	Eventually(func() any {
-		return field(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "channel")
+		return field(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "channel")
 	}, timeout, poll).Should(Equal("latest"))
 
 	// Another field manager takes over the pruner and sets a field the operator does not own.
@@ -51,12 +52,12 @@ func TestDriftIsHealed(t *testing.T) {
 	}}
 	Expect(e.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(patch), client.FieldOwner("someone-else"), client.ForceOwnership)).To(Succeed())
 	Eventually(func(g Gomega) {
-		tc := e.object(render.GVKTektonConfig, "", "config")
+		tc := e.object(children.GVKTektonConfig, "", "config")
 		g.Expect(field(tc, "spec", "pruner", "disabled")).To(Equal(true), "our field is restored")
 		g.Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"), "their field is kept")
 	}, timeout, poll).Should(Succeed())
 	e.waitQuiet()
-	tc := e.object(render.GVKTektonConfig, "", "config")
+	tc := e.object(children.GVKTektonConfig, "", "config")
 	Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"))
 	Expect(field(tc, "spec", "pipeline", "performance", "buckets")).To(Equal(int64(4)))
 }

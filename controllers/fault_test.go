@@ -28,6 +28,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -101,8 +102,8 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 	e.create(samples.Full, nil)
 	<-cut
 	first.stop()
-	Expect(e.object(render.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
-	Expect(e.object(render.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
+	Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+	Expect(e.object(children.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
 
 	e.runOperator(e.cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
 	e.expectFullState()
@@ -154,7 +155,7 @@ func (e *operatorEnv) changeConsoleURL(url string) time.Duration {
 	start := time.Now()
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url })
 	Eventually(func() any {
-		return field(e.object(render.GVKTektonConfig, "", render.TektonConfigName),
+		return field(e.object(children.GVKTektonConfig, "", render.TektonConfigName),
 			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
 	}, timeout, poll).Should(Equal(url))
 	return time.Since(start)
@@ -177,7 +178,7 @@ func TestUpdateStorm(t *testing.T) {
 		})
 	}
 	Eventually(func() string {
-		sub := e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
+		sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
 		for _, env := range field(sub, "spec", "config", "env").([]any) {
 			if m := env.(map[string]any); m["name"] == "IMAGE_PIPELINES_CONTROLLER" {
 				return m["value"].(string)

@@ -17,6 +17,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 )
@@ -216,7 +217,7 @@ func TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile(t *testing.T) {
 	e.waitForGolden("minimal.yaml")
 	e.becomeHealthy(stack505)
 
-	tc := e.object(render.GVKTektonConfig, "", render.TektonConfigName)
+	tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
 	Expect(e.c.Delete(ctx, tc)).To(Succeed())
 	// The operator puts it back at once; OSP has not reported on the new one yet.
 	Eventually(func(g Gomega) {

@@ -9,6 +9,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -34,16 +35,16 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Status).To(BeEquivalentTo("False"))
 	}, timeout, poll).Should(Succeed())
-	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
-	Expect(e.object(render.GVKTektonConfig, "", "config")).To(BeNil())
-	Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
+	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
+	Expect(e.object(children.GVKTektonConfig, "", "config")).To(BeNil())
+	Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
 	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, "spec.pruner.disable")
 
 	// Fixed: everything converges and Stalled goes.
 	e.update(overrides(`{"pipeline": {"enable-step-actions": true}}`))
 	e.waitConverged()
 	Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
-	Expect(e.object(render.GVKTektonConfig, "", "config")).NotTo(BeNil())
+	Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
 
 	// Broken again after it was applied: no child changes in the stalled passes.
 	versions := map[string]string{}

@@ -7,6 +7,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
@@ -25,9 +26,9 @@ func TestLateCRDs(t *testing.T) {
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonTektonConfigCRDMissing))
 		g.Expect(c.Message).To(ContainSubstring("waiting for the OpenShift Pipelines operator to install the TektonConfig CRD"))
-		g.Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil())
-		g.Expect(e.object(render.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
-		g.Expect(e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
+		g.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil())
+		g.Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+		g.Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
 	}, timeout, poll).Should(Succeed())
 	e.waitQuiet()
 	mark := e.writeMark()
@@ -38,7 +39,7 @@ func TestLateCRDs(t *testing.T) {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.InstallCRDs(e.cfg, tc)).To(Succeed())
 	Eventually(func(g Gomega) {
-		g.Expect(e.object(render.GVKTektonConfig, "", "config")).NotTo(BeNil())
+		g.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Reason).To(Equal(psv1alpha1.ReasonAPIsMissing))
 		g.Expect(ready.Message).To(And(ContainSubstring("ExternalSecret"), ContainSubstring("ServiceMonitor")))
@@ -47,10 +48,10 @@ func TestLateCRDs(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 
 	// The TektonConfig is watched from now on: drift is healed.
-	live := e.object(render.GVKTektonConfig, "", "config")
+	live := e.object(children.GVKTektonConfig, "", "config")
 	Expect(e.c.Delete(t.Context(), live)).To(Succeed())
 	Eventually(func() bool {
-		o := e.object(render.GVKTektonConfig, "", "config")
+		o := e.object(children.GVKTektonConfig, "", "config")
 		return o != nil && o.GetUID() != live.GetUID()
 	}, timeout, poll).Should(BeTrue())
 }

@@ -10,6 +10,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
@@ -29,7 +30,7 @@ func TestNoOpReconcileWritesNothing(t *testing.T) {
 		ps := e.get()
 		ps.Annotations = map[string]string{"test/poke": fmt.Sprint(i)}
 		Expect(e.c.Update(ctx, ps)).To(Succeed())
-		dep := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+		dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 		Expect(e.c.Patch(ctx, dep, client.RawPatch("application/merge-patch+json",
 			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
 	}

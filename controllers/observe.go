@@ -18,10 +18,8 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
-
-// GVKInstallPlan is OLM's InstallPlan.
-var GVKInstallPlan = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "InstallPlan"}
 
 // observation is everything the status is computed from, read from the cache in one pass.
 type observation struct {
@@ -41,26 +39,26 @@ type observation struct {
 
 // observe reads the objects whose status makes up the PipelineService's health. Read errors
 // are kept beside each object and end up as Unknown conditions; observe never writes.
-func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.PipelineService, served func(schema.GroupVersionKind) bool) observation {
+func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) observation {
 	var o observation
 	spec := ps.Spec.Operator
 	o.operator.Pin = spec.Subscription.CSV
 
-	if served(render.GVKCatalogSource) {
-		o.catalog, o.catalogErr = getTyped(ctx, r, render.GVKCatalogSource,
+	if served[children.GVKCatalogSource] {
+		o.catalog, o.catalogErr = getTyped(ctx, r, children.GVKCatalogSource,
 			types.NamespacedName{Namespace: spec.CatalogSource.Namespace, Name: spec.CatalogSource.Name}, &olmv1alpha1.CatalogSource{})
 	}
-	if served(render.GVKSubscription) {
-		o.operator.Subscription, o.operator.SubscriptionErr = getTyped(ctx, r, render.GVKSubscription,
+	if served[children.GVKSubscription] {
+		o.operator.Subscription, o.operator.SubscriptionErr = getTyped(ctx, r, children.GVKSubscription,
 			types.NamespacedName{Namespace: spec.Subscription.Namespace, Name: spec.Subscription.Name}, &olmv1alpha1.Subscription{})
 	}
 	if sub := o.operator.Subscription; sub != nil {
-		r.observeOLMObjects(ctx, &o, sub, served)
+		r.observeOLMObjects(ctx, &o, sub)
 	}
 
-	if o.tektonServed = served(render.GVKTektonConfig); o.tektonServed {
+	if o.tektonServed = served[children.GVKTektonConfig]; o.tektonServed {
 		tc := &unstructured.Unstructured{}
-		tc.SetGroupVersionKind(render.GVKTektonConfig)
+		tc.SetGroupVersionKind(children.GVKTektonConfig)
 		if err := r.Get(ctx, client.ObjectKey{Name: render.TektonConfigName}, tc); err == nil {
 			o.tekton = tc
 		} else if !apierrors.IsNotFound(err) {
@@ -82,24 +80,14 @@ func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.
 	return o
 }
 
-// observeOLMObjects reads the installed CSV and the Subscription's InstallPlans; their watches
-// start here, the first time the Subscription exists.
-func (r *PipelineServiceReconciler) observeOLMObjects(ctx context.Context, o *observation, sub *olmv1alpha1.Subscription, served func(schema.GroupVersionKind) bool) {
-	for _, gvk := range []schema.GroupVersionKind{GVKClusterServiceVersion, GVKInstallPlan} {
-		if served(gvk) {
-			if err := r.watches.ensureWith(gvk, r.enqueueInSubscriptionNamespace()); err != nil {
-				// Without the watch the status would go stale unnoticed: report it as unread.
-				o.operator.SubscriptionErr = err
-				return
-			}
-		}
-	}
+// observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.
+func (r *PipelineServiceReconciler) observeOLMObjects(ctx context.Context, o *observation, sub *olmv1alpha1.Subscription) {
 	if name := sub.Status.InstalledCSV; name != "" {
-		o.operator.CSV, o.operator.CSVErr = getTyped(ctx, r, GVKClusterServiceVersion,
+		o.operator.CSV, o.operator.CSVErr = getTyped(ctx, r, children.GVKClusterServiceVersion,
 			types.NamespacedName{Namespace: sub.Namespace, Name: name}, &olmv1alpha1.ClusterServiceVersion{})
 	}
 	plans := &unstructured.UnstructuredList{}
-	plans.SetGroupVersionKind(GVKInstallPlan.GroupVersion().WithKind("InstallPlanList"))
+	plans.SetGroupVersionKind(children.GVKInstallPlan.GroupVersion().WithKind("InstallPlanList"))
 	if err := r.List(ctx, plans, client.InNamespace(sub.Namespace)); err != nil {
 		o.operator.SubscriptionErr = fmt.Errorf("list InstallPlans in %s: %w", sub.Namespace, err)
 		return
@@ -159,18 +147,4 @@ func (r *PipelineServiceReconciler) enqueueInSubscriptionNamespace() handler.Eve
 		}
 		return []reconcile.Request{clusterRequest}
 	})
-}
-
-// approve approves an InstallPlan with a merge patch of spec.approved alone, so the operator
-// takes no ownership of the plan's other fields.
-func (r *PipelineServiceReconciler) approve(ctx context.Context, namespace, name string) error {
-	plan := &unstructured.Unstructured{}
-	plan.SetGroupVersionKind(GVKInstallPlan)
-	plan.SetNamespace(namespace)
-	plan.SetName(name)
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"approved":true}}`))
-	if err := r.Patch(ctx, plan, patch, client.FieldOwner(FieldManager)); err != nil {
-		return fmt.Errorf("approve InstallPlan %s/%s: %w", namespace, name, err)
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -23,7 +24,7 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 	e.create(samples.Full, nil)
 	e.waitConverged()
 	e.waitQuiet()
-	tektonConfig := func() string { return e.object(render.GVKTektonConfig, "", "config").GetResourceVersion() }
+	tektonConfig := func() string { return e.object(children.GVKTektonConfig, "", "config").GetResourceVersion() }
 
 	for _, tc := range []struct {
 		name      string
@@ -72,7 +73,7 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 			ps := e.get()
 			Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
 			Expect(tektonConfig()).To(Equal(before), "nothing is applied while stalled")
-			exporter := e.object(render.GVKDeployment, "openshift-pipelines", render.ExporterName)
+			exporter := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 			replicas, _, _ := unstructured.NestedInt64(exporter.Object, "spec", "replicas")
 			Expect(replicas).NotTo(Equal(int64(ps.Spec.Exporter.Replicas)), "the exporter change waits for a valid spec")
 			e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
@@ -120,6 +121,6 @@ func TestTektonConfigInAnotherNamespaceStalls(t *testing.T) {
 	e.create(samples.Full, nil)
 	e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig,
 		"spec.tektonConfig.targetNamespace: Doesn't allow to update targetNamespace, delete existing TektonConfig")
-	Expect(e.object(render.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
-	Expect(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
+	Expect(e.object(children.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
+	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
@@ -27,7 +28,7 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	e.waitConverged()
 	e.waitQuiet()
 
-	live := e.object(render.GVKTektonConfig, "", render.TektonConfigName)
+	live := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
 	for path, want := range map[string]any{
 		// PaC defaults: about 30 settings, the hub among them.
 		"spec.platforms.openshift.pipelinesAsCode.settings.hub-url":                             "https://artifacthub.io/api/v1",
@@ -52,7 +53,7 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 		// webhook's updates are) passes through the webhook and makes the operator reconcile.
 		// Each waits for its reconcile, so that the workqueue cannot fold pokes together.
 		next := testenv.Reconciles() + 1
-		tc := e.object(render.GVKTektonConfig, "", render.TektonConfigName)
+		tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
 		Expect(e.c.Patch(ctx, tc, client.RawPatch("application/merge-patch+json",
 			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
 		Eventually(testenv.Reconciles, timeout, time.Millisecond).Should(BeNumerically(">=", next))

@@ -22,14 +22,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -59,6 +59,7 @@ type PipelineServiceReconciler struct {
 	APIReader client.Reader
 	Recorder  events.EventRecorder
 
+	engine     *apply.Engine
 	watches    *childWatches
 	components *componentWatch
 	metrics    statusMetrics
@@ -68,18 +69,7 @@ type PipelineServiceReconciler struct {
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservices/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservices/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
-// +kubebuilder:rbac:groups=operators.coreos.com,resources=catalogsources;subscriptions,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=operators.coreos.com,resources=clusterserviceversions,verbs=get;list;watch;delete
-// +kubebuilder:rbac:groups=operators.coreos.com,resources=installplans,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups=operator.openshift.io,resources=imagecontentsourcepolicies,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=config.openshift.io,resources=imagedigestmirrorsets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=operator.tekton.dev,resources=tektonconfigs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// The child kinds' rules are declared beside their registry, in internal/children.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // The metrics endpoint authenticates and authorizes each scrape against the API server.
@@ -117,12 +107,15 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		original = ps.DeepCopy()
 	}
 
-	served := r.watches.servedOnce()
+	served := r.watches.servedKinds()
+	if err := r.watches.ensureServed(served); err != nil {
+		return ctrl.Result{}, err
+	}
 	out := r.applyChildren(ctx, ps, served)
 	obs := r.observe(ctx, ps, served)
 	approval := health.Approvals(obs.operator)
 	var events []event
-	if out.stalled == nil {
+	if out.invalid == nil {
 		var approved []event
 		approval.Approve, approved, out.errs = r.approvePlans(ctx, ps, approval.Approve, out.errs)
 		events = append(events, approved...)
@@ -163,75 +156,6 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return ctrl.Result{}, nil
 }
 
-// applyChildren renders and applies every child and prunes what is no longer rendered. An
-// invalid spec stops it before anything is applied.
-func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1alpha1.PipelineService, served func(schema.GroupVersionKind) bool) applyOutcome {
-	logger := log.FromContext(ctx)
-	var out applyOutcome
-	desired, err := render.Render(ps, capabilities(served))
-	if err != nil {
-		var invalid *render.InvalidTektonConfigError
-		if errors.As(err, &invalid) {
-			out.stalled = invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
-			return out
-		}
-		out.errs = append(out.errs, err)
-		return out
-	}
-	refusals, err := r.reviewTektonConfig(ctx, desired, served)
-	if err != nil {
-		out.errs = append(out.errs, err)
-		return out
-	}
-	if len(refusals) > 0 {
-		out.stalled = invalidTektonConfig(ps, refusals)
-		return out
-	}
-
-	for _, obj := range desired.Objects {
-		gvk := obj.GroupVersionKind()
-		if gvk == render.GVKICSP || gvk == render.GVKIDMS {
-			out.mirrorKind = gvk.Kind
-		}
-		if !served(gvk) {
-			out.missing = append(out.missing, gvk.Kind)
-			out.discoveryLag = out.discoveryLag || r.watches.crdExists(ctx, gvk.GroupKind())
-			continue
-		}
-		if err := r.watches.ensure(gvk); err != nil {
-			out.errs = append(out.errs, err)
-			continue
-		}
-		res, err := r.applyObject(ctx, obj)
-		if err != nil {
-			if rejectedByServer(err) {
-				out.rejected = append(out.rejected, err.Error())
-			}
-			out.errs = append(out.errs, err)
-			continue
-		}
-		if res == applied {
-			out.written = append(out.written, describe(obj))
-			logger.Info("applied", "kind", gvk.Kind, "namespace", obj.GetNamespace(), "name", obj.GetName())
-		}
-	}
-	out.missing = append(out.missing, desired.Missing...)
-
-	if len(out.errs) == 0 {
-		deleted, err := r.prune(ctx, desired.Objects, served)
-		if err != nil {
-			out.errs = append(out.errs, err)
-		}
-		for _, d := range deleted {
-			out.written = append(out.written, "deleted "+d)
-		}
-		if len(deleted) > 0 {
-			logger.Info("pruned children the spec no longer renders", "objects", deleted)
-		}
-	}
-	return out
-}
-
 // emit sends the Events of one reconcile.
 func (r *PipelineServiceReconciler) emit(ps *psv1alpha1.PipelineService, events []event) {
 	for _, e := range events {
@@ -240,25 +164,6 @@ func (r *PipelineServiceReconciler) emit(ps *psv1alpha1.PipelineService, events 
 			upgradeDuration.Observe(*e.upgradeSeconds)
 		}
 	}
-}
-
-// approvePlans approves the InstallPlans of the pinned CSV and returns those it approved,
-// with their Events, which go out with the others once the status is stored.
-func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1alpha1.PipelineService, names []string, errs []error) ([]string, []event, []error) {
-	var done []string
-	var events []event
-	ns := ps.Spec.Operator.Subscription.Namespace
-	for _, name := range names {
-		if err := r.approve(ctx, ns, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done = append(done, name)
-		log.FromContext(ctx).Info("approved InstallPlan", "namespace", ns, "name", name, "csv", ps.Spec.Operator.Subscription.CSV)
-		events = append(events, event{done: true, reason: psv1alpha1.ReasonInstallPlanApproved, action: "Approve", message: fmt.Sprintf(
-			"approved InstallPlan %s/%s: it installs the pinned CSV %s", ns, name, ps.Spec.Operator.Subscription.CSV)})
-	}
-	return done, events, errs
 }
 
 // patchStatus writes the status when it changed, and only then. The patch carries the
@@ -291,11 +196,19 @@ func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
+	r.engine = apply.New(r.Client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash,
+		Tier: children.TierOf, Workers: applyWorkers})
 	r.watches = &childWatches{
-		ctrl:    c,
-		cache:   mgr.GetCache(),
-		mapper:  mgr.GetRESTMapper(),
-		started: map[schema.GroupVersionKind]bool{},
+		ctrl:            c,
+		cache:           mgr.GetCache(),
+		mapper:          mgr.GetRESTMapper(),
+		started:         map[schema.GroupVersionKind]bool{},
+		observedHandler: r.enqueueInSubscriptionNamespace(),
+	}
+	// Every served kind is watched from the start, so that the informers sync together
+	// before the first reconcile rather than one kind at a time during it.
+	if err := r.watches.ensureServed(r.watches.servedKinds()); err != nil {
+		return err
 	}
 	r.components = &componentWatch{
 		cfg:    mgr.GetConfig(),

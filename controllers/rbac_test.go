@@ -19,8 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -87,10 +86,10 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e.becomeHealthy(stack505)
 
 	// Drift: a child deleted is put back.
-	cs := e.object(render.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
+	cs := e.object(children.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
 	Expect(e.c.Delete(ctx, cs)).To(Succeed())
 	Eventually(func() bool {
-		o := e.object(render.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
+		o := e.object(children.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
 		return o != nil && o.GetUID() != cs.GetUID()
 	}, timeout, poll).Should(BeTrue())
 
@@ -127,5 +126,5 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 		err := e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineService{})
 		return err != nil
 	}, timeout, poll).Should(BeTrue(), "the finalizer is released")
-	Expect(e.object(controllers.GVKClusterServiceVersion, subNS, csv505)).To(BeNil())
+	Expect(e.object(children.GVKClusterServiceVersion, subNS, csv505)).To(BeNil())
 }

@@ -8,6 +8,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
@@ -19,7 +20,7 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 	e.create(samples.Full, nil)
 	e.waitConverged()
 	tektonField := func(path ...string) func() any {
-		return func() any { return field(e.object(render.GVKTektonConfig, "", "config"), path...) }
+		return func() any { return field(e.object(children.GVKTektonConfig, "", "config"), path...) }
 	}
 
 	steps := []struct {
@@ -60,7 +61,7 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 		ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_WEBHOOK"] = "quay.io/openshift-pipeline/webhook:hotfix"
 	})
 	Eventually(func() any {
-		env := field(e.object(render.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "config", "env")
+		env := field(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "config", "env")
 		if env == nil {
 			return nil
 		}
@@ -77,19 +78,19 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 			kind     any
 			ns, name string
 		}{
-			{render.GVKDeployment, "openshift-pipelines", render.ExporterName},
-			{render.GVKService, "openshift-pipelines", render.ExporterName},
-			{render.GVKServiceAccount, "openshift-pipelines", render.ExporterName},
-			{render.GVKClusterRole, "", render.ExporterName},
-			{render.GVKClusterRoleBinding, "", render.ExporterName},
-			{render.GVKServiceMonitor, "openshift-pipelines", render.ExporterName},
-			{render.GVKICSP, "", render.MirrorPolicyName},
-			{render.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName},
+			{children.GVKDeployment, "openshift-pipelines", render.ExporterName},
+			{children.GVKService, "openshift-pipelines", render.ExporterName},
+			{children.GVKServiceAccount, "openshift-pipelines", render.ExporterName},
+			{children.GVKClusterRole, "", render.ExporterName},
+			{children.GVKClusterRoleBinding, "", render.ExporterName},
+			{children.GVKServiceMonitor, "openshift-pipelines", render.ExporterName},
+			{children.GVKICSP, "", render.MirrorPolicyName},
+			{children.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName},
 		} {
 			g.Expect(e.object(gvk.kind.(schemaGVK), gvk.ns, gvk.name)).To(BeNil(), "%v %s", gvk.kind, gvk.name)
 		}
 	}, timeout, poll).Should(Succeed())
 	e.waitConverged()
-	Expect(e.object(render.GVKTektonConfig, "", "config")).NotTo(BeNil())
-	Expect(e.object(render.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
+	Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
+	Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
 }

@@ -8,21 +8,22 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
 
 // reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
 // is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
 // webhook would refuse stalls the reconcile instead of failing one apply after another.
-func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desired *render.Desired, served func(schema.GroupVersionKind) bool) ([]osp.FieldError, error) {
+func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desired *render.Desired, served children.Served) ([]osp.FieldError, error) {
 	var tc *unstructured.Unstructured
 	for _, o := range desired.Objects {
-		if o.GroupVersionKind() == render.GVKTektonConfig {
+		if o.GroupVersionKind() == children.GVKTektonConfig {
 			tc = o
 		}
 	}
@@ -30,9 +31,9 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 		return nil, nil
 	}
 	var live *unstructured.Unstructured
-	if served(render.GVKTektonConfig) {
+	if served[children.GVKTektonConfig] {
 		live = &unstructured.Unstructured{}
-		live.SetGroupVersionKind(render.GVKTektonConfig)
+		live.SetGroupVersionKind(children.GVKTektonConfig)
 		key := client.ObjectKeyFromObject(tc)
 		err := r.Get(ctx, key, live)
 		if apierrors.IsNotFound(err) {
@@ -44,7 +45,7 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 		case apierrors.IsNotFound(err):
 			live = nil
 		case err != nil:
-			return nil, fmt.Errorf("get %s: %w", describe(tc), err)
+			return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
 		}
 	}
 	return osp.Review(tc, live), nil

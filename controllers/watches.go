@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // clusterRequest is the one request every event maps to: there is one PipelineService.
@@ -30,30 +29,18 @@ var enqueueCluster = handler.EnqueueRequestsFromMapFunc(func(context.Context, cl
 	return []reconcile.Request{clusterRequest}
 })
 
-// watchedCRDs are the CRDs of the child kinds, by group and kind: their arrival (or departure)
-// changes what the operator can apply. An event on one reconciles, and the reconcile starts the
-// watch on the new kind.
-var watchedCRDs = map[schema.GroupKind]string{
-	render.GVKTektonConfig.GroupKind():     "tektonconfigs.operator.tekton.dev",
-	render.GVKExternalSecretV1.GroupKind(): "externalsecrets.external-secrets.io",
-	render.GVKServiceMonitor.GroupKind():   "servicemonitors.monitoring.coreos.com",
-	render.GVKICSP.GroupKind():             "imagecontentsourcepolicies.operator.openshift.io",
-	render.GVKIDMS.GroupKind():             "imagedigestmirrorsets.config.openshift.io",
-	render.GVKCatalogSource.GroupKind():    "catalogsources.operators.coreos.com",
-	render.GVKSubscription.GroupKind():     "subscriptions.operators.coreos.com",
-	GVKClusterServiceVersion.GroupKind():   "clusterserviceversions.operators.coreos.com",
-	GVKInstallPlan.GroupKind():             "installplans.operators.coreos.com",
-}
-
-// childWatches starts a watch on each child kind the first time it is served, so that the
-// operator neither fails to start when a CRD is missing (TektonConfig appears only once OSP is
-// installed; ServiceMonitor or ExternalSecret may never) nor needs a restart when it appears.
+// childWatches watches every registered kind the API server serves, so that the operator
+// neither fails to start when a CRD is missing (TektonConfig appears only once OSP is
+// installed; ServiceMonitor or ExternalSecret may never) nor needs a restart when it appears:
+// the CRD watch reconciles, and the reconcile starts the new kind's watch.
 type childWatches struct {
 	mu      sync.Mutex
 	ctrl    controller.Controller
 	cache   cache.Cache
 	mapper  meta.RESTMapper
 	started map[schema.GroupVersionKind]bool
+	// observedHandler maps events of the kinds OLM writes (CSV, InstallPlan) to a reconcile.
+	observedHandler handler.EventHandler
 }
 
 // served is whether the API server serves gvk. The RESTMapper re-reads discovery for a group
@@ -63,24 +50,30 @@ func (w *childWatches) served(gvk schema.GroupVersionKind) bool {
 	return err == nil
 }
 
-// servedOnce returns a served check that asks the RESTMapper once per kind: one reconcile
-// looks the same kinds up for render, apply and prune, and a missing group costs a
-// discovery request each time it is asked.
-func (w *childWatches) servedOnce() func(schema.GroupVersionKind) bool {
-	seen := map[schema.GroupVersionKind]bool{}
-	return func(gvk schema.GroupVersionKind) bool {
-		ok, known := seen[gvk]
-		if !known {
-			ok = w.served(gvk)
-			seen[gvk] = ok
-		}
-		return ok
-	}
+// servedKinds asks the RESTMapper, once per reconcile, which versions of the registered kinds
+// are served: a missing group costs a discovery request each time it is asked.
+func (w *childWatches) servedKinds() children.Served {
+	return children.ServedBy(w.served)
 }
 
-// ensure starts the watch on gvk if it is not running yet; gvk must be served.
-func (w *childWatches) ensure(gvk schema.GroupVersionKind) error {
-	return w.ensureWith(gvk, enqueueCluster)
+// ensureServed starts the watch on every served kind that has none yet. It runs at start-up,
+// so that the first reconcile finds every informer started and the caches sync together,
+// and on every reconcile, for kinds whose CRD arrived since.
+func (w *childWatches) ensureServed(served children.Served) error {
+	for _, k := range children.Kinds {
+		gvk := served.Version(k.GVK.GroupKind())
+		if !served[gvk] {
+			continue
+		}
+		h := enqueueCluster
+		if k.Observed {
+			h = w.observedHandler
+		}
+		if err := w.ensureWith(gvk, h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ensureWith starts the watch on gvk with handler h if it is not running yet.
@@ -99,24 +92,21 @@ func (w *childWatches) ensureWith(gvk schema.GroupVersionKind, h handler.EventHa
 	return nil
 }
 
-// isWatchedCRD keeps events of the CRDs in watchedCRDs.
+// isWatchedCRD keeps events of the CRDs that serve registered kinds.
 func isWatchedCRD(o client.Object) bool {
-	for _, name := range watchedCRDs {
-		if name == o.GetName() {
-			return true
-		}
-	}
-	return false
+	_, ok := children.CRDKinds()[o.GetName()]
+	return ok
 }
 
 // crdExists is whether the CRD of gk exists, from the metadata-only CRD cache. A CRD that
 // exists while its kind is not served yet is discovery catching up: worth a quick retry,
 // unlike a CRD that is absent, which the CRD watch will announce.
 func (w *childWatches) crdExists(ctx context.Context, gk schema.GroupKind) bool {
-	name, ok := watchedCRDs[gk]
-	if !ok {
+	k, ok := children.Lookup(gk)
+	if !ok || k.BuiltIn {
 		return false
 	}
+	name := k.CRD()
 	crd := crdMetadata()
 	return w.cache.Get(ctx, client.ObjectKey{Name: name}, crd) == nil
 }
@@ -125,26 +115,6 @@ func (w *childWatches) crdExists(ctx context.Context, gk schema.GroupKind) bool 
 // their names matter here.
 func crdMetadata() client.Object {
 	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	m.SetGroupVersionKind(children.GVKCustomResourceDefinition)
 	return m
-}
-
-// externalSecretVersion is the ExternalSecret version the cluster serves, v1 preferred.
-func externalSecretVersion(served func(schema.GroupVersionKind) bool) string {
-	for _, gvk := range []schema.GroupVersionKind{render.GVKExternalSecretV1, render.GVKExternalSecretBeta} {
-		if served(gvk) {
-			return gvk.Version
-		}
-	}
-	return ""
-}
-
-// capabilities observes which optional APIs are served.
-func capabilities(served func(schema.GroupVersionKind) bool) render.Capabilities {
-	return render.Capabilities{
-		ICSP:                  served(render.GVKICSP),
-		IDMS:                  served(render.GVKIDMS),
-		ExternalSecretVersion: externalSecretVersion(served),
-		ServiceMonitor:        served(render.GVKServiceMonitor),
-	}
 }

@@ -566,6 +566,25 @@ type PipelineServiceStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Components []ComponentStatus `json:"components,omitempty"`
+
+	// Inventory lists every object the operator applied, so that pruning and deletionPolicy
+	// Delete walk what was really created rather than what the current spec renders.
+	// +optional
+	// +listType=atomic
+	Inventory []InventoryEntry `json:"inventory,omitempty"`
+}
+
+// InventoryEntry names one object the operator applied.
+type InventoryEntry struct {
+	// APIVersion of the object as applied.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the object.
+	Kind string `json:"kind"`
+	// Namespace of the object; empty when cluster-scoped.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
 }
 
 // UpgradeStatus records one change of the installed CSV.

@@ -5,6 +5,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -22,9 +23,9 @@ const (
 // pipelines-as-code-secret Secret in targetNamespace, owned by the ExternalSecret.
 func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructured.Unstructured {
 	app := ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp
-	gvk := GVKExternalSecretV1
-	if version == GVKExternalSecretBeta.Version {
-		gvk = GVKExternalSecretBeta
+	gvk := children.GVKExternalSecretV1
+	if version == children.GVKExternalSecretBeta.Version {
+		gvk = children.GVKExternalSecretBeta
 	}
 	u := newObject(gvk, ps.Spec.TektonConfig.TargetNamespace, GitHubAppSecretName)
 	spec := map[string]any{
@@ -44,7 +45,7 @@ func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructure
 func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
 	ns := ps.Spec.TektonConfig.TargetNamespace
 	return []*unstructured.Unstructured{
-		newObject(GVKServiceAccount, ns, ExporterName),
+		newObject(children.GVKServiceAccount, ns, ExporterName),
 		exporterClusterRole(),
 		exporterClusterRoleBinding(ns),
 		exporterService(ns),
@@ -53,7 +54,7 @@ func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
 }
 
 func exporterClusterRole() *unstructured.Unstructured {
-	u := newObject(GVKClusterRole, "", ExporterName)
+	u := newObject(children.GVKClusterRole, "", ExporterName)
 	rule := func(group string, resources []any, verbs ...any) map[string]any {
 		return map[string]any{"apiGroups": []any{group}, "resources": resources, "verbs": verbs}
 	}
@@ -68,7 +69,7 @@ func exporterClusterRole() *unstructured.Unstructured {
 }
 
 func exporterClusterRoleBinding(ns string) *unstructured.Unstructured {
-	u := newObject(GVKClusterRoleBinding, "", ExporterName)
+	u := newObject(children.GVKClusterRoleBinding, "", ExporterName)
 	u.Object["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ExporterName}
 	u.Object["subjects"] = []any{map[string]any{"kind": "ServiceAccount", "name": ExporterName, "namespace": ns}}
 	return u
@@ -77,7 +78,7 @@ func exporterClusterRoleBinding(ns string) *unstructured.Unstructured {
 func exporterSelector() map[string]any { return map[string]any{LabelApp: ExporterName} }
 
 func exporterService(ns string) *unstructured.Unstructured {
-	u := newObject(GVKService, ns, ExporterName)
+	u := newObject(children.GVKService, ns, ExporterName)
 	u.SetLabels(merge(u.GetLabels(), map[string]string{LabelApp: ExporterName}))
 	u.Object["spec"] = map[string]any{
 		"selector": exporterSelector(),
@@ -90,7 +91,7 @@ func exporterService(ns string) *unstructured.Unstructured {
 
 func exporterDeployment(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
 	e := ps.Spec.Exporter
-	u := newObject(GVKDeployment, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
+	u := newObject(children.GVKDeployment, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
 	probe := func(path string) map[string]any {
 		return map[string]any{"httpGet": map[string]any{"path": path, "port": int64(ExporterProbePort)}}
 	}
@@ -159,7 +160,7 @@ func resources(r corev1.ResourceRequirements) map[string]any {
 // ExporterServiceMonitor makes Prometheus scrape the exporter every 15 s, keeping the
 // exporter's own namespace and pod labels (honorLabels).
 func ExporterServiceMonitor(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
-	u := newObject(GVKServiceMonitor, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
+	u := newObject(children.GVKServiceMonitor, ps.Spec.TektonConfig.TargetNamespace, ExporterName)
 	u.Object["spec"] = map[string]any{
 		"selector": map[string]any{"matchLabels": map[string]any{LabelApp: ExporterName}},
 		"endpoints": []any{map[string]any{

@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
@@ -69,7 +70,7 @@ func renderAndReview(ps *psv1alpha1.PipelineService) (string, error) {
 			return "", err
 		}
 		out.Write(data)
-		if o.GroupVersionKind() != GVKTektonConfig {
+		if o.GroupVersionKind() != children.GVKTektonConfig {
 			continue
 		}
 		for _, e := range osp.Review(o, nil) {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // CatalogPublisher is the publisher the OpenShift console shows for the catalog.
@@ -19,13 +20,13 @@ const CatalogPublisher = "Pipeline Service"
 // Pipelines-as-Code starts; OSP adopts an existing namespace. It is never deleted by the
 // operator: OSP's components run in it.
 func TargetNamespace(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
-	return newObject(GVKNamespace, "", ps.Spec.TektonConfig.TargetNamespace)
+	return newObject(children.GVKNamespace, "", ps.Spec.TektonConfig.TargetNamespace)
 }
 
 // CatalogSource serves the operator's index image to OLM.
 func CatalogSource(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
 	cs := ps.Spec.Operator.CatalogSource
-	u := newObject(GVKCatalogSource, cs.Namespace, cs.Name)
+	u := newObject(children.GVKCatalogSource, cs.Namespace, cs.Name)
 	spec := map[string]any{
 		"sourceType":  "grpc",
 		"image":       string(cs.Image),
@@ -46,7 +47,7 @@ func CatalogSource(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
 func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, error) {
 	sub := ps.Spec.Operator.Subscription
 	cs := ps.Spec.Operator.CatalogSource
-	u := newObject(GVKSubscription, sub.Namespace, sub.Name)
+	u := newObject(children.GVKSubscription, sub.Namespace, sub.Name)
 	spec := map[string]any{
 		"channel":             sub.Channel,
 		"name":                sub.Package,
@@ -90,14 +91,14 @@ func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
 // ImageContentSourcePolicy redirects pulls of the mirrored repositories (OpenShift < 4.13, and
 // later releases that still serve it).
 func ImageContentSourcePolicy(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
-	u := newObject(GVKICSP, "", MirrorPolicyName)
+	u := newObject(children.GVKICSP, "", MirrorPolicyName)
 	u.Object["spec"] = map[string]any{"repositoryDigestMirrors": mirrorList(ps, "source")}
 	return u
 }
 
 // ImageDigestMirrorSet is ICSP's successor, used where ICSP is not served.
 func ImageDigestMirrorSet(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
-	u := newObject(GVKIDMS, "", MirrorPolicyName)
+	u := newObject(children.GVKIDMS, "", MirrorPolicyName)
 	u.Object["spec"] = map[string]any{"imageDigestMirrors": mirrorList(ps, "source")}
 	return u
 }

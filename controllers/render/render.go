@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -52,58 +53,20 @@ const (
 	EnvAutoinstallComponents = "AUTOINSTALL_COMPONENTS"
 )
 
-// Group-version-kinds of the objects the operator renders.
-var (
-	GVKNamespace          = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
-	GVKCatalogSource      = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "CatalogSource"}
-	GVKSubscription       = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "Subscription"}
-	GVKICSP               = schema.GroupVersionKind{Group: "operator.openshift.io", Version: "v1alpha1", Kind: "ImageContentSourcePolicy"}
-	GVKIDMS               = schema.GroupVersionKind{Group: "config.openshift.io", Version: "v1", Kind: "ImageDigestMirrorSet"}
-	GVKTektonConfig       = schema.GroupVersionKind{Group: "operator.tekton.dev", Version: "v1alpha1", Kind: "TektonConfig"}
-	GVKExternalSecretV1   = schema.GroupVersionKind{Group: "external-secrets.io", Version: "v1", Kind: "ExternalSecret"}
-	GVKExternalSecretBeta = schema.GroupVersionKind{Group: "external-secrets.io", Version: "v1beta1", Kind: "ExternalSecret"}
-	GVKServiceAccount     = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
-	GVKService            = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
-	GVKDeployment         = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
-	GVKClusterRole        = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
-	GVKClusterRoleBinding = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
-	GVKServiceMonitor     = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}
-)
-
-// ChildKinds are the kinds of every child, in apply order (ExternalSecret once, as v1).
-var ChildKinds = []schema.GroupVersionKind{
-	GVKNamespace, GVKCatalogSource, GVKICSP, GVKIDMS, GVKSubscription, GVKTektonConfig, GVKExternalSecretV1,
-	GVKServiceAccount, GVKClusterRole, GVKClusterRoleBinding, GVKService, GVKDeployment, GVKServiceMonitor,
-}
-
-// Capabilities are the optional APIs the cluster serves, as observed by the caller.
-type Capabilities struct {
-	// ICSP: operator.openshift.io/v1alpha1 ImageContentSourcePolicy is served.
-	ICSP bool
-	// IDMS: config.openshift.io/v1 ImageDigestMirrorSet is served (used where ICSP is not).
-	IDMS bool
-	// ExternalSecretVersion is "v1" or "v1beta1" as served, or "" when ExternalSecret is not.
-	ExternalSecretVersion string
-	// ServiceMonitor: monitoring.coreos.com/v1 ServiceMonitor is served.
-	ServiceMonitor bool
-}
-
-// Desired is every object the PipelineService asks for, and what it asks for that the
-// cluster cannot take yet.
+// Desired is every object the PipelineService asks for, in apply order: namespace, OLM,
+// mirrors, TektonConfig, secret, exporter. An object whose kind the cluster does not serve is
+// still here; the caller reports it missing rather than applying it.
 type Desired struct {
-	// Objects in apply order: namespace, OLM, mirrors, TektonConfig, secret, exporter.
 	Objects []*unstructured.Unstructured
-	// Missing names the APIs a wanted object needs that are not served (for example
-	// "ExternalSecret" when gitHubApp is set but External Secrets is not installed).
-	Missing []string
 }
 
-// Render returns the desired objects for ps on a cluster with caps. An
+// Render returns the desired objects for ps on a cluster that serves the given kinds, which
+// decide between alternatives (ICSP or IDMS, ExternalSecret v1 or v1beta1). An
 // InvalidTektonConfigError says the TektonConfig spec, overrides included, does not decode
 // into the tektoncd/operator types (terminal: the spec must change); any other error is from
 // rendering one object (a Subscription or a hash that cannot be encoded). The values OSP
 // accepts are ruled on afterwards by package osp.
-func Render(ps *psv1alpha1.PipelineService, caps Capabilities) (*Desired, error) {
+func Render(ps *psv1alpha1.PipelineService, served children.Served) (*Desired, error) {
 	tc, err := TektonConfig(ps)
 	if err != nil {
 		return nil, err
@@ -118,13 +81,12 @@ func Render(ps *psv1alpha1.PipelineService, caps Capabilities) (*Desired, error)
 	}
 	add(TargetNamespace(ps), CatalogSource(ps))
 	if len(ps.Spec.Mirrors) > 0 {
-		switch {
-		case caps.ICSP:
-			add(ImageContentSourcePolicy(ps))
-		case caps.IDMS:
+		// ImageContentSourcePolicy where it is served (OpenShift up to 4.x), else its
+		// successor; on a cluster with neither, the ICSP is reported missing.
+		if !served[children.GVKICSP] && served[children.GVKIDMS] {
 			add(ImageDigestMirrorSet(ps))
-		default:
-			d.Missing = append(d.Missing, "ImageContentSourcePolicy")
+		} else {
+			add(ImageContentSourcePolicy(ps))
 		}
 	}
 	sub, err := Subscription(ps)
@@ -133,20 +95,12 @@ func Render(ps *psv1alpha1.PipelineService, caps Capabilities) (*Desired, error)
 	}
 	add(sub, tc)
 	if ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp != nil {
-		if caps.ExternalSecretVersion == "" {
-			d.Missing = append(d.Missing, "ExternalSecret")
-		} else {
-			add(ExternalSecret(ps, caps.ExternalSecretVersion))
-		}
+		add(ExternalSecret(ps, served.Version(children.GVKExternalSecretV1.GroupKind()).Version))
 	}
 	if ps.Spec.Exporter.Enabled {
 		add(Exporter(ps)...)
 		if ps.Spec.Exporter.ServiceMonitor {
-			if caps.ServiceMonitor {
-				add(ExporterServiceMonitor(ps))
-			} else {
-				d.Missing = append(d.Missing, "ServiceMonitor")
-			}
+			add(ExporterServiceMonitor(ps))
 		}
 	}
 	for _, o := range d.Objects {

@@ -17,13 +17,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-var allCaps = Capabilities{ICSP: true, IDMS: true, ExternalSecretVersion: "v1", ServiceMonitor: true}
+var allCaps = children.AllServed()
 
 func load(t *testing.T, name string) *psv1alpha1.PipelineService {
 	t.Helper()
@@ -53,17 +54,14 @@ func toYAML(t *testing.T, objs []*unstructured.Unstructured) []byte {
 func TestRenderGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden, sample string
-		caps           Capabilities
-		missing        []string
 	}{
-		{"full.yaml", samples.Full, allCaps, nil},
-		{"minimal.yaml", samples.Minimal, Capabilities{}, []string{"ServiceMonitor"}},
+		{"full.yaml", samples.Full},
+		{"minimal.yaml", samples.Minimal},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			g := NewWithT(t)
-			d, err := Render(load(t, tc.sample), tc.caps)
+			d, err := Render(load(t, tc.sample), allCaps)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(d.Missing).To(Equal(tc.missing))
 			got := toYAML(t, d.Objects)
 			file := filepath.Join("testdata", tc.golden)
 			if *update {
@@ -234,7 +232,7 @@ func TestCapabilities(t *testing.T) {
 	g := NewWithT(t)
 	ps := load(t, samples.Full)
 
-	d, err := Render(ps, Capabilities{IDMS: true, ExternalSecretVersion: "v1beta1"})
+	d, err := Render(ps, children.Served{children.GVKIDMS: true, children.GVKExternalSecretBeta: true})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(find(d, "ImageContentSourcePolicy")).To(BeNil())
 	idms := find(d, "ImageDigestMirrorSet")
@@ -242,13 +240,14 @@ func TestCapabilities(t *testing.T) {
 	g.Expect(field(idms, "spec", "imageDigestMirrors")).To(Equal([]any{map[string]any{
 		"source": "registry.redhat.io/openshift-pipelines", "mirrors": []any{"quay.io/openshift-pipeline"}}}))
 	g.Expect(find(d, "ExternalSecret").GetAPIVersion()).To(Equal("external-secrets.io/v1beta1"))
-	g.Expect(find(d, "ServiceMonitor")).To(BeNil())
-	g.Expect(d.Missing).To(Equal([]string{"ServiceMonitor"}))
+	g.Expect(find(d, "ServiceMonitor")).NotTo(BeNil(), "rendered; the caller reports it missing where it is not served")
 
-	d, err = Render(ps, Capabilities{})
+	// With neither mirror kind served, the ICSP is rendered (and reported missing by the
+	// caller), and ExternalSecret as its preferred version.
+	d, err = Render(ps, children.Served{})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(d.Missing).To(Equal([]string{"ImageContentSourcePolicy", "ExternalSecret", "ServiceMonitor"}))
-	g.Expect(find(d, "TektonConfig")).NotTo(BeNil(), "everything else is still rendered")
+	g.Expect(find(d, "ImageContentSourcePolicy")).NotTo(BeNil())
+	g.Expect(find(d, "ExternalSecret").GetAPIVersion()).To(Equal("external-secrets.io/v1"))
 }
 
 func TestOptionalChildren(t *testing.T) {
@@ -271,7 +270,6 @@ func TestOptionalChildren(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(find(d, "Deployment")).NotTo(BeNil())
 	g.Expect(find(d, "ServiceMonitor")).To(BeNil())
-	g.Expect(d.Missing).To(BeEmpty())
 }
 
 func TestPerformanceOnlyWhenSet(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // PaC settings keys that dedicated fields of the API set.
@@ -55,7 +56,7 @@ func TektonConfig(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, e
 	if err := ValidateTektonConfigSpec(spec); err != nil {
 		return nil, err
 	}
-	u := newObject(GVKTektonConfig, "", TektonConfigName)
+	u := newObject(children.GVKTektonConfig, "", TektonConfigName)
 	u.Object["spec"] = spec
 	return u, nil
 }

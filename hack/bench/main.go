@@ -43,6 +43,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
@@ -180,7 +181,8 @@ func (b *bench) startWatch(ctx context.Context) error {
 		DeleteFunc: func(any) { b.signal() },
 	}
 	objs := []client.Object{&psv1alpha1.PipelineService{}}
-	for _, gvk := range render.ChildKinds {
+	for _, k := range children.Rendered() {
+		gvk := k.GVK
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
 		objs = append(objs, u)
@@ -243,7 +245,7 @@ func (b *bench) pipelineService(ctx context.Context) *psv1alpha1.PipelineService
 }
 
 // allCaps is every optional API served, as in this control plane.
-var allCaps = render.Capabilities{ICSP: true, IDMS: true, ExternalSecretVersion: "v1", ServiceMonitor: true}
+var allCaps = children.AllServed()
 
 // applied is whether every child of ps is live with its rendered fields.
 func (b *bench) applied(ps *psv1alpha1.PipelineService) func(context.Context) bool {
@@ -316,7 +318,7 @@ func (b *bench) deletePipelineService(ctx context.Context) error {
 			{"CatalogSource", "openshift-marketplace", "pipeline-service-catalog"},
 		} {
 			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(render.GVKSubscription.GroupVersion().WithKind(gvk.kind))
+			u.SetGroupVersionKind(children.GVKSubscription.GroupVersion().WithKind(gvk.kind))
 			u.SetNamespace(gvk.ns)
 			u.SetName(gvk.name)
 			if b.live(ctx, u) != nil {
@@ -361,7 +363,7 @@ func (b *bench) specChange(ctx context.Context) error {
 			return err
 		}
 		d, err := b.waitFor(ctx, start, "the Subscription env", func(ctx context.Context) bool {
-			sub := b.live(ctx, objectRef(render.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator"))
+			sub := b.live(ctx, objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator"))
 			return sub != nil && envValue(sub, "IMAGE_PIPELINES_CONTROLLER") == want
 		})
 		if err != nil {
@@ -377,7 +379,7 @@ func (b *bench) specChange(ctx context.Context) error {
 			return err
 		}
 		d, err = b.waitFor(ctx, start, "the TektonConfig PaC console", func(ctx context.Context) bool {
-			tc := b.live(ctx, objectRef(render.GVKTektonConfig.Kind, "", render.TektonConfigName))
+			tc := b.live(ctx, objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName))
 			if tc == nil {
 				return false
 			}
@@ -396,7 +398,8 @@ func (b *bench) specChange(ctx context.Context) error {
 
 func objectRef(kind, namespace, name string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
-	for _, gvk := range render.ChildKinds {
+	for _, k := range children.Rendered() {
+		gvk := k.GVK
 		if gvk.Kind == kind {
 			u.SetGroupVersionKind(gvk)
 		}
@@ -424,9 +427,9 @@ func (b *bench) driftHeal(ctx context.Context) error {
 	deleted := row{figure: "drift: exporter Deployment deleted -> restored", target: "median <= 200 ms"}
 	edited := row{figure: "drift: Subscription channel edited -> restored", target: "median <= 200 ms"}
 	pruner := row{figure: "drift: TektonConfig pruner edited -> restored", target: "median <= 200 ms"}
-	dep := objectRef(render.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
-	sub := objectRef(render.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
-	tc := objectRef(render.GVKTektonConfig.Kind, "", render.TektonConfigName)
+	dep := objectRef(children.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
+	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
+	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
 	for i := 0; i < b.rounds; i++ {
 		live := b.live(ctx, dep)
 		if live == nil {
@@ -446,7 +449,7 @@ func (b *bench) driftHeal(ctx context.Context) error {
 		deleted.samples = append(deleted.samples, d)
 
 		s := &unstructured.Unstructured{}
-		s.SetGroupVersionKind(render.GVKSubscription)
+		s.SetGroupVersionKind(children.GVKSubscription)
 		if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
 			return err
 		}

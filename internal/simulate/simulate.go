@@ -20,11 +20,12 @@ import (
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 var (
-	gvkCSV         = render.GVKCatalogSource.GroupVersion().WithKind("ClusterServiceVersion")
-	gvkInstallPlan = render.GVKCatalogSource.GroupVersion().WithKind("InstallPlan")
+	gvkCSV         = children.GVKCatalogSource.GroupVersion().WithKind("ClusterServiceVersion")
+	gvkInstallPlan = children.GVKCatalogSource.GroupVersion().WithKind("InstallPlan")
 )
 
 // EnsureNamespaces creates namespaces that a real cluster already has.
@@ -60,7 +61,7 @@ func now() string { return metav1.Now().UTC().Format("2006-01-02T15:04:05Z") }
 // CatalogState sets the CatalogSource's connection state, as OLM does from the gRPC
 // connection to the registry pod (READY, CONNECTING, TRANSIENT_FAILURE).
 func CatalogState(ctx context.Context, c client.Client, namespace, name, state string) error {
-	return updateStatus(ctx, c, render.GVKCatalogSource, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKCatalogSource, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"connectionState": map[string]any{"lastObservedState": state, "lastConnect": now()}}
 	})
 }
@@ -103,7 +104,7 @@ func CSVPhase(ctx context.Context, c client.Client, namespace, name, phase, reas
 
 // SubscriptionInstalled records csvName as the Subscription's installed and current CSV.
 func SubscriptionInstalled(ctx context.Context, c client.Client, namespace, name, csvName string) error {
-	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		st, _ := u.Object["status"].(map[string]any)
 		if st == nil {
 			st = map[string]any{}
@@ -117,7 +118,7 @@ func SubscriptionInstalled(ctx context.Context, c client.Client, namespace, name
 // SubscriptionCondition sets one of the Subscription's conditions to True, as OLM does for
 // ResolutionFailed, CatalogSourcesUnhealthy or InstallPlanFailed.
 func SubscriptionCondition(ctx context.Context, c client.Client, namespace, name, condType, reason, message string) error {
-	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKSubscription, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		st, _ := u.Object["status"].(map[string]any)
 		if st == nil {
 			st = map[string]any{"lastUpdated": now()}
@@ -133,7 +134,7 @@ func SubscriptionCondition(ctx context.Context, c client.Client, namespace, name
 // plan's last CSV.
 func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName, phase string, csvs ...string) error {
 	sub := &unstructured.Unstructured{}
-	sub.SetGroupVersionKind(render.GVKSubscription)
+	sub.SetGroupVersionKind(children.GVKSubscription)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: subNamespace, Name: subName}, sub); err != nil {
 		return fmt.Errorf("get Subscription %s/%s: %w", subNamespace, subName, err)
 	}
@@ -142,7 +143,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 	plan.SetNamespace(subNamespace)
 	plan.SetName(planName)
 	plan.SetOwnerReferences([]metav1.OwnerReference{{
-		APIVersion: render.GVKSubscription.GroupVersion().String(), Kind: "Subscription", Name: subName, UID: sub.GetUID(),
+		APIVersion: children.GVKSubscription.GroupVersion().String(), Kind: "Subscription", Name: subName, UID: sub.GetUID(),
 	}})
 	names := make([]any, len(csvs))
 	for i, n := range csvs {
@@ -157,7 +158,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 	}); err != nil {
 		return err
 	}
-	return updateStatus(ctx, c, render.GVKSubscription, client.ObjectKeyFromObject(sub), func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKSubscription, client.ObjectKeyFromObject(sub), func(u *unstructured.Unstructured) {
 		st, _ := u.Object["status"].(map[string]any)
 		if st == nil {
 			st = map[string]any{}
@@ -194,7 +195,7 @@ func CompleteInstallPlan(ctx context.Context, c client.Client, subNamespace, sub
 // TektonConfigStatus sets the TektonConfig's version and conditions, as OSP does; each
 // condition is {type, status, message}.
 func TektonConfigStatus(ctx context.Context, c client.Client, version string, conditions ...[3]string) error {
-	return updateStatus(ctx, c, render.GVKTektonConfig, client.ObjectKey{Name: render.TektonConfigName}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKTektonConfig, client.ObjectKey{Name: render.TektonConfigName}, func(u *unstructured.Unstructured) {
 		list := make([]any, 0, len(conditions))
 		for _, cond := range conditions {
 			list = append(list, map[string]any{"type": cond[0], "status": cond[1], "message": cond[2], "lastTransitionTime": now()})

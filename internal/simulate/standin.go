@@ -16,6 +16,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // The versions the stand-in's one-entry catalog offers when the Subscription pins none.
@@ -67,7 +68,7 @@ func (s *StandIn) Step(ctx context.Context) error {
 		return client.IgnoreNotFound(err)
 	}
 	op := ps.Spec.Operator
-	cs, err := get(ctx, s.Client, render.GVKCatalogSource, op.CatalogSource.Namespace, op.CatalogSource.Name)
+	cs, err := get(ctx, s.Client, children.GVKCatalogSource, op.CatalogSource.Namespace, op.CatalogSource.Name)
 	if err != nil || cs == nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (s *StandIn) Step(ctx context.Context) error {
 // resolveSubscription installs the Subscription's startingCSV (or the default version): at
 // once with Automatic approval, through an approved InstallPlan with Manual.
 func (s *StandIn) resolveSubscription(ctx context.Context, namespace, name string) error {
-	sub, err := get(ctx, s.Client, render.GVKSubscription, namespace, name)
+	sub, err := get(ctx, s.Client, children.GVKSubscription, namespace, name)
 	if err != nil || sub == nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func (s *StandIn) resolveSubscription(ctx context.Context, namespace, name strin
 // runTekton does OSP's part once its TektonConfig exists: Deployments in the target namespace,
 // all of them ready, and the TektonConfig Ready.
 func (s *StandIn) runTekton(ctx context.Context, namespace string) error {
-	tc, err := get(ctx, s.Client, render.GVKTektonConfig, "", render.TektonConfigName)
+	tc, err := get(ctx, s.Client, children.GVKTektonConfig, "", render.TektonConfigName)
 	if err != nil || tc == nil {
 		return err
 	}

@@ -1,0 +1,194 @@
+// Package apply is the operator's resource manager: it server-side applies rendered objects in
+// dependency tiers with bounded parallelism, skips objects that are already up to date,
+// deletes what is no longer wanted, and lists what carries the operator's label. It knows
+// nothing of PipelineService: what to apply, in which tier, comes from the caller.
+package apply
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+)
+
+// Engine applies and deletes objects for one field manager.
+type Engine struct {
+	client client.Client
+	owner  string
+	// hashAnnotation holds the hash of what was last applied: an equal hash, with every
+	// rendered field still holding its value, means there is nothing to write.
+	hashAnnotation string
+	tier           func(schema.GroupKind) int
+	workers        int
+}
+
+// Options configure an Engine.
+type Options struct {
+	// FieldManager owns the applied fields; ownership is forced.
+	FieldManager string
+	// HashAnnotation is the annotation the renderer stamps with each object's content hash.
+	HashAnnotation string
+	// Tier orders kinds: every object of a lower tier is applied before any of a higher one.
+	Tier func(schema.GroupKind) int
+	// Workers bounds the objects applied at once within a tier.
+	Workers int
+}
+
+// New returns an Engine that reads and writes through c.
+func New(c client.Client, opts Options) *Engine {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.Tier == nil {
+		opts.Tier = func(schema.GroupKind) int { return 0 }
+	}
+	return &Engine{client: c, owner: opts.FieldManager, hashAnnotation: opts.HashAnnotation, tier: opts.Tier, workers: opts.Workers}
+}
+
+// Result is what applying one object did.
+type Result struct {
+	Object *unstructured.Unstructured
+	// Changed: the object was created or changed (a write was made).
+	Changed bool
+	Err     error
+}
+
+// Apply applies objs tier by tier, in parallel within a tier, and returns one Result per
+// object in the order given. A failure does not stop the others: each object that can be
+// applied is, and the caller sees every error.
+func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) []Result {
+	results := make([]Result, len(objs))
+	byTier := map[int][]int{}
+	for i, o := range objs {
+		results[i].Object = o
+		t := e.tier(o.GroupVersionKind().GroupKind())
+		byTier[t] = append(byTier[t], i)
+	}
+	tiers := make([]int, 0, len(byTier))
+	for t := range byTier {
+		tiers = append(tiers, t)
+	}
+	slices.Sort(tiers)
+	for _, t := range tiers {
+		e.applyTier(ctx, objs, byTier[t], results)
+	}
+	return results
+}
+
+// applyTier applies objs[i] for each index, at most e.workers at a time.
+func (e *Engine) applyTier(ctx context.Context, objs []*unstructured.Unstructured, indexes []int, results []Result) {
+	if len(indexes) == 1 || e.workers == 1 {
+		for _, i := range indexes {
+			results[i].Changed, results[i].Err = e.ApplyOne(ctx, objs[i])
+		}
+		return
+	}
+	sem := make(chan struct{}, e.workers)
+	var wg sync.WaitGroup
+	for _, i := range indexes {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i].Changed, results[i].Err = e.ApplyOne(ctx, objs[i])
+		}()
+	}
+	wg.Wait()
+}
+
+// ApplyOne server-side applies desired, forcing ownership of the fields it renders and
+// nothing else, and says whether it wrote. It skips the write when the live object already
+// carries the rendered content (UpToDate): a pass with nothing to change writes nothing.
+func (e *Engine) ApplyOne(ctx context.Context, desired *unstructured.Unstructured) (bool, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(desired.GroupVersionKind())
+	err := e.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	switch {
+	case err == nil:
+		if e.UpToDate(desired, live) {
+			return false, nil
+		}
+	case !apierrors.IsNotFound(err):
+		return false, fmt.Errorf("get %s: %w", Describe(desired), err)
+	}
+	if err := e.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired.DeepCopy()),
+		client.FieldOwner(e.owner), client.ForceOwnership); err != nil {
+		return false, fmt.Errorf("apply %s: %w", Describe(desired), err)
+	}
+	return true, nil
+}
+
+// UpToDate is whether live already holds everything desired renders: the same content hash
+// (so no field was added or dropped since the last apply) and every rendered field with its
+// rendered value (so nobody edited one of ours).
+func (e *Engine) UpToDate(desired, live *unstructured.Unstructured) bool {
+	if live.GetDeletionTimestamp() != nil {
+		return false
+	}
+	if live.GetAnnotations()[e.hashAnnotation] != desired.GetAnnotations()[e.hashAnnotation] {
+		return false
+	}
+	return fields.IsSubset(desired.Object, live.Object)
+}
+
+// Delete deletes each object that still exists and is not being deleted, in the background
+// (garbage collection then removes what it owns, a Deployment's ReplicaSets), and returns
+// those it found: deleted now, or still going. An object or kind that is gone is not an
+// error; the first other failure stops it.
+func (e *Engine) Delete(ctx context.Context, objs []*unstructured.Unstructured) (remaining []*unstructured.Unstructured, err error) {
+	for _, ref := range objs {
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(ref.GroupVersionKind())
+		if err := e.client.Get(ctx, client.ObjectKeyFromObject(ref), live); err != nil {
+			if gone(err) {
+				continue
+			}
+			return remaining, fmt.Errorf("get %s: %w", Describe(ref), err)
+		}
+		remaining = append(remaining, live)
+		if live.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := e.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !gone(err) {
+			return remaining, fmt.Errorf("delete %s: %w", Describe(ref), err)
+		}
+	}
+	return remaining, nil
+}
+
+// gone is whether err says the object, or its whole kind, does not exist.
+func gone(err error) bool {
+	return apierrors.IsNotFound(err) || meta.IsNoMatchError(err)
+}
+
+// List lists the objects of gvk that carry labels.
+func (e *Engine) List(ctx context.Context, gvk schema.GroupVersionKind, labels map[string]string) ([]*unstructured.Unstructured, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := e.client.List(ctx, list, client.MatchingLabels(labels)); err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+	}
+	out := make([]*unstructured.Unstructured, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// Describe names an object for messages: "Kind name" or "Kind namespace/name".
+func Describe(o client.Object) string {
+	kind := o.GetObjectKind().GroupVersionKind().Kind
+	if o.GetNamespace() == "" {
+		return fmt.Sprintf("%s %s", kind, o.GetName())
+	}
+	return fmt.Sprintf("%s %s/%s", kind, o.GetNamespace(), o.GetName())
+}

@@ -1,0 +1,230 @@
+// Package children is the registry of the kinds the operator creates or reads. Each kind is
+// declared once, here, with what the rest of the operator needs to know about it: how to
+// apply it (tier), whether it is pruned, when deletionPolicy Delete removes it, which CRD
+// serves it, and the RBAC that lets the operator manage it. Pruning, deletion, watches, the
+// late-CRD list and the capabilities passed to render are all derived from Kinds; adding a
+// child means adding it here and rendering it.
+package children
+
+import (
+	"slices"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Kind is one kind of object the operator creates (a child) or only reads (Observed).
+type Kind struct {
+	// GVK is the group, preferred version and kind.
+	GVK schema.GroupVersionKind
+	// OlderVersions are served versions the operator falls back to, in order, where the
+	// preferred one is not served (ExternalSecret v1beta1 on External Secrets < 0.17).
+	OlderVersions []string
+	// Resource is the plural resource name, for RBAC and the CRD's name.
+	Resource string
+	// BuiltIn kinds are served by every API server; the others by a CRD that may arrive late
+	// (TektonConfig once OLM installs OSP) or never (ServiceMonitor without monitoring).
+	BuiltIn bool
+	// Optional kinds may be missing from a cluster: a wanted object of one is named in Ready's
+	// message and the rest proceeds. Kinds that are not optional have a condition that says
+	// what their absence means (TektonConfig, the mirror policies).
+	Optional bool
+	// Tier orders apply: every object of a lower tier is applied before any of a higher one,
+	// and objects within a tier are applied in parallel.
+	Tier int
+	// Prune: an object of this kind that the spec no longer renders is deleted.
+	Prune bool
+	// DeleteStep is the step of deletionPolicy Delete that removes this kind (0: never
+	// deleted). Each step waits until the objects of the previous one are gone.
+	DeleteStep int
+	// Observed kinds are written by OLM, not by the operator: they carry no label of ours and
+	// are watched in the Subscription's namespace only.
+	Observed bool
+}
+
+// CRD is the name of the CustomResourceDefinition that serves the kind, "" when built in.
+func (k Kind) CRD() string {
+	if k.BuiltIn {
+		return ""
+	}
+	return k.Resource + "." + k.GVK.Group
+}
+
+// Versions are the kind's GVKs, preferred first.
+func (k Kind) Versions() []schema.GroupVersionKind {
+	out := []schema.GroupVersionKind{k.GVK}
+	for _, v := range k.OlderVersions {
+		out = append(out, k.GVK.GroupKind().WithVersion(v))
+	}
+	return out
+}
+
+// Apply tiers. Namespaces and cluster-scoped RBAC come first, so that nothing waits on a
+// namespace and a ClusterRoleBinding's role exists; then everything that only needs its
+// namespace; last, what works better when a sibling exists already: the Subscription after
+// its CatalogSource (else OLM reports ResolutionFailed until its next resync) and the
+// Deployment after its ServiceAccount (else the ReplicaSet's pod creation fails and backs off).
+const (
+	TierFoundation = iota
+	TierObjects
+	TierDependents
+)
+
+// Deletion steps of deletionPolicy Delete: the exporter and secrets first, the CatalogSource
+// last, so that OSP is uninstalled only after its TektonConfig is gone and OLM never
+// reinstalls what was removed.
+const (
+	deleteNever = iota
+	DeleteExporter
+	DeleteSecrets
+	DeleteMirrors
+	DeleteTektonConfig
+	DeleteSubscription
+	DeleteCSV
+	DeleteCatalogSource
+)
+
+// Group-version-kinds, defined here only.
+var (
+	GVKNamespace                = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
+	GVKServiceAccount           = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
+	GVKService                  = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
+	GVKDeployment               = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	GVKClusterRole              = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
+	GVKClusterRoleBinding       = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
+	GVKCatalogSource            = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "CatalogSource"}
+	GVKSubscription             = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "Subscription"}
+	GVKClusterServiceVersion    = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "ClusterServiceVersion"}
+	GVKInstallPlan              = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "InstallPlan"}
+	GVKICSP                     = schema.GroupVersionKind{Group: "operator.openshift.io", Version: "v1alpha1", Kind: "ImageContentSourcePolicy"}
+	GVKIDMS                     = schema.GroupVersionKind{Group: "config.openshift.io", Version: "v1", Kind: "ImageDigestMirrorSet"}
+	GVKTektonConfig             = schema.GroupVersionKind{Group: "operator.tekton.dev", Version: "v1alpha1", Kind: "TektonConfig"}
+	GVKExternalSecretV1         = schema.GroupVersionKind{Group: "external-secrets.io", Version: "v1", Kind: "ExternalSecret"}
+	GVKExternalSecretBeta       = schema.GroupVersionKind{Group: "external-secrets.io", Version: "v1beta1", Kind: "ExternalSecret"}
+	GVKServiceMonitor           = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}
+	GVKCustomResourceDefinition = schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}
+)
+
+// The RBAC each kind needs: the verbs follow from the declaration (every kind is read and
+// watched; children are created and patched; pruned or deleted kinds are deleted), and
+// TestRBACCoversEveryKind checks config/rbac/role.yaml against Kinds.
+//
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=operators.coreos.com,resources=catalogsources;subscriptions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=operators.coreos.com,resources=clusterserviceversions,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=operators.coreos.com,resources=installplans,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=operator.openshift.io,resources=imagecontentsourcepolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=config.openshift.io,resources=imagedigestmirrorsets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=operator.tekton.dev,resources=tektonconfigs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;update;patch;delete
+
+// Kinds is every kind the operator creates or reads.
+var Kinds = []Kind{
+	// The target namespace is never pruned or deleted: OSP runs in it.
+	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Tier: TierFoundation},
+	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Tier: TierFoundation, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Tier: TierFoundation, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKService, Resource: "services", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Tier: TierDependents, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Tier: TierDependents, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKCatalogSource, Resource: "catalogsources", Tier: TierObjects, Prune: true, DeleteStep: DeleteCatalogSource},
+	{GVK: GVKSubscription, Resource: "subscriptions", Tier: TierDependents, Prune: true, DeleteStep: DeleteSubscription},
+	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV},
+	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true},
+	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Tier: TierObjects, Prune: true, DeleteStep: DeleteMirrors},
+	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Tier: TierObjects, Prune: true, DeleteStep: DeleteMirrors},
+	// TektonConfig is not pruned: only deletionPolicy Delete removes it.
+	{GVK: GVKTektonConfig, Resource: "tektonconfigs", Tier: TierObjects, DeleteStep: DeleteTektonConfig},
+	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteSecrets},
+}
+
+// Lookup returns the declaration of gk.
+func Lookup(gk schema.GroupKind) (Kind, bool) {
+	i := slices.IndexFunc(Kinds, func(k Kind) bool { return k.GVK.GroupKind() == gk })
+	if i < 0 {
+		return Kind{}, false
+	}
+	return Kinds[i], true
+}
+
+// TierOf is the apply tier of gk.
+func TierOf(gk schema.GroupKind) int {
+	k, _ := Lookup(gk)
+	return k.Tier
+}
+
+// Rendered are the kinds the operator creates.
+func Rendered() []Kind {
+	return slices.DeleteFunc(slices.Clone(Kinds), func(k Kind) bool { return k.Observed })
+}
+
+// DeleteSteps are the deletion steps in order, each with its kinds.
+func DeleteSteps() [][]Kind {
+	var steps [][]Kind
+	for step := DeleteExporter; step <= DeleteCatalogSource; step++ {
+		var kinds []Kind
+		for _, k := range Kinds {
+			if k.DeleteStep == step {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) > 0 {
+			steps = append(steps, kinds)
+		}
+	}
+	return steps
+}
+
+// CRDKinds maps the CRD name of each kind that a CRD serves to the kind.
+func CRDKinds() map[string]Kind {
+	out := map[string]Kind{}
+	for _, k := range Kinds {
+		if crd := k.CRD(); crd != "" {
+			out[crd] = k
+		}
+	}
+	return out
+}
+
+// Served is which versions of the kinds the cluster serves.
+type Served map[schema.GroupVersionKind]bool
+
+// ServedBy asks served about every version of every kind; built-in kinds are served.
+func ServedBy(served func(schema.GroupVersionKind) bool) Served {
+	out := Served{}
+	for _, k := range Kinds {
+		for _, gvk := range k.Versions() {
+			out[gvk] = k.BuiltIn || served(gvk)
+		}
+	}
+	return out
+}
+
+// AllServed is a cluster that serves every kind at its preferred version.
+func AllServed() Served {
+	return ServedBy(func(schema.GroupVersionKind) bool { return true })
+}
+
+// Version is the GVK to write gk as: its first served version, or the preferred one when none
+// is served (the object is then reported missing).
+func (s Served) Version(gk schema.GroupKind) schema.GroupVersionKind {
+	k, ok := Lookup(gk)
+	if !ok {
+		return schema.GroupVersionKind{}
+	}
+	for _, gvk := range k.Versions() {
+		if s[gvk] {
+			return gvk
+		}
+	}
+	return k.GVK
+}
+
+// Serves is whether the cluster serves gk in any version the operator writes.
+func (s Served) Serves(gk schema.GroupKind) bool {
+	return s[s.Version(gk)]
+}

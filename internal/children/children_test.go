@@ -1,0 +1,103 @@
+package children_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// registered is whether gvk is a version of a registered kind.
+func registered(gvk schema.GroupVersionKind) bool {
+	k, ok := children.Lookup(gvk.GroupKind())
+	return ok && slices.Contains(k.Versions(), gvk)
+}
+
+// TestRenderEmitsOnlyRegisteredKinds renders every sample on clusters that serve each
+// alternative: an object of a kind the registry does not know would never be pruned,
+// deleted or watched.
+func TestRenderEmitsOnlyRegisteredKinds(t *testing.T) {
+	g := NewWithT(t)
+	clusters := map[string]children.Served{
+		"everything served": children.AllServed(),
+		"nothing optional":  children.Served{},
+		"IDMS and ExternalSecret v1beta1": {children.GVKIDMS: true, children.GVKExternalSecretBeta: true},
+	}
+	for _, sample := range []string{samples.Full, samples.Minimal} {
+		ps, err := samples.Load(sample)
+		g.Expect(err).NotTo(HaveOccurred())
+		ps.Spec.Exporter.Enabled, ps.Spec.Exporter.ServiceMonitor = true, true
+		for name, served := range clusters {
+			d, err := render.Render(ps, served)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, o := range d.Objects {
+				g.Expect(registered(o.GroupVersionKind())).To(BeTrue(),
+					"%s renders %s on a cluster with %s, and internal/children does not register it", sample, o.GroupVersionKind(), name)
+			}
+		}
+	}
+}
+
+// TestRBACCoversEveryKind checks the generated role against the registry: every kind is read
+// and watched, every rendered kind created and patched, every pruned or deleted kind deleted.
+func TestRBACCoversEveryKind(t *testing.T) {
+	g := NewWithT(t)
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	role := &rbacv1.ClusterRole{}
+	g.Expect(yaml.Unmarshal(data, role)).To(Succeed())
+	allowed := func(group, resource, verb string) bool {
+		return slices.ContainsFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
+			return slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) && slices.Contains(r.Verbs, verb)
+		})
+	}
+	for _, k := range children.Kinds {
+		verbs := []string{"get", "list", "watch"}
+		if !k.Observed {
+			verbs = append(verbs, "create", "patch")
+		}
+		if k.Prune || k.DeleteStep != 0 {
+			verbs = append(verbs, "delete")
+		}
+		for _, v := range verbs {
+			g.Expect(allowed(k.GVK.Group, k.Resource, v)).To(BeTrue(),
+				"config/rbac/role.yaml does not allow %s on %s.%s: add the rule beside the registry and run make manifests", v, k.Resource, k.GVK.Group)
+		}
+	}
+}
+
+// TestPrunedKindsAreDeleted: what the operator prunes it also created, so deletionPolicy
+// Delete must remove it too.
+func TestPrunedKindsAreDeleted(t *testing.T) {
+	for _, k := range children.Kinds {
+		if k.Prune && k.DeleteStep == 0 {
+			t.Errorf("%s is pruned but no deletion step removes it", k.GVK.Kind)
+		}
+		if k.Observed && k.Prune {
+			t.Errorf("%s is observed, not created: it cannot be pruned", k.GVK.Kind)
+		}
+	}
+}
+
+// TestServedVersion: the preferred version where served, an older one where only it is.
+func TestServedVersion(t *testing.T) {
+	g := NewWithT(t)
+	es := children.GVKExternalSecretV1.GroupKind()
+	g.Expect(children.AllServed().Version(es)).To(Equal(children.GVKExternalSecretV1))
+	g.Expect(children.Served{children.GVKExternalSecretBeta: true}.Version(es)).To(Equal(children.GVKExternalSecretBeta))
+	g.Expect(children.Served{}.Version(es)).To(Equal(children.GVKExternalSecretV1), "missing: the preferred version, reported missing")
+	g.Expect(children.Served{}.Serves(es)).To(BeFalse())
+	g.Expect(children.ServedBy(func(schema.GroupVersionKind) bool { return false })[children.GVKDeployment]).To(BeTrue(), "built-in kinds are served")
+	g.Expect(children.CRDKinds()).To(HaveKey("tektonconfigs.operator.tekton.dev"))
+	g.Expect(children.CRDKinds()).NotTo(HaveKey("deployments.apps"))
+}
