@@ -29,8 +29,8 @@ func registered(gvk schema.GroupVersionKind) bool {
 func TestRenderEmitsOnlyRegisteredKinds(t *testing.T) {
 	g := NewWithT(t)
 	clusters := map[string]children.Served{
-		"everything served": children.AllServed(),
-		"nothing optional":  children.Served{},
+		"everything served":               children.AllServed(),
+		"nothing optional":                children.Served{},
 		"IDMS and ExternalSecret v1beta1": {children.GVKIDMS: true, children.GVKExternalSecretBeta: true},
 	}
 	for _, sample := range []string{samples.Full, samples.Minimal} {
