@@ -56,15 +56,15 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
 		},
 	}
-	Expect(e.c.Create(ctx, policy)).To(Succeed())
-	Expect(e.c.Create(ctx, binding)).To(Succeed())
+	e.Expect(e.c.Create(ctx, policy)).To(Succeed())
+	e.Expect(e.c.Create(ctx, binding)).To(Succeed())
 	// The API server loads policies asynchronously: wait until this one refuses.
-	Eventually(func() string { return probePolicy(e) }, timeout, poll).Should(ContainSubstring(frozenExporterMessage))
+	e.Eventually(func() string { return probePolicy(e) }, timeout, poll).Should(ContainSubstring(frozenExporterMessage))
 
 	mark := e.writeMark()
 	start := time.Now()
 	e.create(samples.Full, nil)
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready).NotTo(BeNil())
 		g.Expect(ready.Status).To(BeEquivalentTo("False"))
@@ -80,7 +80,7 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 		if w.GetKind() == "Deployment" || w.GetKind() == "Namespace" {
 			continue
 		}
-		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
+		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
 	}
 
 	time.Sleep(time.Until(start.Add(30 * time.Second)))
@@ -91,24 +91,24 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 		}
 	}
 	t.Logf("%d attempts to apply the refused Deployment in 30 s", attempts)
-	Expect(attempts).To(And(BeNumerically(">=", 3), BeNumerically("<=", 12)), "retried with exponential backoff")
+	e.Expect(attempts).To(And(BeNumerically(">=", 3), BeNumerically("<=", 12)), "retried with exponential backoff")
 
 	list := &eventsv1.EventList{}
-	Expect(e.c.List(ctx, list)).To(Succeed())
+	e.Expect(e.c.List(ctx, list)).To(Succeed())
 	rejections := 0
 	for _, ev := range list.Items {
 		if ev.Reason == psv1alpha1.ReasonApplyRejected {
 			rejections++
-			Expect(ev.Note).To(ContainSubstring(frozenExporterMessage))
-			Expect(ev.Type).To(Equal("Warning"))
+			e.Expect(ev.Note).To(ContainSubstring(frozenExporterMessage))
+			e.Expect(ev.Type).To(Equal("Warning"))
 		}
 	}
-	Expect(rejections).To(Equal(1), "one Event per distinct refusal, not one per retry")
+	e.Expect(rejections).To(Equal(1), "one Event per distinct refusal, not one per retry")
 
 	// The rule goes; the next pass (any event, here an annotation) applies the exporter.
-	Expect(e.c.Delete(ctx, binding)).To(Succeed())
-	Expect(e.c.Delete(ctx, policy)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(e.c.Delete(ctx, binding)).To(Succeed())
+	e.Expect(e.c.Delete(ctx, policy)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		e.update(func(ps *psv1alpha1.PipelineService) {
 			ps.Annotations = map[string]string{"test/poke": time.Now().String()}
 		})

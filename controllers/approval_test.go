@@ -15,7 +15,7 @@ import (
 // setPlanPhase moves an InstallPlan to phase, as OLM does.
 func (e *operatorEnv) setPlanPhase(name, phase string) {
 	e.t.Helper()
-	Expect(simulate.InstallPlanPhase(ctx, e.c, stackSpec.SubscriptionNamespace, name, phase)).To(Succeed())
+	e.Expect(simulate.InstallPlanPhase(ctx, e.c, stackSpec.SubscriptionNamespace, name, phase)).To(Succeed())
 }
 
 func (e *operatorEnv) approved(name string) func() bool {
@@ -34,46 +34,46 @@ func TestPinnedCSVApproval(t *testing.T) {
 	e.create(samples.Full, nil) // pinned to v5.0.5
 	e.waitForGolden("full.yaml")
 	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
-	Expect(simulate.CatalogState(ctx, e.c, stackSpec.CatalogNamespace, stackSpec.CatalogName, "READY")).To(Succeed())
+	e.Expect(simulate.CatalogState(ctx, e.c, stackSpec.CatalogNamespace, stackSpec.CatalogName, "READY")).To(Succeed())
 
 	// A plan for some other CSV: left alone and reported by name.
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-other", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-other", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
 	ps := e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonInstallPlanPendingApproval)
-	Expect(e.condition(psv1alpha1.ConditionOperatorInstalled).Message).To(
+	e.Expect(e.condition(psv1alpha1.ConditionOperatorInstalled).Message).To(
 		And(ContainSubstring("install-other"), ContainSubstring("v5.1.0"), ContainSubstring("pinned CSV "+csv505)))
-	Expect(ps.Status.DesiredCSV).To(Equal(csv505))
-	Consistently(e.approved("install-other"), "2s", poll).Should(BeFalse())
-	Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-other")).To(Succeed())
+	e.Expect(ps.Status.DesiredCSV).To(Equal(csv505))
+	e.Consistently(e.approved("install-other"), "2s", poll).Should(BeFalse())
+	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-other")).To(Succeed())
 
 	// The plan of the pin, still Planning: approving now would make OLM plan twice.
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "Planning", csv505)).To(Succeed())
-	Consistently(e.approved("install-pin"), "2s", poll).Should(BeFalse())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "Planning", csv505)).To(Succeed())
+	e.Consistently(e.approved("install-pin"), "2s", poll).Should(BeFalse())
 	// Once it requires approval, it is approved.
 	e.setPlanPhase("install-pin", "RequiresApproval")
-	Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
-	Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonInstallPlanApproved))
+	e.Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
+	e.Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonInstallPlanApproved))
 
 	// OLM installs it; the rest of the stack comes up.
-	Expect(simulate.CompleteInstallPlan(ctx, e.c, subNS, sub, "install-pin", csv505, "5.0.5")).To(Succeed())
+	e.Expect(simulate.CompleteInstallPlan(ctx, e.c, subNS, sub, "install-pin", csv505, "5.0.5")).To(Succeed())
 	e.becomeHealthy(stack505)
-	Expect(e.get().Status.InstalledCSV).To(Equal(csv505))
+	e.Expect(e.get().Status.InstalledCSV).To(Equal(csv505))
 
 	// OLM offers the channel's next CSV past the pin: held back, reported, and still Ready.
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-next", "RequiresApproval", csv506)).To(Succeed())
-	Eventually(func() string { return e.condition(psv1alpha1.ConditionOperatorInstalled).Message }, timeout, poll).
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-next", "RequiresApproval", csv506)).To(Succeed())
+	e.Eventually(func() string { return e.condition(psv1alpha1.ConditionOperatorInstalled).Message }, timeout, poll).
 		Should(ContainSubstring("held back by the pin"))
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	Consistently(e.approved("install-next"), "2s", poll).Should(BeFalse())
+	e.Consistently(e.approved("install-next"), "2s", poll).Should(BeFalse())
 
 	// Moving the pin rolls forward: that plan is approved, the upgrade is recorded.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv506 })
-	Eventually(e.approved("install-next"), timeout, poll).Should(BeTrue())
+	e.Eventually(e.approved("install-next"), timeout, poll).Should(BeTrue())
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonUpgradePending)
 	// OLM creates the new CSV; it installs before it succeeds.
-	Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
-	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "installing")).To(Succeed())
-	Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "installing")).To(Succeed())
+	e.Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		ps := e.get()
 		g.Expect(ps.Status.Upgrade).NotTo(BeNil())
 		g.Expect(ps.Status.Upgrade.From).To(Equal(csv505))
@@ -83,36 +83,36 @@ func TestPinnedCSVApproval(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCSVInstalling)
 
-	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
 	ps = e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	Expect(ps.Status.InstalledCSV).To(Equal(csv506))
-	Expect(ps.Status.InstalledVersion).To(Equal("5.0.6"))
-	Expect(ps.Status.Upgrade.CompletedAt).NotTo(BeNil())
-	Expect(ps.Status.Upgrade.CompletedAt.Time).NotTo(BeTemporally("<", ps.Status.Upgrade.StartedAt.Time))
-	Expect(e.condition(psv1alpha1.ConditionReconciling)).To(BeNil())
-	Eventually(e.events, timeout, poll).Should(ContainElements(psv1alpha1.ReasonUpgrading, psv1alpha1.ReasonUpgradeCompleted))
+	e.Expect(ps.Status.InstalledCSV).To(Equal(csv506))
+	e.Expect(ps.Status.InstalledVersion).To(Equal("5.0.6"))
+	e.Expect(ps.Status.Upgrade.CompletedAt).NotTo(BeNil())
+	e.Expect(ps.Status.Upgrade.CompletedAt.Time).NotTo(BeTemporally("<", ps.Status.Upgrade.StartedAt.Time))
+	e.Expect(e.condition(psv1alpha1.ConditionReconciling)).To(BeNil())
+	e.Eventually(e.events, timeout, poll).Should(ContainElements(psv1alpha1.ReasonUpgrading, psv1alpha1.ReasonUpgradeCompleted))
 
 	// A pin below what is installed: OLM cannot roll back. Stalled, named, nothing approved.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv504 })
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-old", "RequiresApproval", csv504)).To(Succeed())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-old", "RequiresApproval", csv504)).To(Succeed())
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonDowngradeNotSupported)
 	stalled := e.condition(psv1alpha1.ConditionStalled)
-	Expect(stalled).NotTo(BeNil())
-	Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
-	Expect(stalled.Message).To(And(ContainSubstring("spec.operator.subscription.csv"), ContainSubstring(csv504)))
-	Consistently(e.approved("install-old"), "2s", poll).Should(BeFalse())
+	e.Expect(stalled).NotTo(BeNil())
+	e.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+	e.Expect(stalled.Message).To(And(ContainSubstring("spec.operator.subscription.csv"), ContainSubstring(csv504)))
+	e.Consistently(e.approved("install-old"), "2s", poll).Should(BeFalse())
 
 	// Fixed: the pin back on what runs, the stall clears.
-	Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-old")).To(Succeed())
-	Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-old")).To(Succeed())
+	e.Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv506 })
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
+	e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
 	var warnings int
 	for _, r := range e.events() {
 		if strings.HasPrefix(r, psv1alpha1.ReasonDowngradeNotSupported) {
 			warnings++
 		}
 	}
-	Expect(warnings).To(Equal(1), "the stall is announced once")
+	e.Expect(warnings).To(Equal(1), "the stall is announced once")
 }

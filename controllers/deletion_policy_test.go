@@ -24,10 +24,10 @@ func TestDeletionPolicyOrphan(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.waitConverged()
-	Expect(e.c.Delete(context.Background(), e.get())).To(Succeed())
-	Eventually(e.gone, timeout, poll).Should(BeTrue())
+	e.Expect(e.c.Delete(context.Background(), e.get())).To(Succeed())
+	e.Eventually(e.gone, timeout, poll).Should(BeTrue())
 	for _, w := range goldenObjects(t, "full.yaml") {
-		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
+		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
 	}
 }
 
@@ -38,32 +38,32 @@ func TestDeletionPolicyDelete(t *testing.T) {
 	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })
 	e.waitConverged()
 	const csv = "openshift-pipelines-operator-rh.v5.0.5"
-	Expect(simulate.InstallCSV(ctx, e.c, "openshift-operators", "openshift-pipelines-operator", csv, "5.0.5")).To(Succeed())
-	Eventually(func() string { return e.get().Status.InstalledCSV }, timeout, poll).Should(Equal(csv))
+	e.Expect(simulate.InstallCSV(ctx, e.c, "openshift-operators", "openshift-pipelines-operator", csv, "5.0.5")).To(Succeed())
+	e.Eventually(func() string { return e.get().Status.InstalledCSV }, timeout, poll).Should(Equal(csv))
 
 	// OSP holds its TektonConfig with a finalizer while it uninstalls Tekton.
 	tc := e.object(children.GVKTektonConfig, "", "config")
 	tc.SetFinalizers([]string{"tektonconfigs.operator.tekton.dev"})
-	Expect(e.c.Update(ctx, tc)).To(Succeed())
+	e.Expect(e.c.Update(ctx, tc)).To(Succeed())
 
-	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
+	e.Expect(e.c.Delete(ctx, e.get())).To(Succeed())
 	e.waitCondition(psv1alpha1.ConditionReconciling, psv1alpha1.ReasonDeleting, "TektonConfig config")
-	Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
-	Expect(e.object(children.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
-	Expect(e.object(children.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
-	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil(), "the Subscription waits for the TektonConfig")
-	Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).NotTo(BeNil())
+	e.Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil(), "exporter goes first")
+	e.Expect(e.object(children.GVKExternalSecretV1, "openshift-pipelines", render.GitHubAppSecretName)).To(BeNil())
+	e.Expect(e.object(children.GVKICSP, "", render.MirrorPolicyName)).To(BeNil())
+	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).NotTo(BeNil(), "the Subscription waits for the TektonConfig")
+	e.Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).NotTo(BeNil())
 
 	tc = e.object(children.GVKTektonConfig, "", "config")
 	tc.SetFinalizers(nil)
-	Expect(e.c.Update(ctx, tc)).To(Succeed())
-	Eventually(e.gone, timeout, poll).Should(BeTrue())
+	e.Expect(e.c.Update(ctx, tc)).To(Succeed())
+	e.Eventually(e.gone, timeout, poll).Should(BeTrue())
 	for _, w := range goldenObjects(t, "full.yaml") {
 		if w.GetKind() == "Namespace" {
 			continue // OSP's namespace stays
 		}
-		Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).To(BeNil(), "%s %s", w.GetKind(), w.GetName())
+		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).To(BeNil(), "%s %s", w.GetKind(), w.GetName())
 	}
-	Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).To(BeNil())
-	Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
+	e.Expect(e.object(children.GVKClusterServiceVersion, "openshift-operators", csv)).To(BeNil())
+	e.Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
 }

@@ -24,20 +24,20 @@ func TestDriftIsHealed(t *testing.T) {
 
 	// The exporter Deployment is deleted.
 	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
-	Expect(e.c.Delete(ctx, dep)).To(Succeed())
-	Eventually(func() string {
+	e.Expect(e.c.Delete(ctx, dep)).To(Succeed())
+	e.Eventually(func() string {
 		if d := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName); d != nil {
 			return string(d.GetUID())
 		}
 		return ""
 	}, timeout, poll).ShouldNot(Or(BeEmpty(), Equal(string(dep.GetUID()))))
-	Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonDriftHealed))
+	e.Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonDriftHealed))
 
 	// Someone edits the Subscription's channel with kubectl (an update, taking no ownership).
 	sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
-	Expect(unstructured.SetNestedField(sub.Object, "stable", "spec", "channel")).To(Succeed())
-	Expect(e.c.Update(ctx, sub)).To(Succeed())
-	Eventually(func() any {
+	e.Expect(unstructured.SetNestedField(sub.Object, "stable", "spec", "channel")).To(Succeed())
+	e.Expect(e.c.Update(ctx, sub)).To(Succeed())
+	e.Eventually(func() any {
 		return field(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "channel")
 	}, timeout, poll).Should(Equal("latest"))
 
@@ -50,14 +50,14 @@ func TestDriftIsHealed(t *testing.T) {
 			"pipeline": map[string]any{"enable-api-fields": "beta"},
 		},
 	}}
-	Expect(e.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(patch), client.FieldOwner("someone-else"), client.ForceOwnership)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(e.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(patch), client.FieldOwner("someone-else"), client.ForceOwnership)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		tc := e.object(children.GVKTektonConfig, "", "config")
 		g.Expect(field(tc, "spec", "pruner", "disabled")).To(Equal(true), "our field is restored")
 		g.Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"), "their field is kept")
 	}, timeout, poll).Should(Succeed())
 	e.waitQuiet()
 	tc := e.object(children.GVKTektonConfig, "", "config")
-	Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"))
-	Expect(field(tc, "spec", "pipeline", "performance", "buckets")).To(Equal(int64(4)))
+	e.Expect(field(tc, "spec", "pipeline", "enable-api-fields")).To(Equal("beta"))
+	e.Expect(field(tc, "spec", "pipeline", "performance", "buckets")).To(Equal(int64(4)))
 }

@@ -72,10 +72,10 @@ func TestAPIServerRestartMidReconcile(t *testing.T) {
 		t.Fatal("the operator never wrote")
 	}
 	pid := apiServerPID(t, certDir)
-	Expect(syscall.Kill(pid, syscall.SIGKILL)).To(Succeed())
-	Eventually(func() error { return syscall.Kill(pid, 0) }, timeout, poll).ShouldNot(Succeed())
+	e.Expect(syscall.Kill(pid, syscall.SIGKILL)).To(Succeed())
+	e.Eventually(func() error { return syscall.Kill(pid, 0) }, timeout, poll).ShouldNot(Succeed())
 	time.Sleep(2 * time.Second) // the operator's requests fail meanwhile; the point of the test
-	Expect(apiServer.Start()).To(Succeed())
+	e.Expect(apiServer.Start()).To(Succeed())
 
 	e.expectFullState()
 	t.Logf("the operator made %d writes around the restart", writes.Load())
@@ -102,8 +102,8 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 	e.create(samples.Full, nil)
 	<-cut
 	first.stop()
-	Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
-	Expect(e.object(children.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
+	e.Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
 
 	e.runOperator(e.cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
 	e.expectFullState()
@@ -114,7 +114,7 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 // takes over once the Lease expires.
 func TestLeaderElection(t *testing.T) {
 	e := startControlPlane(t, nil)
-	Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
+	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
 	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", LeaderElection: true, LeaderElectionNamespace: operatorNamespace,
 		LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond}
 	a := e.runOperator(e.cfg, opts)
@@ -127,14 +127,14 @@ func TestLeaderElection(t *testing.T) {
 	if b.writes.Load() > 0 {
 		leader, standby = b, a
 	}
-	Expect(leader.writes.Load()).To(BeNumerically(">", 0))
-	Expect(standby.writes.Load()).To(BeZero(), "the standby wrote")
+	e.Expect(leader.writes.Load()).To(BeNumerically(">", 0))
+	e.Expect(standby.writes.Load()).To(BeZero(), "the standby wrote")
 
 	// A clean stop hands the Lease over at once (it is released on cancel).
 	leader.stop()
 	took := e.changeConsoleURL("https://console.example.com/failover")
 	t.Logf("failover: the standby applied a change %.2fs after the leader stopped (lease 4s, renew 3s, retry 0.5s)", took.Seconds())
-	Expect(standby.writes.Load()).To(BeNumerically(">", 0))
+	e.Expect(standby.writes.Load()).To(BeNumerically(">", 0))
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 
 	// A leader that cannot reach the API server (a crash or a partition) keeps the Lease until
@@ -144,7 +144,7 @@ func TestLeaderElection(t *testing.T) {
 	standby.partitioned.Store(true)
 	took = e.changeConsoleURL("https://console.example.com/partition")
 	t.Logf("failover: a partitioned leader was replaced and the change applied %.2fs after the partition", took.Seconds())
-	Expect(third.writes.Load()).To(BeNumerically(">", 0))
+	e.Expect(third.writes.Load()).To(BeNumerically(">", 0))
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 }
 
@@ -154,7 +154,7 @@ func (e *operatorEnv) changeConsoleURL(url string) time.Duration {
 	e.t.Helper()
 	start := time.Now()
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url })
-	Eventually(func() any {
+	e.Eventually(func() any {
 		return field(e.object(children.GVKTektonConfig, "", render.TektonConfigName),
 			"spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
 	}, timeout, poll).Should(Equal(url))
@@ -164,6 +164,7 @@ func (e *operatorEnv) changeConsoleURL(url string) time.Duration {
 // TestUpdateStorm sends 200 spec updates as fast as the API server takes them: the children
 // end with the last one, and the operator goes quiet afterwards.
 func TestUpdateStorm(t *testing.T) {
+	alone(t) // counts reconciles, which the metrics registry sums over every manager in the process
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.expectFullState()
@@ -177,7 +178,7 @@ func TestUpdateStorm(t *testing.T) {
 			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(last)
 		})
 	}
-	Eventually(func() string {
+	e.Eventually(func() string {
 		sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
 		for _, env := range field(sub, "spec", "config", "env").([]any) {
 			if m := env.(map[string]any); m["name"] == "IMAGE_PIPELINES_CONTROLLER" {
@@ -194,8 +195,8 @@ func TestUpdateStorm(t *testing.T) {
 	// No hot loop: nothing written and no reconcile while nothing changes.
 	mark := e.writeMark()
 	time.Sleep(3 * time.Second)
-	Expect(e.writesSince(mark)).To(BeEmpty())
-	Expect(testenv.Reconciles()).To(Equal(after), "reconciles while idle")
+	e.Expect(e.writesSince(mark)).To(BeEmpty())
+	e.Expect(testenv.Reconciles()).To(Equal(after), "reconciles while idle")
 }
 
 // apiServerPID finds the kube-apiserver serving from certDir.

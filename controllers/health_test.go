@@ -41,7 +41,7 @@ var (
 // becomeHealthy plays OLM and OSP until the PipelineService is Ready.
 func (e *operatorEnv) becomeHealthy(stack simulate.Stack) {
 	e.t.Helper()
-	Eventually(func() error { return simulate.Healthy(ctx, e.c, stackSpec, stack) }, timeout, poll).Should(Succeed())
+	e.Eventually(func() error { return simulate.Healthy(ctx, e.c, stackSpec, stack) }, timeout, poll).Should(Succeed())
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 }
 
@@ -49,7 +49,7 @@ func (e *operatorEnv) becomeHealthy(stack simulate.Stack) {
 func (e *operatorEnv) expectReady(status metav1.ConditionStatus, reason string) *psv1alpha1.PipelineService {
 	e.t.Helper()
 	var ps *psv1alpha1.PipelineService
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		ps = e.get()
 		ready := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady)
 		g.Expect(ready).NotTo(BeNil())
@@ -105,7 +105,7 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 	}
 	g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReconciling)).To(BeNil())
 	g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionStalled)).To(BeNil())
-	Eventually(e.events, timeout, poll).Should(ContainElements(psv1alpha1.ReasonHealthy, psv1alpha1.ReasonUpgradeCompleted))
+	e.Eventually(e.events, timeout, poll).Should(ContainElements(psv1alpha1.ReasonHealthy, psv1alpha1.ReasonUpgradeCompleted))
 
 	// An idle healthy cluster: no writes.
 	e.waitQuiet()
@@ -204,7 +204,7 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 
 	// A component below its desired replicas shows in components, and Ready does not hide it.
 	g.Expect(simulate.DeploymentReady(ctx, e.c, target, "tekton-pipelines-webhook", 0)).To(Succeed())
-	Eventually(func() []psv1alpha1.ComponentStatus { return e.get().Status.Components }, timeout, poll).
+	e.Eventually(func() []psv1alpha1.ComponentStatus { return e.get().Status.Components }, timeout, poll).
 		Should(ContainElement(psv1alpha1.ComponentStatus{Name: "tekton-pipelines-webhook", Ready: 0, Desired: 1}))
 }
 
@@ -218,15 +218,15 @@ func TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile(t *testing.T) {
 	e.becomeHealthy(stack505)
 
 	tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
-	Expect(e.c.Delete(ctx, tc)).To(Succeed())
+	e.Expect(e.c.Delete(ctx, tc)).To(Succeed())
 	// The operator puts it back at once; OSP has not reported on the new one yet.
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		c := e.condition(psv1alpha1.ConditionTektonConfigReady)
 		g.Expect(c.Status).To(Equal(metav1.ConditionUnknown))
 		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonTektonConfigNotObserved))
 	}, timeout, poll).Should(Succeed())
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonTektonConfigNotObserved)
-	Expect(simulate.TektonConfigReady(ctx, e.c, "1.21.0")).To(Succeed())
+	e.Expect(simulate.TektonConfigReady(ctx, e.c, "1.21.0")).To(Succeed())
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 }
 
@@ -288,7 +288,7 @@ func TestKubectlGetColumns(t *testing.T) {
 	e.waitForGolden("full.yaml")
 	e.becomeHealthy(stack505)
 
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		table, err := e.table()
 		g.Expect(err).NotTo(HaveOccurred())
 		var names []string

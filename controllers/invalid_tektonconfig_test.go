@@ -27,7 +27,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 
 	// Created broken: nothing at all is applied.
 	e.create(samples.Full, overrides(`{"pruner": {"disable": true}}`))
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
 		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
@@ -35,16 +35,16 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Status).To(BeEquivalentTo("False"))
 	}, timeout, poll).Should(Succeed())
-	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
-	Expect(e.object(children.GVKTektonConfig, "", "config")).To(BeNil())
-	Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
+	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", "config")).To(BeNil())
+	e.Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).To(BeNil())
 	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, "spec.pruner.disable")
 
 	// Fixed: everything converges and Stalled goes.
 	e.update(overrides(`{"pipeline": {"enable-step-actions": true}}`))
 	e.waitConverged()
-	Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
-	Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
+	e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
 
 	// Broken again after it was applied: no child changes in the stalled passes.
 	versions := map[string]string{}
@@ -56,7 +56,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		ps.Spec.Operator.Subscription.Channel = "pipelines-5.1"
 		ps.Spec.Exporter.Replicas = 3
 	})
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
 		g.Expect(stalled.Message).To(ContainSubstring("spec.pruner.keep"))
@@ -65,9 +65,9 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	e.waitQuiet()
 	for _, w := range goldenObjects(t, "full.yaml") {
 		live := e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())
-		Expect(live.GetResourceVersion()).To(Equal(versions[w.GetKind()+"/"+w.GetName()]), "%s %s changed while stalled", w.GetKind(), w.GetName())
+		e.Expect(live.GetResourceVersion()).To(Equal(versions[w.GetKind()+"/"+w.GetName()]), "%s %s changed while stalled", w.GetKind(), w.GetName())
 	}
 	ps := e.get()
-	Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
-	Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
+	e.Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
+	e.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
 }

@@ -21,7 +21,7 @@ func TestLateCRDs(t *testing.T) {
 	// Without mirrors, which would need OpenShift: Ready then names the missing optional APIs.
 	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) { ps.Spec.Mirrors = nil })
 
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		c := e.condition(psv1alpha1.ConditionTektonConfigReady)
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonTektonConfigCRDMissing))
@@ -33,12 +33,12 @@ func TestLateCRDs(t *testing.T) {
 	e.waitQuiet()
 	mark := e.writeMark()
 	e.waitQuiet()
-	Expect(e.writesSince(mark)).To(BeEmpty(), "waiting for a CRD is not an error loop")
+	e.Expect(e.writesSince(mark)).To(BeEmpty(), "waiting for a CRD is not an error loop")
 
 	tc, err := testenv.TektonConfigCRD()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(testenv.InstallCRDs(e.cfg, tc)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(err).NotTo(HaveOccurred())
+	e.Expect(testenv.InstallCRDs(e.cfg, tc)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		g.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Reason).To(Equal(psv1alpha1.ReasonAPIsMissing))
@@ -49,8 +49,8 @@ func TestLateCRDs(t *testing.T) {
 
 	// The TektonConfig is watched from now on: drift is healed.
 	live := e.object(children.GVKTektonConfig, "", "config")
-	Expect(e.c.Delete(t.Context(), live)).To(Succeed())
-	Eventually(func() bool {
+	e.Expect(e.c.Delete(t.Context(), live)).To(Succeed())
+	e.Eventually(func() bool {
 		o := e.object(children.GVKTektonConfig, "", "config")
 		return o != nil && o.GetUID() != live.GetUID()
 	}, timeout, poll).Should(BeTrue())

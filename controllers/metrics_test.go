@@ -69,6 +69,7 @@ func labelString(labels []*dto.LabelPair) string {
 // TestMetricsEndpoint scrapes the manager's metrics endpoint as Prometheus would, through a
 // healthy install, a component short of replicas, a blocking InstallPlan and an upgrade.
 func TestMetricsEndpoint(t *testing.T) {
+	alone(t) // the metrics registry is the process's, shared by every manager in it
 	addr := freeAddr(t)
 	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
 	url := "http://" + addr + "/metrics"
@@ -77,7 +78,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	e.becomeHealthy(stack505)
 	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
 
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
 		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="Ready"}`, 1.0))
@@ -92,15 +93,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	before := scrape(NewWithT(t), url)["pipelineservice_upgrade_duration_seconds_count"]
 
 	// A component short of replicas.
-	Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		g.Expect(scrape(g, url)).To(HaveKeyWithValue(`pipelineservice_component_ready{component="tekton-pipelines-webhook",namespace="openshift-pipelines"}`, 0.0))
 	}, timeout, poll).Should(Succeed())
 
 	// The pin moves to a CSV that OLM offers no plan for; only a plan past it waits.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv506 })
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-later", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-later", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 1.0))
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 0.0))
@@ -108,19 +109,19 @@ func TestMetricsEndpoint(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 
 	// OLM offers the pin; the operator approves it and the upgrade runs to the end.
-	Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-later")).To(Succeed())
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv506)).To(Succeed())
-	Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
-	Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
-	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "")).To(Succeed())
-	Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
-	Eventually(func(g Gomega) {
+	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-later")).To(Succeed())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv506)).To(Succeed())
+	e.Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
+	e.Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "")).To(Succeed())
+	e.Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+	e.Eventually(func(g Gomega) {
 		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_upgrade_running", 1.0))
 	}, timeout, poll).Should(Succeed())
-	Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
-	Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 1)).To(Succeed())
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
+	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 1)).To(Succeed())
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_running", 0.0))
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_duration_seconds_count", before+1))

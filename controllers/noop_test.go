@@ -29,28 +29,28 @@ func TestNoOpReconcileWritesNothing(t *testing.T) {
 	for i := range 20 {
 		ps := e.get()
 		ps.Annotations = map[string]string{"test/poke": fmt.Sprint(i)}
-		Expect(e.c.Update(ctx, ps)).To(Succeed())
+		e.Expect(e.c.Update(ctx, ps)).To(Succeed())
 		dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
-		Expect(e.c.Patch(ctx, dep, client.RawPatch("application/merge-patch+json",
+		e.Expect(e.c.Patch(ctx, dep, client.RawPatch("application/merge-patch+json",
 			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
 	}
 	e.waitQuiet()
-	Expect(e.writesSince(mark)).To(BeEmpty(), "a reconcile with nothing to change must not write")
+	e.Expect(e.writesSince(mark)).To(BeEmpty(), "a reconcile with nothing to change must not write")
 }
 
 // TestSchemalessTektonConfigCRD runs against the TektonConfig CRD shape of tektoncd/operator up
 // to v0.79 (no schema): the same render must apply and converge with no writes when idle.
 func TestSchemalessTektonConfigCRD(t *testing.T) {
-	RegisterTestingT(t)
+
 	crds := testenv.OLMCRDs()
 	schemaless, err := testenv.SchemalessTektonConfigCRD()
-	Expect(err).NotTo(HaveOccurred())
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
 	crds = append(crds, schemaless)
 	e := startOperator(t, crds)
 	e.create(samples.Full, nil)
 
 	want := goldenObjects(t, "full.yaml")
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		for _, w := range want {
 			if w.GetKind() == "TektonConfig" {
 				expectContains(g, w, e.object(w.GroupVersionKind(), "", w.GetName()))
@@ -61,9 +61,9 @@ func TestSchemalessTektonConfigCRD(t *testing.T) {
 	mark := e.writeMark()
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Annotations = map[string]string{"test/poke": "1"} })
 	e.waitQuiet()
-	Expect(e.writesSince(mark)).To(BeEmpty())
+	e.Expect(e.writesSince(mark)).To(BeEmpty())
 	// ICSP, ExternalSecret and ServiceMonitor are not served here: reported, not fatal. The
 	// mirrors cannot be applied at all, which Ready names first.
-	Expect(e.condition(psv1alpha1.ConditionReady).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
-	Expect(e.condition(psv1alpha1.ConditionMirrorsApplied).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
+	e.Expect(e.condition(psv1alpha1.ConditionReady).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
+	e.Expect(e.condition(psv1alpha1.ConditionMirrorsApplied).Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing))
 }

@@ -68,14 +68,14 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 				tc.mutate(ps)
 			})
 			stalled := e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
-			Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
+			e.Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
 			e.waitQuiet()
 			ps := e.get()
-			Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
-			Expect(tektonConfig()).To(Equal(before), "nothing is applied while stalled")
+			e.Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
+			e.Expect(tektonConfig()).To(Equal(before), "nothing is applied while stalled")
 			exporter := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 			replicas, _, _ := unstructured.NestedInt64(exporter.Object, "spec", "replicas")
-			Expect(replicas).NotTo(Equal(int64(ps.Spec.Exporter.Replicas)), "the exporter change waits for a valid spec")
+			e.Expect(replicas).NotTo(Equal(int64(ps.Spec.Exporter.Replicas)), "the exporter change waits for a valid spec")
 			e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
 
 			e.update(func(ps *psv1alpha1.PipelineService) {
@@ -84,7 +84,7 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 				ps.Spec.TektonConfig.Pruner = samplePruner()
 			})
 			e.waitConverged()
-			Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
+			e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
 		})
 	}
 }
@@ -116,11 +116,11 @@ func TestTektonConfigInAnotherNamespaceStalls(t *testing.T) {
 		"spec":     map[string]any{"targetNamespace": "tekton-pipelines", "profile": "all"},
 	}}
 	// Through OSP's webhook, which fills the fields the CRD's schema requires.
-	Expect(e.c.Create(context.Background(), existing)).To(Succeed())
+	e.Expect(e.c.Create(context.Background(), existing)).To(Succeed())
 
 	e.create(samples.Full, nil)
 	e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig,
 		"spec.tektonConfig.targetNamespace: Doesn't allow to update targetNamespace, delete existing TektonConfig")
-	Expect(e.object(children.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
-	Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
+	e.Expect(e.object(children.GVKTektonConfig, "", "config").GetResourceVersion()).To(Equal(existing.GetResourceVersion()))
+	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil(), "nothing is applied")
 }

@@ -32,7 +32,7 @@ const operatorNamespace = "pipeline-service-operator"
 func (e *operatorEnv) applyFile(path string) {
 	e.t.Helper()
 	f, err := os.Open(path)
-	Expect(err).NotTo(HaveOccurred())
+	e.Expect(err).NotTo(HaveOccurred())
 	defer f.Close()
 	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
 	for {
@@ -41,7 +41,7 @@ func (e *operatorEnv) applyFile(path string) {
 			return
 		}
 		if len(u.Object) > 0 {
-			Expect(e.c.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
+			e.Expect(e.c.Create(ctx, u)).To(Succeed(), "%s %s", u.GetKind(), u.GetName())
 		}
 	}
 }
@@ -50,13 +50,13 @@ func (e *operatorEnv) applyFile(path string) {
 func (e *operatorEnv) tokenFor(name string) string {
 	e.t.Helper()
 	cs, err := kubernetes.NewForConfig(e.cfg)
-	Expect(err).NotTo(HaveOccurred())
+	e.Expect(err).NotTo(HaveOccurred())
 	sa := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ServiceAccount",
 		"metadata": map[string]any{"name": name, "namespace": operatorNamespace}}}
 	_ = e.c.Create(ctx, sa)
 	tr, err := cs.CoreV1().ServiceAccounts(operatorNamespace).CreateToken(ctx, name,
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
-	Expect(err).NotTo(HaveOccurred())
+	e.Expect(err).NotTo(HaveOccurred())
 	return tr.Status.Token
 }
 
@@ -67,7 +67,7 @@ func (e *operatorEnv) tokenFor(name string) string {
 // metrics-reader ClusterRole.
 func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e := startControlPlane(t, nil)
-	Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
+	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
 	rbac := filepath.Join(testenv.RepoRoot(), "config", "rbac")
 	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml"} {
 		e.applyFile(filepath.Join(rbac, f))
@@ -80,15 +80,15 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e.create(samples.Full, nil)
 	e.waitForGolden("full.yaml")
 	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
-	Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv505)).To(Succeed())
-	Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
-	Expect(simulate.CompleteInstallPlan(ctx, e.c, subNS, sub, "install-pin", csv505, "5.0.5")).To(Succeed())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "RequiresApproval", csv505)).To(Succeed())
+	e.Eventually(e.approved("install-pin"), timeout, poll).Should(BeTrue())
+	e.Expect(simulate.CompleteInstallPlan(ctx, e.c, subNS, sub, "install-pin", csv505, "5.0.5")).To(Succeed())
 	e.becomeHealthy(stack505)
 
 	// Drift: a child deleted is put back.
 	cs := e.object(children.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
-	Expect(e.c.Delete(ctx, cs)).To(Succeed())
-	Eventually(func() bool {
+	e.Expect(e.c.Delete(ctx, cs)).To(Succeed())
+	e.Eventually(func() bool {
 		o := e.object(children.GVKCatalogSource, stackSpec.CatalogNamespace, stackSpec.CatalogName)
 		return o != nil && o.GetUID() != cs.GetUID()
 	}, timeout, poll).Should(BeTrue())
@@ -107,8 +107,8 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	Eventually(func() int { return status("") }, timeout, poll).Should(Equal(http.StatusUnauthorized))
-	Expect(status(e.tokenFor("someone"))).To(Equal(http.StatusForbidden))
+	e.Eventually(func() int { return status("") }, timeout, poll).Should(Equal(http.StatusUnauthorized))
+	e.Expect(status(e.tokenFor("someone"))).To(Equal(http.StatusForbidden))
 	scraper := e.tokenFor("prometheus")
 	binding := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
@@ -116,15 +116,15 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "pipeline-service-operator-metrics-reader"},
 		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "prometheus", "namespace": operatorNamespace}},
 	}}
-	Expect(e.c.Create(ctx, binding)).To(Succeed())
-	Eventually(func() int { return status(scraper) }, timeout, poll).Should(Equal(http.StatusOK))
+	e.Expect(e.c.Create(ctx, binding)).To(Succeed())
+	e.Eventually(func() int { return status(scraper) }, timeout, poll).Should(Equal(http.StatusOK))
 
 	// Deletion with deletionPolicy Delete removes every child, CSV included.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })
-	Expect(e.c.Delete(ctx, e.get())).To(Succeed())
-	Eventually(func() bool {
+	e.Expect(e.c.Delete(ctx, e.get())).To(Succeed())
+	e.Eventually(func() bool {
 		err := e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineService{})
 		return err != nil
 	}, timeout, poll).Should(BeTrue(), "the finalizer is released")
-	Expect(e.object(children.GVKClusterServiceVersion, subNS, csv505)).To(BeNil())
+	e.Expect(e.object(children.GVKClusterServiceVersion, subNS, csv505)).To(BeNil())
 }

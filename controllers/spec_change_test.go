@@ -54,13 +54,13 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 	}
 	for _, s := range steps {
 		e.update(s.change)
-		Eventually(tektonField(s.path...), timeout, poll).Should(Equal(s.want), s.name)
+		e.Eventually(tektonField(s.path...), timeout, poll).Should(Equal(s.want), s.name)
 	}
 
 	e.update(func(ps *psv1alpha1.PipelineService) {
 		ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_WEBHOOK"] = "quay.io/openshift-pipeline/webhook:hotfix"
 	})
-	Eventually(func() any {
+	e.Eventually(func() any {
 		env := field(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "config", "env")
 		if env == nil {
 			return nil
@@ -73,7 +73,7 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 		ps.Spec.Mirrors = nil
 		ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp = nil
 	})
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		for _, gvk := range []struct {
 			kind     any
 			ns, name string
@@ -91,6 +91,6 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 		}
 	}, timeout, poll).Should(Succeed())
 	e.waitConverged()
-	Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
-	Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
+	e.Expect(e.object(children.GVKNamespace, "", "openshift-pipelines")).NotTo(BeNil())
 }

@@ -47,6 +47,8 @@ func init() {
 // operatorEnv is a control plane with the operator running against it, as on a cluster where
 // OLM and OSP are installed but (in envtest) do not act.
 type operatorEnv struct {
+	// Gomega reports to this test: tests run in parallel, so Gomega's global would not.
+	Gomega
 	t   *testing.T
 	cfg *rest.Config
 	// c is the test's own client: it reads around any cache and its writes are not counted.
@@ -60,8 +62,8 @@ type operatorEnv struct {
 	op  *runningOperator
 }
 
-// startOperator starts a control plane with crds (all third-party CRDs when nil) and runs the
-// operator against it until the test ends.
+// startOperator runs the operator against a control plane with crds until the test ends: a
+// shared one when crds is nil (every third-party CRD), else one of its own.
 func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
 	t.Helper()
 	return startOperatorWith(t, crds, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
@@ -75,34 +77,129 @@ func startOperatorWith(t *testing.T, crds []*apiextensionsv1.CustomResourceDefin
 	return e
 }
 
-// startControlPlane starts a control plane with crds (all third-party CRDs when nil) and the
-// namespaces every OpenShift cluster has, without the operator.
+// startControlPlane returns a control plane with crds and the namespaces every OpenShift
+// cluster has, without the operator: a shared one when crds is nil, else one of its own. The
+// test runs in parallel with others unless it called alone first.
 func startControlPlane(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
 	t.Helper()
-	return startControlPlaneIn(t, crds, "")
+	if crds != nil {
+		return startControlPlaneIn(t, crds, "")
+	}
+	parallel(t)
+	p := acquirePlane(t)
+	return &operatorEnv{Gomega: NewWithT(t), t: t, cfg: p.cfg, env: p.env, c: p.c}
 }
 
-// startControlPlaneIn is startControlPlane with the API server's certificates in certDir, so
-// that the API server can be restarted (testenv.StartRestartable).
+// startControlPlaneIn starts a control plane of the test's own with crds (all third-party
+// CRDs when nil) and the API server's certificates in certDir, so that the API server can be
+// restarted (testenv.StartRestartable).
 func startControlPlaneIn(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition, certDir string) *operatorEnv {
 	t.Helper()
-	// The helpers below use Gomega's global Eventually; tests in a package run one at a time.
-	RegisterTestingT(t)
+	parallel(t)
 	g := NewWithT(t)
+	p, err := newPlane(crds, certDir)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { _ = p.env.Stop() })
+	return &operatorEnv{Gomega: g, t: t, cfg: p.cfg, env: p.env, c: p.c}
+}
+
+// sharedPlanes is how many control planes with every third-party CRD the tests share, each
+// running one test at a time: most of a test is waiting on the API server, so three keep two
+// cores busy, and a test no longer pays for starting a control plane.
+const sharedPlanes = 3
+
+// plane is a running control plane and a client of it.
+type plane struct {
+	env *testenv.Env
+	cfg *rest.Config
+	c   client.Client
+}
+
+var (
+	planeSlots = make(chan struct{}, sharedPlanes)
+	planesMu   sync.Mutex
+	idlePlanes []*plane
+	allPlanes  []*plane
+	aloneTests sync.Map
+)
+
+// alone keeps a test out of the parallel phase: it runs while no other test does, because it
+// reads process-wide figures (the controller-runtime metrics registry counts every manager's
+// reconciles). Call it before starting a control plane.
+func alone(t *testing.T) { aloneTests.Store(t, true) }
+
+func parallel(t *testing.T) {
+	if _, ok := aloneTests.Load(t); !ok {
+		t.Parallel()
+	}
+}
+
+// acquirePlane takes a shared control plane for the test, starting one if fewer than
+// sharedPlanes exist, and gives it back, emptied, when the test ends.
+func acquirePlane(t *testing.T) *plane {
+	t.Helper()
+	planeSlots <- struct{}{}
+	planesMu.Lock()
+	var p *plane
+	if n := len(idlePlanes); n > 0 {
+		p, idlePlanes = idlePlanes[n-1], idlePlanes[:n-1]
+	}
+	planesMu.Unlock()
+	if p == nil {
+		var err error
+		if p, err = newPlane(nil, ""); err != nil {
+			<-planeSlots
+			t.Fatal(err)
+		}
+		planesMu.Lock()
+		allPlanes = append(allPlanes, p)
+		planesMu.Unlock()
+	}
+	// Registered first, so that it runs last: after the operator and the test's helpers stopped.
+	t.Cleanup(func() {
+		defer func() { <-planeSlots }()
+		if err := testenv.Reset(context.Background(), p.c); err != nil {
+			// A plane that cannot be emptied would leak state into the next test.
+			t.Errorf("empty the shared control plane: %v", err)
+			return
+		}
+		planesMu.Lock()
+		idlePlanes = append(idlePlanes, p)
+		planesMu.Unlock()
+	})
+	return p
+}
+
+// newPlane starts a control plane with crds (all third-party CRDs when nil) and the
+// namespaces every OpenShift cluster has.
+func newPlane(crds []*apiextensionsv1.CustomResourceDefinition, certDir string) (*plane, error) {
 	if crds == nil {
 		var err error
-		crds, err = testenv.AllThirdPartyCRDs()
-		g.Expect(err).NotTo(HaveOccurred())
+		if crds, err = testenv.AllThirdPartyCRDs(); err != nil {
+			return nil, err
+		}
 	}
 	env, cfg, err := testenv.StartRestartable(crds, certDir)
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = env.Stop() })
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	if err == nil {
+		err = simulate.EnsureNamespaces(context.Background(), c, testenv.PlatformNamespaces...)
+	}
+	if err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	return &plane{env: env, cfg: cfg, c: c}, nil
+}
 
-	e := &operatorEnv{t: t, cfg: cfg, env: env}
-	e.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(simulate.EnsureNamespaces(context.Background(), e.c, testenv.PlatformNamespaces...)).To(Succeed())
-	return e
+// TestMain stops the shared control planes once every test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, p := range allPlanes {
+		_ = p.env.Stop()
+	}
+	os.Exit(code)
 }
 
 // runningOperator is one manager started by runOperator.
@@ -182,7 +279,7 @@ func (e *operatorEnv) create(sample string, mutate func(*psv1alpha1.PipelineServ
 // update changes the PipelineService, retrying on conflicts.
 func (e *operatorEnv) update(mutate func(*psv1alpha1.PipelineService)) {
 	e.t.Helper()
-	Eventually(func() error {
+	e.Eventually(func() error {
 		ps := e.get()
 		mutate(ps)
 		return e.c.Update(context.Background(), ps)
@@ -215,7 +312,7 @@ func (e *operatorEnv) condition(t string) *metav1.Condition {
 func (e *operatorEnv) waitCondition(t, reason, text string) *metav1.Condition {
 	e.t.Helper()
 	var c *metav1.Condition
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		c = e.condition(t)
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Reason).To(Equal(reason))
@@ -227,7 +324,7 @@ func (e *operatorEnv) waitCondition(t, reason, text string) *metav1.Condition {
 // expectEvent waits for an Event with reason whose note contains text.
 func (e *operatorEnv) expectEvent(reason, text string) {
 	e.t.Helper()
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		list := &eventsv1.EventList{}
 		g.Expect(e.c.List(context.Background(), list)).To(Succeed())
 		var notes []string
@@ -243,7 +340,7 @@ func (e *operatorEnv) expectEvent(reason, text string) {
 // waitConverged waits until the operator has applied the current generation.
 func (e *operatorEnv) waitConverged() {
 	e.t.Helper()
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		ps := e.get()
 		g.Expect(ps.Status.ObservedGeneration).To(Equal(ps.Generation))
 		g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReconciling)).To(BeNil())
@@ -255,7 +352,7 @@ func (e *operatorEnv) waitConverged() {
 // that long between writes, so quiet alone does not mean done.
 func (e *operatorEnv) waitQuiet() {
 	e.t.Helper()
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		ps := e.get()
 		ready := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady)
 		g.Expect(ready).NotTo(BeNil())
@@ -263,7 +360,7 @@ func (e *operatorEnv) waitQuiet() {
 	}, timeout, poll).Should(Succeed())
 	last := e.writes.Load()
 	stable := 0
-	Eventually(func() int {
+	e.Eventually(func() int {
 		now := e.writes.Load()
 		if now == last {
 			stable++
@@ -301,7 +398,7 @@ func goldenObjects(t *testing.T, name string) []*unstructured.Unstructured {
 func (e *operatorEnv) waitForGolden(name string) []*unstructured.Unstructured {
 	e.t.Helper()
 	want := goldenObjects(e.t, name)
-	Eventually(func(g Gomega) {
+	e.Eventually(func(g Gomega) {
 		for _, w := range want {
 			expectContains(g, w, e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()))
 		}
