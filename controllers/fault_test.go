@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -81,19 +82,27 @@ func TestAPIServerRestartMidReconcile(t *testing.T) {
 	t.Logf("the operator made %d writes around the restart", writes.Load())
 }
 
-// TestManagerStoppedMidReconcile cancels the manager between two applies of its first
+// TestManagerStoppedMidReconcile cancels the manager between two apply tiers of its first
 // reconcile, then starts a new one: it converges from wherever the first one stopped.
 func TestManagerStoppedMidReconcile(t *testing.T) {
 	e := startControlPlane(t, nil)
 	var first *runningOperator
 	cut := make(chan struct{})
-	var writes atomic.Int64
+	var cutOnce sync.Once
+	var stopped atomic.Bool
 	cfg := rest.CopyConfig(e.cfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if stopped.Load() && req.Method != http.MethodGet {
+				// Nothing more is written once the cut is made: the stop lands between tiers.
+				return nil, errPartitioned
+			}
 			resp, err := rt.RoundTrip(req)
-			if req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "/apis/operators.coreos.com/") && writes.Add(1) == 1 {
-				close(cut) // the CatalogSource is applied; the Subscription and the rest are not
+			if req.Method == http.MethodPatch && req.URL.Query().Get("fieldManager") != "" {
+				// The first apply is of the first tier (the namespace, cluster RBAC); the
+				// other tiers are not applied.
+				stopped.Store(true)
+				cutOnce.Do(func() { close(cut) })
 			}
 			return resp, err
 		})
@@ -102,7 +111,7 @@ func TestManagerStoppedMidReconcile(t *testing.T) {
 	e.create(samples.Full, nil)
 	<-cut
 	first.stop()
-	e.Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).NotTo(BeNil())
+	e.Expect(e.object(children.GVKCatalogSource, "openshift-marketplace", "pipeline-service-catalog")).To(BeNil(), "stopped before the CatalogSource")
 	e.Expect(e.object(children.GVKTektonConfig, "", render.TektonConfigName)).To(BeNil(), "stopped before the TektonConfig")
 
 	e.runOperator(e.cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})

@@ -27,8 +27,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -121,31 +119,24 @@ func reportProgress(ctx context.Context, c client.Client, start time.Time) {
 		}
 		if !summarized && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) {
 			summarized = true
-			printSummary(ctx, c, ps, time.Since(start))
+			printSummary(ps, time.Since(start))
 		}
 	}
 }
 
-// printSummary lists the children carrying the operator's label and the versions in status.
-func printSummary(ctx context.Context, c client.Client, ps *psv1alpha1.PipelineService, after time.Duration) {
+// printSummary lists the children the status's inventory records and the versions in status,
+// and ends with a line that says so.
+func printSummary(ps *psv1alpha1.PipelineService, after time.Duration) {
 	fmt.Printf("\nPipelineService cluster is Ready after %.1fs: %s (version %s), Tekton %s, catalog %s.\nChildren:\n",
 		after.Seconds(), ps.Status.InstalledCSV, ps.Status.InstalledVersion, ps.Status.TektonVersion, ps.Status.CatalogState)
-	for _, k := range children.Rendered() {
-		gvk := k.GVK
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := c.List(ctx, list, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue}); err != nil {
-			continue
+	for _, e := range ps.Status.Inventory {
+		name := e.Name
+		if e.Namespace != "" {
+			name = e.Namespace + "/" + name
 		}
-		for _, o := range list.Items {
-			name := o.GetName()
-			if o.GetNamespace() != "" {
-				name = o.GetNamespace() + "/" + name
-			}
-			fmt.Printf("  %-26s %s\n", gvk.Kind, name)
-		}
+		fmt.Printf("  %-26s %s\n", e.Kind, name)
 	}
-	fmt.Println()
+	fmt.Printf("(%d children, from status.inventory)\n\n", len(ps.Status.Inventory))
 }
 
 // startLocal starts the control plane, writes an admin kubeconfig, and applies the full sample.

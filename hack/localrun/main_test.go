@@ -55,7 +55,7 @@ func TestMakeRunLocal(t *testing.T) {
 	var kubeconfig string
 	var out []string
 	deadline := time.After(10 * time.Minute) // includes compiling the operator
-	for !strings.Contains(strings.Join(out, "\n"), "ServiceMonitor ") {
+	for !strings.Contains(strings.Join(out, "\n"), "from status.inventory)") {
 		select {
 		case l, ok := <-lines:
 			if !ok {

@@ -10,12 +10,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
@@ -36,7 +36,7 @@ var resetKinds = []schema.GroupVersionKind{
 // object of the registered kinds (what the operator made, and what tests made in OLM's and
 // OSP's place), Events, admission policies and Leases, finalizers and all. Namespaces stay
 // (no namespace controller runs to finish deleting them), as do the API server's own objects
-// and cluster RBAC that is not the operator's.
+// and the bootstrap cluster RBAC.
 func Reset(ctx context.Context, c client.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -74,8 +74,12 @@ func deleteAllOf(ctx context.Context, c client.Client, gvk schema.GroupVersionKi
 	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	var opts []client.ListOption
 	if gvk == children.GVKClusterRole || gvk == children.GVKClusterRoleBinding {
-		// The API server's bootstrap roles stay.
-		opts = append(opts, client.MatchingLabels{render.LabelManagedBy: render.ManagedByValue})
+		// The API server's bootstrap policy stays.
+		notBootstrap, err := labels.Parse("!kubernetes.io/bootstrapping")
+		if err != nil {
+			return 0, err
+		}
+		opts = append(opts, client.MatchingLabelsSelector{Selector: notBootstrap})
 	}
 	if err := c.List(ctx, list, opts...); err != nil {
 		if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
