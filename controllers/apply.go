@@ -15,9 +15,10 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
 
-// applyWorkers bounds the objects applied at once within a tier: a tier holds at most a
-// handful, and each apply is one read from the cache and at most one request.
-const applyWorkers = 4
+// applyWorkers bounds the objects applied at once within a tier: enough for the largest
+// tier (about ten objects), so that a tier takes as long as its slowest apply (the
+// TektonConfig, through OSP's two admission webhooks).
+const applyWorkers = 12
 
 // applyChildren renders and applies every child and prunes what is no longer rendered. An
 // invalid spec stops it before anything is applied.

@@ -60,6 +60,7 @@ type PipelineServiceReconciler struct {
 	Recorder  events.EventRecorder
 
 	engine     *apply.Engine
+	reviews    reviewMemo
 	watches    *childWatches
 	components *componentWatch
 	metrics    statusMetrics

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,7 +49,29 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 			return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
 		}
 	}
-	return osp.Review(tc, live), nil
+	return r.reviews.review(tc, live), nil
+}
+
+// reviewMemo remembers the last review: OSP's SetDefaults and Validate take milliseconds, most
+// of a reconcile with nothing to change, and their verdict depends only on the rendered
+// TektonConfig (its content hash) and the live one (its resourceVersion).
+type reviewMemo struct {
+	mu       sync.Mutex
+	key      string
+	refusals []osp.FieldError
+}
+
+func (m *reviewMemo) review(desired, live *unstructured.Unstructured) []osp.FieldError {
+	key := desired.GetAnnotations()[render.AnnotationAppliedHash]
+	if live != nil {
+		key += "/" + string(live.GetUID()) + "/" + live.GetResourceVersion()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if key != m.key {
+		m.key, m.refusals = key, osp.Review(desired, live)
+	}
+	return m.refusals
 }
 
 // invalidTektonConfig is the Stalled condition for a TektonConfig OSP would refuse: each field

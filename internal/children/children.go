@@ -59,14 +59,14 @@ func (k Kind) Versions() []schema.GroupVersionKind {
 }
 
 // Apply tiers. Namespaces and cluster-scoped RBAC come first, so that nothing waits on a
-// namespace and a ClusterRoleBinding's role exists; then everything that only needs its
-// namespace; last, what works better when a sibling exists already: the Subscription after
-// its CatalogSource (else OLM reports ResolutionFailed until its next resync) and the
-// Deployment after its ServiceAccount (else the ReplicaSet's pod creation fails and backs off).
+// namespace and a ClusterRoleBinding's role exists; then everything else at once. Two tiers
+// rather than a chain of dependencies: every extra tier adds a round trip to the first apply,
+// and the remaining orderings heal themselves within a second (OLM resolves the Subscription
+// again when its CatalogSource appears; a ReplicaSet retries a pod whose ServiceAccount was
+// applied a moment later).
 const (
 	TierFoundation = iota
 	TierObjects
-	TierDependents
 )
 
 // Deletion steps of deletionPolicy Delete: the exporter and secrets first, the CatalogSource
@@ -129,10 +129,10 @@ var Kinds = []Kind{
 	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Tier: TierFoundation, Prune: true, DeleteStep: DeleteExporter},
 	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
 	{GVK: GVKService, Resource: "services", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Tier: TierDependents, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Tier: TierDependents, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
 	{GVK: GVKCatalogSource, Resource: "catalogsources", Tier: TierObjects, Prune: true, DeleteStep: DeleteCatalogSource},
-	{GVK: GVKSubscription, Resource: "subscriptions", Tier: TierDependents, Prune: true, DeleteStep: DeleteSubscription},
+	{GVK: GVKSubscription, Resource: "subscriptions", Tier: TierObjects, Prune: true, DeleteStep: DeleteSubscription},
 	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV},
 	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true},
 	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Tier: TierObjects, Prune: true, DeleteStep: DeleteMirrors},

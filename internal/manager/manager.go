@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
@@ -110,7 +109,7 @@ func metricsOptions(opts Options) metricsserver.Options {
 	return metricsserver.Options{
 		BindAddress:    opts.MetricsAddr,
 		SecureServing:  true,
-		FilterProvider: filters.WithAuthenticationAndAuthorization,
+		FilterProvider: metricsAuth,
 		CertDir:        opts.MetricsCertDir,
 	}
 }
