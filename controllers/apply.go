@@ -15,9 +15,9 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
 
-// applyWorkers bounds the objects applied at once within a tier: enough for the largest
-// tier (about ten objects), so that a tier takes as long as its slowest apply (the
-// TektonConfig, through OSP's two admission webhooks).
+// applyWorkers bounds the objects applied at once: enough for every child (about a dozen),
+// so that an apply takes as long as its slowest chain (the TektonConfig, through OSP's two
+// admission webhooks; the namespace, then the exporter's Deployment).
 const applyWorkers = 12
 
 // applyChildren renders and applies every child and prunes what is no longer rendered. An

@@ -29,7 +29,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -198,7 +197,7 @@ func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.engine = apply.New(r.Client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash,
-		Tier: children.TierOf, Workers: applyWorkers})
+		Workers: applyWorkers})
 	r.watches = &childWatches{
 		ctrl:            c,
 		cache:           mgr.GetCache(),

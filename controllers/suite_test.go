@@ -204,7 +204,7 @@ func TestMain(m *testing.M) {
 
 // runningOperator is one manager started by runOperator.
 type runningOperator struct {
-	// writes counts this manager's write requests, Lease renewals excluded.
+	// writes counts this manager's write requests, leader election (Lease create and renewals) excluded.
 	writes atomic.Int64
 	// partitioned cuts the manager off the API server: every request fails, as when its node
 	// loses the network. The manager then loses leadership and exits, which is expected.
@@ -222,7 +222,7 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 			if op.partitioned.Load() {
 				return nil, errPartitioned
 			}
-			if req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.Contains(req.URL.Path, "/leases/") {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead && !strings.Contains(req.URL.Path, "/leases") {
 				op.writes.Add(1)
 				e.writes.Add(1)
 				e.mu.Lock()

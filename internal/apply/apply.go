@@ -1,13 +1,12 @@
 // Package apply is the operator's resource manager: it server-side applies rendered objects in
-// dependency tiers with bounded parallelism, skips objects that are already up to date,
+// parallel, each after the Namespace it lives in, skips objects that are already up to date,
 // deletes what is no longer wanted, and lists what carries the operator's label. It knows
-// nothing of PipelineService: what to apply, in which tier, comes from the caller.
+// nothing of PipelineService: what to apply comes from the caller.
 package apply
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,7 +26,6 @@ type Engine struct {
 	// hashAnnotation holds the hash of what was last applied: an equal hash, with every
 	// rendered field still holding its value, means there is nothing to write.
 	hashAnnotation string
-	tier           func(schema.GroupKind) int
 	workers        int
 }
 
@@ -37,9 +35,7 @@ type Options struct {
 	FieldManager string
 	// HashAnnotation is the annotation the renderer stamps with each object's content hash.
 	HashAnnotation string
-	// Tier orders kinds: every object of a lower tier is applied before any of a higher one.
-	Tier func(schema.GroupKind) int
-	// Workers bounds the objects applied at once within a tier.
+	// Workers bounds the objects applied at once.
 	Workers int
 }
 
@@ -48,10 +44,7 @@ func New(c client.Client, opts Options) *Engine {
 	if opts.Workers < 1 {
 		opts.Workers = 1
 	}
-	if opts.Tier == nil {
-		opts.Tier = func(schema.GroupKind) int { return 0 }
-	}
-	return &Engine{client: c, owner: opts.FieldManager, hashAnnotation: opts.HashAnnotation, tier: opts.Tier, workers: opts.Workers}
+	return &Engine{client: c, owner: opts.FieldManager, hashAnnotation: opts.HashAnnotation, workers: opts.Workers}
 }
 
 // Result is what applying one object did.
@@ -62,48 +55,49 @@ type Result struct {
 	Err     error
 }
 
-// Apply applies objs tier by tier, in parallel within a tier, and returns one Result per
-// object in the order given. A failure does not stop the others: each object that can be
-// applied is, and the caller sees every error.
+// Apply applies objs, in parallel up to the worker bound, and returns one Result per object
+// in the order given. An object waits only for what it needs: the Namespace it lives in, when
+// that Namespace is among objs. Everything else (cluster-scoped objects, objects in namespaces
+// that exist already) starts at once, so the first apply takes as long as its slowest chain
+// rather than a round trip per tier. A failure does not stop the others: each object that can
+// be applied is, and the caller sees every error.
 func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) []Result {
 	results := make([]Result, len(objs))
-	byTier := map[int][]int{}
-	for i, o := range objs {
-		results[i].Object = o
-		t := e.tier(o.GroupVersionKind().GroupKind())
-		byTier[t] = append(byTier[t], i)
-	}
-	tiers := make([]int, 0, len(byTier))
-	for t := range byTier {
-		tiers = append(tiers, t)
-	}
-	slices.Sort(tiers)
-	for _, t := range tiers {
-		e.applyTier(ctx, objs, byTier[t], results)
-	}
-	return results
-}
-
-// applyTier applies objs[i] for each index, at most e.workers at a time.
-func (e *Engine) applyTier(ctx context.Context, objs []*unstructured.Unstructured, indexes []int, results []Result) {
-	if len(indexes) == 1 || e.workers == 1 {
-		for _, i := range indexes {
-			results[i].Changed, results[i].Err = e.ApplyOne(ctx, objs[i])
+	namespaces := map[string]chan struct{}{}
+	for _, o := range objs {
+		if o.GroupVersionKind().GroupKind() == namespaceKind {
+			namespaces[o.GetName()] = make(chan struct{})
 		}
-		return
 	}
 	sem := make(chan struct{}, e.workers)
 	var wg sync.WaitGroup
-	for _, i := range indexes {
-		sem <- struct{}{}
+	for i, o := range objs {
+		results[i].Object = o
 		wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i].Changed, results[i].Err = e.ApplyOne(ctx, objs[i])
+			defer wg.Done()
+			if o.GroupVersionKind().GroupKind() == namespaceKind {
+				defer close(namespaces[o.GetName()])
+			} else if ready, ok := namespaces[o.GetNamespace()]; ok {
+				select {
+				case <-ready:
+				case <-ctx.Done():
+					results[i].Err = fmt.Errorf("apply %s: %w", Describe(o), ctx.Err())
+					return
+				}
+			}
+			// The slot is taken after the wait, so that a waiting object never holds one
+			// its Namespace needs.
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i].Changed, results[i].Err = e.ApplyOne(ctx, o)
 		}()
 	}
 	wg.Wait()
+	return results
 }
+
+var namespaceKind = schema.GroupKind{Kind: "Namespace"}
 
 // ApplyOne server-side applies desired, forcing ownership of the fields it renders and
 // nothing else, and says whether it wrote. It skips the write when the live object already

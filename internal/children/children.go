@@ -1,6 +1,6 @@
 // Package children is the registry of the kinds the operator creates or reads. Each kind is
-// declared once, here, with what the rest of the operator needs to know about it: how to
-// apply it (tier), whether it is pruned, when deletionPolicy Delete removes it, which CRD
+// declared once, here, with what the rest of the operator needs to know about it: whether
+// it is pruned, when deletionPolicy Delete removes it, which CRD
 // serves it, and the RBAC that lets the operator manage it. Pruning, deletion, watches, the
 // late-CRD list and the capabilities passed to render are all derived from Kinds; adding a
 // child means adding it here and rendering it.
@@ -28,9 +28,6 @@ type Kind struct {
 	// message and the rest proceeds. Kinds that are not optional have a condition that says
 	// what their absence means (TektonConfig, the mirror policies).
 	Optional bool
-	// Tier orders apply: every object of a lower tier is applied before any of a higher one,
-	// and objects within a tier are applied in parallel.
-	Tier int
 	// Prune: an object of this kind that the spec no longer renders is deleted.
 	Prune bool
 	// DeleteStep is the step of deletionPolicy Delete that removes this kind (0: never
@@ -57,17 +54,6 @@ func (k Kind) Versions() []schema.GroupVersionKind {
 	}
 	return out
 }
-
-// Apply tiers. Namespaces and cluster-scoped RBAC come first, so that nothing waits on a
-// namespace and a ClusterRoleBinding's role exists; then everything else at once. Two tiers
-// rather than a chain of dependencies: every extra tier adds a round trip to the first apply,
-// and the remaining orderings heal themselves within a second (OLM resolves the Subscription
-// again when its CatalogSource appears; a ReplicaSet retries a pod whose ServiceAccount was
-// applied a moment later).
-const (
-	TierFoundation = iota
-	TierObjects
-)
 
 // Deletion steps of deletionPolicy Delete: the exporter and secrets first, the CatalogSource
 // last, so that OSP is uninstalled only after its TektonConfig is gone and OLM never
@@ -124,22 +110,22 @@ var (
 // Kinds is every kind the operator creates or reads.
 var Kinds = []Kind{
 	// The target namespace is never pruned or deleted: OSP runs in it.
-	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Tier: TierFoundation},
-	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Tier: TierFoundation, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Tier: TierFoundation, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKService, Resource: "services", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKCatalogSource, Resource: "catalogsources", Tier: TierObjects, Prune: true, DeleteStep: DeleteCatalogSource},
-	{GVK: GVKSubscription, Resource: "subscriptions", Tier: TierObjects, Prune: true, DeleteStep: DeleteSubscription},
+	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true},
+	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter},
+	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource},
+	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription},
 	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV},
 	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true},
-	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Tier: TierObjects, Prune: true, DeleteStep: DeleteMirrors},
-	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Tier: TierObjects, Prune: true, DeleteStep: DeleteMirrors},
+	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors},
+	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors},
 	// TektonConfig is not pruned: only deletionPolicy Delete removes it.
-	{GVK: GVKTektonConfig, Resource: "tektonconfigs", Tier: TierObjects, DeleteStep: DeleteTektonConfig},
-	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Tier: TierObjects, Prune: true, DeleteStep: DeleteSecrets},
+	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig},
+	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets},
 }
 
 // Lookup returns the declaration of gk.
@@ -149,12 +135,6 @@ func Lookup(gk schema.GroupKind) (Kind, bool) {
 		return Kind{}, false
 	}
 	return Kinds[i], true
-}
-
-// TierOf is the apply tier of gk.
-func TierOf(gk schema.GroupKind) int {
-	k, _ := Lookup(gk)
-	return k.Tier
 }
 
 // Rendered are the kinds the operator creates.
