@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -84,11 +85,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("add health check: %w", err)
 	}
 	// Ready once the caches have synced: before that the operator would decide from an
-	// empty cache, and a rolling update should not take the old replica away yet.
-	if err := mgr.AddReadyzCheck("caches", func(req *http.Request) error {
-		ctx, cancel := context.WithTimeout(req.Context(), 100*time.Millisecond)
-		defer cancel()
-		if !mgr.GetCache().WaitForCacheSync(ctx) {
+	// empty cache, and a rolling update should not take the old replica away yet. The manager
+	// starts the runnables that need no leader only after its caches synced, so one of them
+	// marks the moment; the probe reads a flag rather than waiting on the caches, whose sync
+	// check polls every 100 ms.
+	synced := &cachesSynced{}
+	if err := mgr.Add(synced); err != nil {
+		return nil, fmt.Errorf("add the cache-sync marker: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("caches", func(*http.Request) error {
+		if !synced.done.Load() {
 			return errors.New("caches have not synced yet")
 		}
 		return nil
@@ -97,6 +103,19 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	return mgr, nil
 }
+
+// cachesSynced is started by the manager once its caches have synced, on every replica,
+// leader or not.
+type cachesSynced struct{ done atomic.Bool }
+
+func (c *cachesSynced) Start(ctx context.Context) error {
+	c.done.Store(true)
+	<-ctx.Done()
+	return nil
+}
+
+// NeedLeaderElection is false: a standby replica is ready too.
+func (*cachesSynced) NeedLeaderElection() bool { return false }
 
 // metricsOptions serve the metrics endpoint over HTTPS behind the API server's authentication
 // (TokenReview) and authorization (SubjectAccessReview), unless InsecureMetrics is set. The
