@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 )
 
@@ -62,7 +64,13 @@ func (w *componentWatch) cacheFor(namespace string) (cache.Cache, error) {
 	if err := w.add(c); err != nil {
 		return nil, fmt.Errorf("start the Deployment cache of %s: %w", namespace, err)
 	}
-	if err := w.ctrl.Watch(source.Kind[client.Object](c, &appsv1.Deployment{}, enqueueCluster)); err != nil {
+	// The operator's own Deployments (the exporter) are watched through the manager's cache,
+	// which the apply reads: an event from this cache first would reconcile before that one
+	// knows of the change.
+	notOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetLabels()[render.LabelManagedBy] != render.ManagedByValue
+	})
+	if err := w.ctrl.Watch(source.Kind[client.Object](c, &appsv1.Deployment{}, enqueueCluster, notOurs)); err != nil {
 		return nil, fmt.Errorf("watch Deployments in %s: %w", namespace, err)
 	}
 	w.caches[namespace] = c

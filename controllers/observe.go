@@ -66,16 +66,23 @@ func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.
 		}
 	}
 
-	deployments, err := r.components.deployments(ctx, ps.Spec.TektonConfig.TargetNamespace)
+	// The exporter is read from the informer that the apply reads too, so that a reconcile
+	// never sees it gone in one cache and present in the other; the component cache answers
+	// for the Deployments OSP makes.
+	namespace := ps.Spec.TektonConfig.TargetNamespace
+	o.exporter, o.exporterErr = getTyped(ctx, r, children.GVKDeployment,
+		types.NamespacedName{Namespace: namespace, Name: render.ExporterName}, &appsv1.Deployment{})
+	deployments, err := r.components.deployments(ctx, namespace)
 	if err != nil {
-		// The exporter is one of the Deployments listed: it is unread too.
-		o.componentsErr, o.exporterErr = err, err
+		o.componentsErr = err
 	}
-	o.components = deployments
-	for i := range deployments {
-		if deployments[i].Name == render.ExporterName {
-			o.exporter = &deployments[i]
+	for _, d := range deployments {
+		if d.Labels[render.LabelManagedBy] != render.ManagedByValue {
+			o.components = append(o.components, d)
 		}
+	}
+	if o.exporter != nil {
+		o.components = append(o.components, *o.exporter)
 	}
 	return o
 }
