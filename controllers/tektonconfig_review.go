@@ -54,7 +54,8 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 
 // reviewMemo remembers the last review: OSP's SetDefaults and Validate take milliseconds, most
 // of a reconcile with nothing to change, and their verdict depends only on the rendered
-// TektonConfig (its content hash) and the live one (its resourceVersion).
+// TektonConfig (its content hash) and the live one's spec (its generation: OSP's status
+// writes, the most frequent change, leave it alone).
 type reviewMemo struct {
 	mu       sync.Mutex
 	key      string
@@ -64,7 +65,7 @@ type reviewMemo struct {
 func (m *reviewMemo) review(desired, live *unstructured.Unstructured) []osp.FieldError {
 	key := desired.GetAnnotations()[render.AnnotationAppliedHash]
 	if live != nil {
-		key += "/" + string(live.GetUID()) + "/" + live.GetResourceVersion()
+		key += fmt.Sprintf("/%s/%d", live.GetUID(), live.GetGeneration())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
