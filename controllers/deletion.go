@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,7 +69,8 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 	for _, step := range children.DeleteSteps() {
 		var refs []*unstructured.Unstructured
 		for _, e := range inv {
-			if inStep(step, schema.FromAPIVersionAndKind(e.APIVersion, e.Kind).GroupKind()) {
+			gk := schema.FromAPIVersionAndKind(e.APIVersion, e.Kind).GroupKind()
+			if slices.ContainsFunc(step, func(k children.Kind) bool { return k.GVK.GroupKind() == gk }) {
 				refs = append(refs, entryRef(e))
 			}
 		}
@@ -85,15 +87,6 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 		}
 	}
 	return "", nil
-}
-
-func inStep(step []children.Kind, gk schema.GroupKind) bool {
-	for _, k := range step {
-		if k.GVK.GroupKind() == gk {
-			return true
-		}
-	}
-	return false
 }
 
 // setDeletingConditions says that deletion is under way and what it waits for.

@@ -19,6 +19,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // NewScheme returns a scheme with every typed API the operator reads or writes: Kubernetes
@@ -47,7 +48,7 @@ func NewScheme() *runtime.Scheme {
 // InstallPlan every manifest it installs). Managed fields are never kept.
 func CacheOptions() cache.Options {
 	crd := &metav1.PartialObjectMetadata{}
-	crd.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	crd.SetGroupVersionKind(children.GVKCustomResourceDefinition)
 	notCopied, err := labels.Parse("!" + olmCopiedFromLabel)
 	utilruntime.Must(err)
 	return cache.Options{

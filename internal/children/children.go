@@ -203,8 +203,3 @@ func (s Served) Version(gk schema.GroupKind) schema.GroupVersionKind {
 	}
 	return k.GVK
 }
-
-// Serves is whether the cluster serves gk in any version the operator writes.
-func (s Served) Serves(gk schema.GroupKind) bool {
-	return s[s.Version(gk)]
-}

@@ -96,7 +96,6 @@ func TestServedVersion(t *testing.T) {
 	g.Expect(children.AllServed().Version(es)).To(Equal(children.GVKExternalSecretV1))
 	g.Expect(children.Served{children.GVKExternalSecretBeta: true}.Version(es)).To(Equal(children.GVKExternalSecretBeta))
 	g.Expect(children.Served{}.Version(es)).To(Equal(children.GVKExternalSecretV1), "missing: the preferred version, reported missing")
-	g.Expect(children.Served{}.Serves(es)).To(BeFalse())
 	g.Expect(children.ServedBy(func(schema.GroupVersionKind) bool { return false })[children.GVKDeployment]).To(BeTrue(), "built-in kinds are served")
 	g.Expect(children.CRDKinds()).To(HaveKey("tektonconfigs.operator.tekton.dev"))
 	g.Expect(children.CRDKinds()).NotTo(HaveKey("deployments.apps"))

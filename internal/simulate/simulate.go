@@ -23,11 +23,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
-var (
-	gvkCSV         = children.GVKCatalogSource.GroupVersion().WithKind("ClusterServiceVersion")
-	gvkInstallPlan = children.GVKCatalogSource.GroupVersion().WithKind("InstallPlan")
-)
-
 // EnsureNamespaces creates namespaces that a real cluster already has.
 func EnsureNamespaces(ctx context.Context, c client.Client, names ...string) error {
 	for _, name := range names {
@@ -81,7 +76,7 @@ func InstallCSV(ctx context.Context, c client.Client, subNamespace, subName, csv
 // CreateCSV creates a CSV with no status, as OLM does when an InstallPlan runs.
 func CreateCSV(ctx context.Context, c client.Client, namespace, name, version string) error {
 	csv := &unstructured.Unstructured{}
-	csv.SetGroupVersionKind(gvkCSV)
+	csv.SetGroupVersionKind(children.GVKClusterServiceVersion)
 	csv.SetNamespace(namespace)
 	csv.SetName(name)
 	csv.Object["spec"] = map[string]any{
@@ -97,7 +92,7 @@ func CreateCSV(ctx context.Context, c client.Client, namespace, name, version st
 
 // CSVPhase sets a CSV's phase, reason and message.
 func CSVPhase(ctx context.Context, c client.Client, namespace, name, phase, reason, message string) error {
-	return updateStatus(ctx, c, gvkCSV, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKClusterServiceVersion, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"phase": phase, "reason": reason, "message": message}
 	})
 }
@@ -139,7 +134,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 		return fmt.Errorf("get Subscription %s/%s: %w", subNamespace, subName, err)
 	}
 	plan := &unstructured.Unstructured{}
-	plan.SetGroupVersionKind(gvkInstallPlan)
+	plan.SetGroupVersionKind(children.GVKInstallPlan)
 	plan.SetNamespace(subNamespace)
 	plan.SetName(planName)
 	plan.SetOwnerReferences([]metav1.OwnerReference{{
@@ -153,7 +148,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 	if err := c.Create(ctx, plan); err != nil {
 		return fmt.Errorf("create InstallPlan %s: %w", planName, err)
 	}
-	if err := updateStatus(ctx, c, gvkInstallPlan, client.ObjectKeyFromObject(plan), func(u *unstructured.Unstructured) {
+	if err := updateStatus(ctx, c, children.GVKInstallPlan, client.ObjectKeyFromObject(plan), func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"phase": phase, "catalogSources": []any{}}
 	}); err != nil {
 		return err
@@ -164,7 +159,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 			st = map[string]any{}
 		}
 		st["state"], st["currentCSV"], st["lastUpdated"] = "UpgradePending", csvs[len(csvs)-1], now()
-		st["installPlanRef"] = map[string]any{"apiVersion": gvkInstallPlan.GroupVersion().String(), "kind": "InstallPlan",
+		st["installPlanRef"] = map[string]any{"apiVersion": children.GVKInstallPlan.GroupVersion().String(), "kind": "InstallPlan",
 			"namespace": subNamespace, "name": planName, "uid": string(plan.GetUID())}
 		u.Object["status"] = st
 	})
@@ -173,7 +168,7 @@ func CreateInstallPlan(ctx context.Context, c client.Client, subNamespace, subNa
 // InstallPlanApproved reports whether the plan was approved.
 func InstallPlanApproved(ctx context.Context, c client.Client, namespace, name string) (bool, error) {
 	plan := &unstructured.Unstructured{}
-	plan.SetGroupVersionKind(gvkInstallPlan)
+	plan.SetGroupVersionKind(children.GVKInstallPlan)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, plan); err != nil {
 		return false, err
 	}
@@ -184,7 +179,7 @@ func InstallPlanApproved(ctx context.Context, c client.Client, namespace, name s
 // CompleteInstallPlan does what OLM does with an approved plan: it marks it Complete and
 // installs its CSV.
 func CompleteInstallPlan(ctx context.Context, c client.Client, subNamespace, subName, planName, csvName, version string) error {
-	if err := updateStatus(ctx, c, gvkInstallPlan, client.ObjectKey{Namespace: subNamespace, Name: planName}, func(u *unstructured.Unstructured) {
+	if err := updateStatus(ctx, c, children.GVKInstallPlan, client.ObjectKey{Namespace: subNamespace, Name: planName}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"phase": "Complete", "catalogSources": []any{}}
 	}); err != nil {
 		return err
@@ -312,7 +307,7 @@ type Spec struct {
 
 // InstallPlanPhase sets a plan's phase.
 func InstallPlanPhase(ctx context.Context, c client.Client, namespace, name, phase string) error {
-	return updateStatus(ctx, c, gvkInstallPlan, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+	return updateStatus(ctx, c, children.GVKInstallPlan, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"phase": phase, "catalogSources": []any{}}
 	})
 }
@@ -320,7 +315,7 @@ func InstallPlanPhase(ctx context.Context, c client.Client, namespace, name, pha
 // DeletePlan deletes an InstallPlan, as OLM's garbage collection of old plans does.
 func DeletePlan(ctx context.Context, c client.Client, namespace, name string) error {
 	plan := &unstructured.Unstructured{}
-	plan.SetGroupVersionKind(gvkInstallPlan)
+	plan.SetGroupVersionKind(children.GVKInstallPlan)
 	plan.SetNamespace(namespace)
 	plan.SetName(name)
 	return client.IgnoreNotFound(c.Delete(ctx, plan))

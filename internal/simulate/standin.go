@@ -102,7 +102,7 @@ func (s *StandIn) resolveSubscription(ctx context.Context, namespace, name strin
 		return InstallCSV(ctx, s.Client, namespace, name, want, version)
 	}
 	planName := "install-" + strings.NewReplacer(".", "-").Replace(version)
-	plan, err := get(ctx, s.Client, gvkInstallPlan, namespace, planName)
+	plan, err := get(ctx, s.Client, children.GVKInstallPlan, namespace, planName)
 	if err != nil {
 		return err
 	}
