@@ -156,6 +156,18 @@ func reasons(events []event) []string {
 	return out
 }
 
+// expectCondition checks that ps has condition t True with reason, or none when reason is "".
+func expectCondition(g Gomega, ps *psv1alpha1.PipelineService, t, reason string) {
+	c := meta.FindStatusCondition(ps.Status.Conditions, t)
+	if reason == "" {
+		g.Expect(c).To(BeNil(), t)
+		return
+	}
+	g.Expect(c).NotTo(BeNil(), t)
+	g.Expect(c.Reason).To(Equal(reason), t)
+	g.Expect(c.Status).To(Equal(metav1.ConditionTrue), t)
+}
+
 var now = metav1.NewTime(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
 
 func TestSetUpgrade(t *testing.T) {
@@ -329,13 +341,7 @@ func TestSetStalledCondition(t *testing.T) {
 			before := tc.ps.Status.DeepCopy()
 			events := setStalledCondition(tc.ps, before, stalledBy(tc.out, tc.approval))
 			g.Expect(reasons(events)).To(Equal(tc.wantEvents))
-			c := meta.FindStatusCondition(tc.ps.Status.Conditions, psv1alpha1.ConditionStalled)
-			if tc.wantReason == "" {
-				g.Expect(c).To(BeNil())
-				return
-			}
-			g.Expect(c.Reason).To(Equal(tc.wantReason))
-			g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+			expectCondition(g, tc.ps, psv1alpha1.ConditionStalled, tc.wantReason)
 		})
 	}
 }
@@ -366,12 +372,7 @@ func TestSetReconcilingCondition(t *testing.T) {
 			g := NewWithT(t)
 			events := setReconcilingCondition(tc.ps, tc.ps.Status.DeepCopy(), tc.out)
 			g.Expect(reasons(events)).To(Equal(tc.wantEvents))
-			c := meta.FindStatusCondition(tc.ps.Status.Conditions, psv1alpha1.ConditionReconciling)
-			if tc.wantReason == "" {
-				g.Expect(c).To(BeNil())
-				return
-			}
-			g.Expect(c.Reason).To(Equal(tc.wantReason))
+			expectCondition(g, tc.ps, psv1alpha1.ConditionReconciling, tc.wantReason)
 		})
 	}
 }
