@@ -17,7 +17,7 @@ func TestFullSampleCreatesEveryChild(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 
-	e.Expect(e.waitForGolden("full.yaml")).To(HaveLen(12))
+	e.Expect(e.waitForGolden("full.yaml")).To(HaveLen(13))
 	e.waitConverged()
 
 	g := NewWithT(t)

@@ -38,6 +38,8 @@ type PipelineService struct {
 }
 
 // PipelineServiceSpec is the desired state of Pipeline Service.
+// +kubebuilder:validation:XValidation:rule="!has(self.externalSecrets) || self.externalSecrets.all(a, a.namespace != self.tektonConfig.targetNamespace)",message="externalSecrets: leave namespace empty for tektonConfig.targetNamespace",fieldPath=".externalSecrets"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalSecrets) || !has(self.tektonConfig.pipelinesAsCode) || !has(self.tektonConfig.pipelinesAsCode.gitHubApp) || !self.externalSecrets.exists(a, a.name == 'pipelines-as-code-secret' && a.namespace == '')",message="externalSecrets: pipelines-as-code-secret in the target namespace is delivered by tektonConfig.pipelinesAsCode.gitHubApp",fieldPath=".externalSecrets"
 type PipelineServiceSpec struct {
 	// Operator says where the OpenShift Pipelines operator comes from (an OLM CatalogSource) and
 	// how it is subscribed to (channel, optional exact CSV pin, hot-fix image overrides).
@@ -64,6 +66,17 @@ type PipelineServiceSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Exporter ExporterSpec `json:"exporter"`
+
+	// ExternalSecrets are further Secrets that External Secrets delivers from a store, such as
+	// the chains signing keys and the Results database and S3 credentials. The operator never
+	// reads a Secret: it writes only the ExternalSecrets. An entry removed from the list is
+	// deleted. The GitHub App secret stays under tektonConfig.pipelinesAsCode.gitHubApp.
+	// +optional
+	// +listType=map
+	// +listMapKey=namespace
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	ExternalSecrets []ExternalSecretSpec `json:"externalSecrets,omitempty"`
 
 	// DeletionPolicy says what happens to the children when this object is deleted. Orphan
 	// leaves OpenShift Pipelines running, so that a mistaken prune does not uninstall Tekton
@@ -434,6 +447,150 @@ type GitHubAppSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$')",message="must be a Go duration such as 10m or 1h (0 for none)"
 	// +kubebuilder:validation:MaxLength=32
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+}
+
+// ExternalSecretSpec is one ExternalSecret: which store, what to read, and the Secret to write.
+// +kubebuilder:validation:XValidation:rule="has(self.data) || has(self.dataFrom)",message="set data, dataFrom or both"
+type ExternalSecretSpec struct {
+	// Name of the ExternalSecret.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// Namespace of the ExternalSecret and its Secret; empty (the default) for
+	// tektonConfig.targetNamespace, which is not written out, so that an entry is named once.
+	// +optional
+	// +kubebuilder:default=""
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$`
+	Namespace string `json:"namespace"`
+
+	// SecretStoreRef is the store to read from.
+	// +required
+	SecretStoreRef SecretStoreRef `json:"secretStoreRef"`
+
+	// Data copies single values: each remote key (and property) into one key of the Secret.
+	// +optional
+	// +listType=map
+	// +listMapKey=secretKey
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	Data []ExternalSecretData `json:"data,omitempty"`
+
+	// DataFrom copies every property of each remote key into the Secret.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	DataFrom []ExternalSecretDataFrom `json:"dataFrom,omitempty"`
+
+	// Target is the Secret to write; by default one named like the ExternalSecret, owned by it.
+	// +optional
+	Target *ExternalSecretTarget `json:"target,omitempty"`
+
+	// RefreshInterval is how often External Secrets re-reads the store (a Go duration).
+	// +optional
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$')",message="must be a Go duration such as 10m or 1h (0 for none)"
+	// +kubebuilder:validation:MaxLength=32
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+}
+
+// ExternalSecretData copies one remote value into one key of the Secret.
+type ExternalSecretData struct {
+	// SecretKey is the key in the Secret.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	SecretKey string `json:"secretKey"`
+
+	// RemoteRef is where the value is in the store.
+	// +required
+	RemoteRef RemoteRef `json:"remoteRef"`
+}
+
+// RemoteRef is a key in the store, and optionally one property of it.
+type RemoteRef struct {
+	// Key is the path in the store.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Key string `json:"key"`
+
+	// Property is one field of the key's value.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Property string `json:"property,omitempty"`
+}
+
+// ExternalSecretDataFrom copies every property of a remote key.
+type ExternalSecretDataFrom struct {
+	// Extract names the key whose properties are copied.
+	// +required
+	Extract RemoteKey `json:"extract"`
+}
+
+// RemoteKey is a key in the store.
+type RemoteKey struct {
+	// Key is the path in the store.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Key string `json:"key"`
+}
+
+// ExternalSecretTarget is the Secret an ExternalSecret writes.
+type ExternalSecretTarget struct {
+	// Name of the Secret; the ExternalSecret's name when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name,omitempty"`
+
+	// CreationPolicy: Owner (the ExternalSecret owns the Secret, and deleting it deletes the
+	// Secret), Orphan (the Secret stays), Merge (into an existing Secret) or None.
+	// +optional
+	// +kubebuilder:default=Owner
+	// +kubebuilder:validation:Enum=Owner;Orphan;Merge;None
+	CreationPolicy string `json:"creationPolicy,omitempty"`
+
+	// DeletionPolicy: what happens to the Secret when the store no longer holds the data.
+	// +optional
+	// +kubebuilder:validation:Enum=Retain;Delete;Merge
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
+
+	// Template sets labels and annotations on the Secret, and its keys as templates.
+	// +optional
+	Template *SecretTemplate `json:"template,omitempty"`
+}
+
+// SecretTemplate shapes the Secret External Secrets writes.
+type SecretTemplate struct {
+	// Metadata of the Secret.
+	// +optional
+	Metadata SecretTemplateMetadata `json:"metadata,omitempty"`
+
+	// Data are the Secret's keys as templates over the store's values, such as
+	// "s3://{{ .bucket }}"; External Secrets expands them.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Data map[string]string `json:"data,omitempty"`
+}
+
+// SecretTemplateMetadata are the Secret's labels and annotations.
+type SecretTemplateMetadata struct {
+	// Labels of the Secret.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Annotations of the Secret.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // SecretStoreRef names an External Secrets SecretStore or ClusterSecretStore.

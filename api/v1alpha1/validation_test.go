@@ -204,6 +204,20 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 		{"exporter image without tag", full, set("spec.exporter.image", "quay.io/konflux-ci/pipeline-service-exporter"), "spec.exporter.image"},
 		{"zero exporter replicas", full, set("spec.exporter.replicas", int64(0)), "spec.exporter.replicas"},
 		{"unknown deletionPolicy", full, set("spec.deletionPolicy", "Foreground"), "spec.deletionPolicy"},
+		{"externalSecret name twice in a namespace", full, set("spec.externalSecrets", []any{
+			externalSecret("chains", "tekton-chains"), externalSecret("chains", "tekton-chains")}), "spec.externalSecrets[1]"},
+		{"externalSecret naming the target namespace", full, set("spec.externalSecrets", []any{
+			externalSecret("chains", ""), externalSecret("chains", "openshift-pipelines")}), "spec.externalSecrets"},
+		{"externalSecret for the GitHub App's secret", full, set("spec.externalSecrets", []any{
+			externalSecret("pipelines-as-code-secret", "")}), "spec.externalSecrets"},
+		{"externalSecret with neither data nor dataFrom", full, firstExternalSecret(del("data")), "spec.externalSecrets[0]"},
+		{"externalSecret store of an unknown kind", full, firstExternalSecret(set("secretStoreRef.kind", "VaultStore")), "spec.externalSecrets[0].secretStoreRef.kind"},
+		{"externalSecret refreshInterval not a duration", full, firstExternalSecret(set("refreshInterval", "hourly")), "spec.externalSecrets[0].refreshInterval"},
+		{"externalSecret name not a DNS name", full, firstExternalSecret(set("name", "Chains_Key")), "spec.externalSecrets[0].name"},
+		{"externalSecret target creationPolicy unknown", full, firstExternalSecret(set("target.creationPolicy", "Always")), "spec.externalSecrets[0].target.creationPolicy"},
+		{"externalSecret data key twice", full, firstExternalSecret(set("data", []any{
+			map[string]any{"secretKey": "k", "remoteRef": map[string]any{"key": "a"}},
+			map[string]any{"secretKey": "k", "remoteRef": map[string]any{"key": "b"}}})), "spec.externalSecrets[0].data[1]"},
 	}
 	if len(cases) < 40 {
 		t.Fatalf("want at least 40 bad objects, have %d", len(cases))
@@ -219,6 +233,25 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 			g.Expect(err.Error()).To(ContainSubstring(tc.wantPath+":"), "the message must name the field")
 		})
 	}
+}
+
+// firstExternalSecret applies m to the first entry of spec.externalSecrets.
+func firstExternalSecret(m mutation) mutation {
+	return func(obj map[string]any) {
+		list, _, _ := unstructured.NestedSlice(obj, "spec", "externalSecrets")
+		m(list[0].(map[string]any))
+		_ = unstructured.SetNestedSlice(obj, list, "spec", "externalSecrets")
+	}
+}
+
+// externalSecret is a valid spec.externalSecrets entry; namespace "" leaves the default.
+func externalSecret(name, namespace string) map[string]any {
+	es := map[string]any{"name": name, "secretStoreRef": map[string]any{"name": "vault"},
+		"dataFrom": []any{map[string]any{"extract": map[string]any{"key": "a/b"}}}}
+	if namespace != "" {
+		es["namespace"] = namespace
+	}
+	return es
 }
 
 func TestDigestImagesAreAccepted(t *testing.T) {

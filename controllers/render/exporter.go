@@ -40,6 +40,96 @@ func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructure
 	return u
 }
 
+// ExternalSecrets renders spec.externalSecrets as ExternalSecrets of the given version: the
+// store, the data to copy and the Secret to write, each only as set.
+func ExternalSecrets(ps *psv1alpha1.PipelineService, version string) []*unstructured.Unstructured {
+	gvk := children.GVKExternalSecretV1.GroupKind().WithVersion(version)
+	out := make([]*unstructured.Unstructured, 0, len(ps.Spec.ExternalSecrets))
+	for _, es := range ps.Spec.ExternalSecrets {
+		namespace := es.Namespace
+		if namespace == "" {
+			namespace = ps.Spec.TektonConfig.TargetNamespace
+		}
+		u := newObject(gvk, namespace, es.Name)
+		spec := map[string]any{
+			"secretStoreRef": map[string]any{"kind": es.SecretStoreRef.Kind, "name": es.SecretStoreRef.Name},
+			"target":         externalSecretTarget(es),
+		}
+		if len(es.Data) > 0 {
+			data := make([]any, 0, len(es.Data))
+			for _, d := range es.Data {
+				ref := map[string]any{"key": d.RemoteRef.Key}
+				if d.RemoteRef.Property != "" {
+					ref["property"] = d.RemoteRef.Property
+				}
+				data = append(data, map[string]any{"secretKey": d.SecretKey, "remoteRef": ref})
+			}
+			spec["data"] = data
+		}
+		if len(es.DataFrom) > 0 {
+			from := make([]any, 0, len(es.DataFrom))
+			for _, d := range es.DataFrom {
+				from = append(from, map[string]any{"extract": map[string]any{"key": d.Extract.Key}})
+			}
+			spec["dataFrom"] = from
+		}
+		if es.RefreshInterval != nil {
+			spec["refreshInterval"] = es.RefreshInterval.Duration.String()
+		}
+		u.Object["spec"] = spec
+		out = append(out, u)
+	}
+	return out
+}
+
+// externalSecretTarget is the target of an ExternalSecret: the Secret named like it and owned
+// by it unless the spec says otherwise.
+func externalSecretTarget(es psv1alpha1.ExternalSecretSpec) map[string]any {
+	target := map[string]any{"name": es.Name, "creationPolicy": "Owner"}
+	t := es.Target
+	if t == nil {
+		return target
+	}
+	if t.Name != "" {
+		target["name"] = t.Name
+	}
+	if t.CreationPolicy != "" {
+		target["creationPolicy"] = t.CreationPolicy
+	}
+	if t.DeletionPolicy != "" {
+		target["deletionPolicy"] = t.DeletionPolicy
+	}
+	if t.Template != nil {
+		meta := map[string]any{}
+		if len(t.Template.Metadata.Labels) > 0 {
+			meta["labels"] = stringMap(t.Template.Metadata.Labels)
+		}
+		if len(t.Template.Metadata.Annotations) > 0 {
+			meta["annotations"] = stringMap(t.Template.Metadata.Annotations)
+		}
+		template := map[string]any{}
+		if len(meta) > 0 {
+			template["metadata"] = meta
+		}
+		if len(t.Template.Data) > 0 {
+			template["data"] = stringMap(t.Template.Data)
+		}
+		if len(template) > 0 {
+			target["template"] = template
+		}
+	}
+	return target
+}
+
+// stringMap is m as an unstructured map.
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 // Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRole,
 // ClusterRoleBinding, Service and Deployment, in targetNamespace.
 func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {

@@ -94,9 +94,11 @@ func Render(ps *psv1alpha1.PipelineService, served children.Served) (*Desired, e
 		return nil, err
 	}
 	add(sub, tc)
+	esVersion := served.Version(children.GVKExternalSecretV1.GroupKind()).Version
 	if ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp != nil {
-		add(ExternalSecret(ps, served.Version(children.GVKExternalSecretV1.GroupKind()).Version))
+		add(ExternalSecret(ps, esVersion))
 	}
+	add(ExternalSecrets(ps, esVersion)...)
 	if ps.Spec.Exporter.Enabled {
 		add(Exporter(ps)...)
 		if ps.Spec.Exporter.ServiceMonitor {

@@ -256,6 +256,7 @@ func TestOptionalChildren(t *testing.T) {
 	ps.Spec.Mirrors = nil
 	ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp = nil
 	ps.Spec.Exporter.Enabled = false
+	ps.Spec.ExternalSecrets = nil
 	d, err := Render(ps, allCaps)
 	g.Expect(err).NotTo(HaveOccurred())
 	var kinds []string

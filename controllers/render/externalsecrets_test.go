@@ -1,0 +1,98 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// productionExternalSecrets reads the ExternalSecrets that stone-prod-p01 runs, verbatim.
+func productionExternalSecrets(t *testing.T) map[string]*unstructured.Unstructured {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "testdata", "production", "prod-stone-prod-p01-externalsecrets.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]*unstructured.Unstructured{}
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			break
+		}
+		if len(u.Object) > 0 {
+			out[u.GetNamespace()+"/"+u.GetName()] = u
+		}
+	}
+	return out
+}
+
+// TestExternalSecretsReproduceProduction expresses the five ExternalSecrets of stone-prod-p01
+// other than the GitHub App's in spec.externalSecrets, and checks that each renders with
+// exactly production's spec.
+func TestExternalSecretsReproduceProduction(t *testing.T) {
+	g := NewWithT(t)
+	production := productionExternalSecrets(t)
+	vault := psv1alpha1.SecretStoreRef{Kind: "ClusterSecretStore", Name: "appsre-vault"}
+	stonesoup := psv1alpha1.SecretStoreRef{Kind: "ClusterSecretStore", Name: "appsre-stonesoup-vault"}
+	every := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
+	notPruned := &psv1alpha1.SecretTemplate{Metadata: psv1alpha1.SecretTemplateMetadata{
+		Annotations: map[string]string{"argocd.argoproj.io/sync-options": "Prune=false"}}}
+	chainsKey := "production/pipeline-service/stone-prod-p01/chains-signing-secret"
+	s3 := func(namespace string) psv1alpha1.ExternalSecretSpec {
+		return psv1alpha1.ExternalSecretSpec{Name: "tekton-results-s3", Namespace: namespace, SecretStoreRef: vault,
+			DataFrom:        []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: "integrations-output/terraform-resources/appsrep09ue1/stone-prod-p01/stone-prod-p01-plnsvc-s3"}}},
+			RefreshInterval: every(time.Hour),
+			Target: &psv1alpha1.ExternalSecretTarget{CreationPolicy: "Owner", DeletionPolicy: "Delete", Template: &psv1alpha1.SecretTemplate{Data: map[string]string{
+				"aws_access_key_id": "{{ .aws_access_key_id }}", "aws_region": "{{ .aws_region }}",
+				"aws_secret_access_key": "{{ .aws_secret_access_key }}", "bucket": "{{ .bucket }}",
+				"endpoint": "https://{{ .endpoint }}", "s3_url": "s3://{{ .bucket }}"}}}}
+	}
+	ps, err := samples.Load(samples.Minimal)
+	g.Expect(err).NotTo(HaveOccurred())
+	ps.Spec.ExternalSecrets = []psv1alpha1.ExternalSecretSpec{
+		{Name: "tekton-chains-public-key", SecretStoreRef: stonesoup, RefreshInterval: every(5 * time.Minute),
+			Data:   []psv1alpha1.ExternalSecretData{{SecretKey: "cosign.pub", RemoteRef: psv1alpha1.RemoteRef{Key: chainsKey, Property: "cosign.pub"}}},
+			Target: &psv1alpha1.ExternalSecretTarget{Name: "public-key", CreationPolicy: "Orphan", Template: notPruned}},
+		{Name: "tekton-chains-signing-secret", SecretStoreRef: stonesoup, RefreshInterval: every(5 * time.Minute),
+			DataFrom: []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: chainsKey}}},
+			Target:   &psv1alpha1.ExternalSecretTarget{Name: "signing-secrets", CreationPolicy: "Orphan", Template: notPruned}},
+		s3("tekton-logging"),
+		{Name: "tekton-results-database", Namespace: "tekton-results", SecretStoreRef: vault, RefreshInterval: every(time.Hour),
+			DataFrom: []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: "integrations-output/external-resources/appsrep09ue1/stone-prod-p01/stone-prod-p01-plnsvc-rds"}}},
+			Target:   &psv1alpha1.ExternalSecretTarget{CreationPolicy: "Owner", DeletionPolicy: "Delete"}},
+		s3("tekton-results"),
+	}
+	rendered := ExternalSecrets(ps, children.GVKExternalSecretV1.Version)
+	g.Expect(rendered).To(HaveLen(5))
+	for _, u := range rendered {
+		key := u.GetNamespace() + "/" + u.GetName()
+		want, ok := production[key]
+		g.Expect(ok).To(BeTrue(), "production has no ExternalSecret %s", key)
+		g.Expect(u.GetAPIVersion()).To(Equal(want.GetAPIVersion()), key)
+		// Durations are rendered as Go prints them (5m0s, 1h0m0s); External Secrets parses both.
+		got := u.DeepCopy()
+		for _, o := range []*unstructured.Unstructured{got, want.DeepCopy()} {
+			if s, found, _ := unstructured.NestedString(o.Object, "spec", "refreshInterval"); found {
+				d, err := time.ParseDuration(s)
+				g.Expect(err).NotTo(HaveOccurred())
+				_ = unstructured.SetNestedField(o.Object, d.String(), "spec", "refreshInterval")
+			}
+			if o != got {
+				g.Expect(got.Object["spec"]).To(Equal(o.Object["spec"]), key)
+			}
+		}
+	}
+}
