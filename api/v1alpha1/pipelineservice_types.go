@@ -39,7 +39,7 @@ type PipelineService struct {
 
 // PipelineServiceSpec is the desired state of Pipeline Service.
 // +kubebuilder:validation:XValidation:rule="!has(self.externalSecrets) || self.externalSecrets.all(a, a.namespace != self.tektonConfig.targetNamespace)",message="externalSecrets: leave namespace empty for tektonConfig.targetNamespace",fieldPath=".externalSecrets"
-// +kubebuilder:validation:XValidation:rule="!has(self.externalSecrets) || !has(self.tektonConfig.pipelinesAsCode) || !has(self.tektonConfig.pipelinesAsCode.gitHubApp) || !self.externalSecrets.exists(a, a.name == 'pipelines-as-code-secret' && a.namespace == '')",message="externalSecrets: pipelines-as-code-secret in the target namespace is delivered by tektonConfig.pipelinesAsCode.gitHubApp",fieldPath=".externalSecrets"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalSecrets) || !has(self.tektonConfig.pipelinesAsCode) || !has(self.tektonConfig.pipelinesAsCode.gitHubApp) || !self.externalSecrets.exists(a, a.name == 'pipelines-as-code-secret' && size(a.namespace) == 0)",message="externalSecrets: pipelines-as-code-secret in the target namespace is delivered by tektonConfig.pipelinesAsCode.gitHubApp",fieldPath=".externalSecrets"
 type PipelineServiceSpec struct {
 	// Operator says where the OpenShift Pipelines operator comes from (an OLM CatalogSource) and
 	// how it is subscribed to (channel, optional exact CSV pin, hot-fix image overrides).
