@@ -447,6 +447,12 @@ type GitHubAppSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(?:0|(?:[0-9]+(?:[.][0-9]+)?(?:ns|us|ms|s|m|h))+)$')",message="must be a Go duration such as 10m or 1h (0 for none)"
 	// +kubebuilder:validation:MaxLength=32
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+
+	// DeletionPolicy is what External Secrets does to the Secret when the store no longer
+	// holds the credentials (target.deletionPolicy): Retain (its default), Delete or Merge.
+	// +optional
+	// +kubebuilder:validation:Enum=Retain;Delete;Merge
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
 }
 
 // ExternalSecretSpec is one ExternalSecret: which store, what to read, and the Secret to write.

@@ -210,6 +210,7 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 			externalSecret("chains", ""), externalSecret("chains", "openshift-pipelines")}), "spec.externalSecrets"},
 		{"externalSecret for the GitHub App's secret", full, set("spec.externalSecrets", []any{
 			externalSecret("pipelines-as-code-secret", "")}), "spec.externalSecrets"},
+		{"gitHubApp deletionPolicy unknown", full, set("spec.tektonConfig.pipelinesAsCode.gitHubApp.deletionPolicy", "Purge"), "spec.tektonConfig.pipelinesAsCode.gitHubApp.deletionPolicy"},
 		{"externalSecret with neither data nor dataFrom", full, firstExternalSecret(del("data")), "spec.externalSecrets[0]"},
 		{"externalSecret store of an unknown kind", full, firstExternalSecret(set("secretStoreRef.kind", "VaultStore")), "spec.externalSecrets[0].secretStoreRef.kind"},
 		{"externalSecret refreshInterval not a duration", full, firstExternalSecret(set("refreshInterval", "hourly")), "spec.externalSecrets[0].refreshInterval"},

@@ -28,9 +28,13 @@ func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructure
 		gvk = children.GVKExternalSecretBeta
 	}
 	u := newObject(gvk, ps.Spec.TektonConfig.TargetNamespace, GitHubAppSecretName)
+	target := map[string]any{"name": GitHubAppSecretName, "creationPolicy": "Owner"}
+	if app.DeletionPolicy != "" {
+		target["deletionPolicy"] = app.DeletionPolicy
+	}
 	spec := map[string]any{
 		"secretStoreRef": map[string]any{"kind": app.SecretStoreRef.Kind, "name": app.SecretStoreRef.Name},
-		"target":         map[string]any{"name": GitHubAppSecretName, "creationPolicy": "Owner"},
+		"target":         target,
 		"dataFrom":       []any{map[string]any{"extract": map[string]any{"key": app.Key}}},
 	}
 	if app.RefreshInterval != nil {

@@ -39,9 +39,9 @@ func productionExternalSecrets(t *testing.T) map[string]*unstructured.Unstructur
 	return out
 }
 
-// TestExternalSecretsReproduceProduction expresses the five ExternalSecrets of stone-prod-p01
-// other than the GitHub App's in spec.externalSecrets, and checks that each renders with
-// exactly production's spec.
+// TestExternalSecretsReproduceProduction expresses the six ExternalSecrets of stone-prod-p01
+// (the GitHub App's through gitHubApp, the other five in spec.externalSecrets) and checks that
+// each renders with exactly production's spec.
 func TestExternalSecretsReproduceProduction(t *testing.T) {
 	g := NewWithT(t)
 	production := productionExternalSecrets(t)
@@ -75,8 +75,10 @@ func TestExternalSecretsReproduceProduction(t *testing.T) {
 			Target:   &psv1alpha1.ExternalSecretTarget{CreationPolicy: "Owner", DeletionPolicy: "Delete"}},
 		s3("tekton-results"),
 	}
-	rendered := ExternalSecrets(ps, children.GVKExternalSecretV1.Version)
-	g.Expect(rendered).To(HaveLen(5))
+	ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp = &psv1alpha1.GitHubAppSpec{SecretStoreRef: stonesoup,
+		Key: "production/pipeline-service/stone-prod-p01/github-app", RefreshInterval: every(5 * time.Minute), DeletionPolicy: "Delete"}
+	rendered := append(ExternalSecrets(ps, children.GVKExternalSecretV1.Version), ExternalSecret(ps, children.GVKExternalSecretV1.Version))
+	g.Expect(rendered).To(HaveLen(len(production)))
 	for _, u := range rendered {
 		key := u.GetNamespace() + "/" + u.GetName()
 		want, ok := production[key]
