@@ -44,7 +44,7 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 		out.invalid = invalidTektonConfig(ps, refusals)
 		return out
 	}
-	last, err := r.lastInventory(ctx, ps, served)
+	last, err := r.lastInventory(ctx, ps)
 	if err != nil {
 		out.errs = append(out.errs, err)
 		return out

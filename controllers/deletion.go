@@ -58,7 +58,7 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 // names what it waits for; "" means every step is done. The children are those in the
 // inventory, and the CSV the Subscription installed.
 func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1alpha1.PipelineService) (string, error) {
-	inv, err := r.lastInventory(ctx, ps, children.ServedBy(r.watches.served))
+	inv, err := r.lastInventory(ctx, ps)
 	if err != nil {
 		return "", err
 	}

@@ -58,11 +58,13 @@ func staleEntries(inv []psv1alpha1.InventoryEntry, desired []*unstructured.Unstr
 
 // lastInventory is what the operator applied before this pass. A PipelineService whose status
 // holds no inventory yet (reconciled by a version of the operator without one, or whose
-// status was lost) gets it from the objects carrying the operator's label, once.
-func (r *PipelineServiceReconciler) lastInventory(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) ([]psv1alpha1.InventoryEntry, error) {
+// status was lost) gets it from the objects carrying the operator's label, once; only then is
+// discovery asked which kinds to list.
+func (r *PipelineServiceReconciler) lastInventory(ctx context.Context, ps *psv1alpha1.PipelineService) ([]psv1alpha1.InventoryEntry, error) {
 	if ps.Status.Inventory != nil {
 		return ps.Status.Inventory, nil
 	}
+	served := r.watches.servedKinds()
 	var inv []psv1alpha1.InventoryEntry
 	for _, k := range children.Rendered() {
 		gvk := served.Version(k.GVK.GroupKind())
