@@ -20,70 +20,66 @@ const (
 )
 
 // ExternalSecret makes External Secrets copy the GitHub App credentials into the
-// pipelines-as-code-secret Secret in targetNamespace, owned by the ExternalSecret.
+// pipelines-as-code-secret Secret in targetNamespace, owned by the ExternalSecret: an entry of
+// spec.externalSecrets that the gitHubApp field spells for this one Secret.
 func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructured.Unstructured {
 	app := ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp
-	gvk := children.GVKExternalSecretV1
-	if version == children.GVKExternalSecretBeta.Version {
-		gvk = children.GVKExternalSecretBeta
+	es := psv1alpha1.ExternalSecretSpec{
+		Name:            GitHubAppSecretName,
+		SecretStoreRef:  app.SecretStoreRef,
+		DataFrom:        []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: app.Key}}},
+		RefreshInterval: app.RefreshInterval,
 	}
-	u := newObject(gvk, ps.Spec.TektonConfig.TargetNamespace, GitHubAppSecretName)
-	target := map[string]any{"name": GitHubAppSecretName, "creationPolicy": "Owner"}
 	if app.DeletionPolicy != "" {
-		target["deletionPolicy"] = app.DeletionPolicy
+		es.Target = &psv1alpha1.ExternalSecretTarget{DeletionPolicy: app.DeletionPolicy}
 	}
+	return externalSecret(ps, es, version)
+}
+
+// ExternalSecrets renders spec.externalSecrets as ExternalSecrets of the given version.
+func ExternalSecrets(ps *psv1alpha1.PipelineService, version string) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, 0, len(ps.Spec.ExternalSecrets))
+	for _, es := range ps.Spec.ExternalSecrets {
+		out = append(out, externalSecret(ps, es, version))
+	}
+	return out
+}
+
+// externalSecret renders one ExternalSecret: the store, the data to copy and the Secret to
+// write, each only as set; an empty namespace is targetNamespace.
+func externalSecret(ps *psv1alpha1.PipelineService, es psv1alpha1.ExternalSecretSpec, version string) *unstructured.Unstructured {
+	namespace := es.Namespace
+	if namespace == "" {
+		namespace = ps.Spec.TektonConfig.TargetNamespace
+	}
+	u := newObject(children.GVKExternalSecretV1.GroupKind().WithVersion(version), namespace, es.Name)
 	spec := map[string]any{
-		"secretStoreRef": map[string]any{"kind": app.SecretStoreRef.Kind, "name": app.SecretStoreRef.Name},
-		"target":         target,
-		"dataFrom":       []any{map[string]any{"extract": map[string]any{"key": app.Key}}},
+		"secretStoreRef": map[string]any{"kind": es.SecretStoreRef.Kind, "name": es.SecretStoreRef.Name},
+		"target":         externalSecretTarget(es),
 	}
-	if app.RefreshInterval != nil {
-		spec["refreshInterval"] = app.RefreshInterval.Duration.String()
+	if len(es.Data) > 0 {
+		data := make([]any, 0, len(es.Data))
+		for _, d := range es.Data {
+			ref := map[string]any{"key": d.RemoteRef.Key}
+			if d.RemoteRef.Property != "" {
+				ref["property"] = d.RemoteRef.Property
+			}
+			data = append(data, map[string]any{"secretKey": d.SecretKey, "remoteRef": ref})
+		}
+		spec["data"] = data
+	}
+	if len(es.DataFrom) > 0 {
+		from := make([]any, 0, len(es.DataFrom))
+		for _, d := range es.DataFrom {
+			from = append(from, map[string]any{"extract": map[string]any{"key": d.Extract.Key}})
+		}
+		spec["dataFrom"] = from
+	}
+	if es.RefreshInterval != nil {
+		spec["refreshInterval"] = es.RefreshInterval.Duration.String()
 	}
 	u.Object["spec"] = spec
 	return u
-}
-
-// ExternalSecrets renders spec.externalSecrets as ExternalSecrets of the given version: the
-// store, the data to copy and the Secret to write, each only as set.
-func ExternalSecrets(ps *psv1alpha1.PipelineService, version string) []*unstructured.Unstructured {
-	gvk := children.GVKExternalSecretV1.GroupKind().WithVersion(version)
-	out := make([]*unstructured.Unstructured, 0, len(ps.Spec.ExternalSecrets))
-	for _, es := range ps.Spec.ExternalSecrets {
-		namespace := es.Namespace
-		if namespace == "" {
-			namespace = ps.Spec.TektonConfig.TargetNamespace
-		}
-		u := newObject(gvk, namespace, es.Name)
-		spec := map[string]any{
-			"secretStoreRef": map[string]any{"kind": es.SecretStoreRef.Kind, "name": es.SecretStoreRef.Name},
-			"target":         externalSecretTarget(es),
-		}
-		if len(es.Data) > 0 {
-			data := make([]any, 0, len(es.Data))
-			for _, d := range es.Data {
-				ref := map[string]any{"key": d.RemoteRef.Key}
-				if d.RemoteRef.Property != "" {
-					ref["property"] = d.RemoteRef.Property
-				}
-				data = append(data, map[string]any{"secretKey": d.SecretKey, "remoteRef": ref})
-			}
-			spec["data"] = data
-		}
-		if len(es.DataFrom) > 0 {
-			from := make([]any, 0, len(es.DataFrom))
-			for _, d := range es.DataFrom {
-				from = append(from, map[string]any{"extract": map[string]any{"key": d.Extract.Key}})
-			}
-			spec["dataFrom"] = from
-		}
-		if es.RefreshInterval != nil {
-			spec["refreshInterval"] = es.RefreshInterval.Duration.String()
-		}
-		u.Object["spec"] = spec
-		out = append(out, u)
-	}
-	return out
 }
 
 // externalSecretTarget is the target of an ExternalSecret: the Secret named like it and owned
