@@ -88,6 +88,10 @@ build: ## Build the manager binary into bin/.
 run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plane without one.
 	go run ./hack/localrun
 
+.PHONY: import
+import: ## Print the PipelineService that reproduces $$KUBECONFIG's cluster (IMPORT_FLAGS: see `go run . import --help`).
+	@go run . import $(IMPORT_FLAGS)
+
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .

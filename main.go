@@ -1,4 +1,5 @@
-// Command manager runs the pipeline-service-operator.
+// Command manager runs the pipeline-service-operator; `manager import` prints the
+// PipelineService that reproduces what a cluster runs.
 package main
 
 import (
@@ -14,6 +15,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "import" {
+		os.Exit(runImport(os.Args[2:]))
+	}
 	var opts manager.Options
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&opts.InsecureMetrics, "metrics-insecure", false, "Serve metrics over plain HTTP with no authentication (local runs only).")

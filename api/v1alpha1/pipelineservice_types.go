@@ -650,6 +650,11 @@ type PerformanceSpec struct {
 	// DisableHA turns off the controller's leader election (disable-ha).
 	// +optional
 	DisableHA *bool `json:"disableHA,omitempty"`
+
+	// StatefulsetOrdinals runs the controller as a StatefulSet whose pods each own the buckets
+	// of their ordinal, instead of electing a leader per bucket (statefulset-ordinals).
+	// +optional
+	StatefulsetOrdinals *bool `json:"statefulsetOrdinals,omitempty"`
 }
 
 // ExporterSpec configures the pipeline-metrics exporter.
@@ -680,6 +685,16 @@ type ExporterSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	Args []string `json:"args,omitempty"`
+
+	// ServiceAccountName is the exporter's ServiceAccount, which the operator creates and binds
+	// to the exporter's ClusterRole. Set it to keep the account of an existing installation
+	// (GitOps manifests name it pipeline-service-exporter), so that taking over does not
+	// restart the exporter under a new identity.
+	// +optional
+	// +kubebuilder:default=pipeline-metrics-exporter
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	ServiceAccountName string `json:"serviceAccountName"`
 
 	// ServiceMonitor creates a ServiceMonitor for the exporter where the CRD is served.
 	// +optional

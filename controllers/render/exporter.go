@@ -76,7 +76,7 @@ func externalSecret(ps *psv1alpha1.PipelineService, es psv1alpha1.ExternalSecret
 		spec["dataFrom"] = from
 	}
 	if es.RefreshInterval != nil {
-		spec["refreshInterval"] = es.RefreshInterval.Duration.String()
+		spec["refreshInterval"] = Duration(es.RefreshInterval.Duration)
 	}
 	u.Object["spec"] = spec
 	return u
@@ -135,9 +135,9 @@ func stringMap(m map[string]string) map[string]any {
 func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
 	ns := ps.Spec.TektonConfig.TargetNamespace
 	return []*unstructured.Unstructured{
-		newObject(children.GVKServiceAccount, ns, ExporterName),
+		newObject(children.GVKServiceAccount, ns, exporterServiceAccount(ps)),
 		exporterClusterRole(),
-		exporterClusterRoleBinding(ns),
+		exporterClusterRoleBinding(ns, exporterServiceAccount(ps)),
 		exporterService(ns),
 		exporterDeployment(ps),
 	}
@@ -158,11 +158,20 @@ func exporterClusterRole() *unstructured.Unstructured {
 	return u
 }
 
-func exporterClusterRoleBinding(ns string) *unstructured.Unstructured {
+func exporterClusterRoleBinding(ns, serviceAccount string) *unstructured.Unstructured {
 	u := newObject(children.GVKClusterRoleBinding, "", ExporterName)
 	u.Object["roleRef"] = map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ExporterName}
-	u.Object["subjects"] = []any{map[string]any{"kind": "ServiceAccount", "name": ExporterName, "namespace": ns}}
+	u.Object["subjects"] = []any{map[string]any{"kind": "ServiceAccount", "name": serviceAccount, "namespace": ns}}
 	return u
+}
+
+// exporterServiceAccount is the exporter's ServiceAccount: spec.exporter.serviceAccountName,
+// which the schema defaults to the exporter's name.
+func exporterServiceAccount(ps *psv1alpha1.PipelineService) string {
+	if name := ps.Spec.Exporter.ServiceAccountName; name != "" {
+		return name
+	}
+	return ExporterName
 }
 
 func exporterSelector() map[string]any { return map[string]any{LabelApp: ExporterName} }
@@ -218,7 +227,7 @@ func exporterDeployment(ps *psv1alpha1.PipelineService) *unstructured.Unstructur
 		"template": map[string]any{
 			"metadata": map[string]any{"labels": exporterSelector()},
 			"spec": map[string]any{
-				"serviceAccountName": ExporterName,
+				"serviceAccountName": exporterServiceAccount(ps),
 				"securityContext": map[string]any{
 					"runAsNonRoot":   true,
 					"seccompProfile": map[string]any{"type": "RuntimeDefault"},

@@ -35,7 +35,7 @@ func CatalogSource(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
 	}
 	if cs.PollInterval != nil {
 		spec["updateStrategy"] = map[string]any{
-			"registryPoll": map[string]any{"interval": cs.PollInterval.Duration.String()},
+			"registryPoll": map[string]any{"interval": Duration(cs.PollInterval.Duration)},
 		}
 	}
 	u.Object["spec"] = spec

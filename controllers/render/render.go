@@ -1,7 +1,8 @@
 // Package render turns a PipelineService into the objects that should exist on the cluster.
 //
 // It is pure: no client, no I/O. What the cluster serves (ICSP or IDMS, which ExternalSecret
-// version, whether ServiceMonitor exists) comes in as Capabilities, observed by the caller.
+// version, whether ServiceMonitor exists) comes in as a children.Served function, observed by
+// the caller.
 // Objects are unstructured and carry exactly the fields the operator owns, so that server-side
 // apply never claims a zero value we did not mean (TektonConfig's Go types have non-omitempty
 // bools that a typed marshal would send). Output is deterministic: sorted env, maps marshalled
@@ -14,6 +15,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -149,4 +152,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Duration prints d as people write it in manifests, without zero trailing units (5m, 1h,
+// 1h30m), where Go prints 5m0s and 1h0m0s. Both parse the same; printing the short form keeps
+// the operator from rewriting a value a GitOps manifest wrote, on taking it over.
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -321,3 +321,17 @@ func TestSamplesPassOSPAdmission(t *testing.T) {
 		})
 	}
 }
+
+func TestDurationIsPrintedAsManifestsWriteIt(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Minute: "5m", time.Hour: "1h", 90 * time.Minute: "1h30m", 30 * time.Second: "30s",
+		90 * time.Second: "1m30s", 0: "0s", 2*time.Hour + 30*time.Second: "2h0m30s",
+	} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := time.ParseDuration(want); err != nil || back != d {
+			t.Errorf("%q parses as %v, %v; want %v", want, back, err, d)
+		}
+	}
+}

@@ -122,7 +122,11 @@ func prunerSpec(tc psv1alpha1.TektonConfigSpec) map[string]any {
 
 func resultSpec(r psv1alpha1.ResultsSpec) map[string]any {
 	out := map[string]any{"disabled": !r.Enabled, "is_external_db": false}
-	if r.CompletedRunGracePeriod != nil {
+	// The watcher's settings only while Results runs: nothing reads them otherwise, and a
+	// TektonConfig with Results off (as production has it) carries none.
+	if r.Enabled && r.CompletedRunGracePeriod != nil {
+		// Go's form (10m0s), not Duration's: the field is a metav1.Duration in tektoncd's type,
+		// so OSP's webhook stores what that marshals to.
 		out["watcher"] = map[string]any{"completed_run_grace_period": r.CompletedRunGracePeriod.Duration.String()}
 	}
 	return out
@@ -157,6 +161,9 @@ func pipelinesAsCodeSpec(pac psv1alpha1.PipelinesAsCodeSpec) map[string]any {
 
 func performanceSpec(p *psv1alpha1.PerformanceSpec) map[string]any {
 	out := map[string]any{"disable-ha": p.DisableHA != nil && *p.DisableHA}
+	if p.StatefulsetOrdinals != nil {
+		out["statefulset-ordinals"] = *p.StatefulsetOrdinals
+	}
 	for key, value := range map[string]*int32{
 		"buckets": p.Buckets, "replicas": p.Replicas, "threads-per-controller": p.ThreadsPerController,
 		"kube-api-qps": p.KubeAPIQPS, "kube-api-burst": p.KubeAPIBurst,
@@ -274,6 +281,7 @@ var psTektonConfigFields = map[string]string{
 	"spec.pipeline.performance.kube-api-qps":            "performance.kubeAPIQPS",
 	"spec.pipeline.performance.kube-api-burst":          "performance.kubeAPIBurst",
 	"spec.pipeline.performance.disable-ha":              "performance.disableHA",
+	"spec.pipeline.performance.statefulset-ordinals":    "performance.statefulsetOrdinals",
 }
 
 const pacSettingsPath = "spec.platforms.openshift.pipelinesAsCode.settings."

@@ -29,13 +29,14 @@ import (
 	"github.com/robfig/cron/v3"
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	"go.uber.org/zap"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/utils/ptr"
 	"knative.dev/pkg/apis"
 	"knative.dev/pkg/logging"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 )
 
 func init() {
@@ -122,7 +123,9 @@ func changedByDefaulting(want any, defaulted tektonv1alpha1.TektonConfigSpec, re
 		}
 		w, isMap := want.(map[string]any)
 		if !isMap {
-			if !equality.Semantic.DeepEqual(want, got) {
+			// A subset, as the operator's up-to-date check compares: what defaulting adds
+			// inside a list item (a container's empty resources) rewrites nothing.
+			if !fields.IsSubset(want, got) {
 				out = append(out, FieldError{Path: path, Message: fmt.Sprintf(
 					"OpenShift Pipelines' defaulting changes %s to %s: write %s, or the webhook and the operator rewrite each other",
 					jsonText(want), jsonText(got), jsonText(got))})
