@@ -89,7 +89,7 @@ run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plan
 	go run ./hack/localrun
 
 .PHONY: import
-import: ## Print the PipelineService that reproduces $$KUBECONFIG's cluster (IMPORT_FLAGS: see `go run . import --help`).
+import: ## Print the PipelineService that reproduces $KUBECONFIG's cluster (IMPORT_FLAGS: see `go run . import --help`).
 	@go run . import $(IMPORT_FLAGS)
 
 .PHONY: docker-build

@@ -20,8 +20,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -231,7 +231,9 @@ func Convert(cl *Cluster) (*Result, error) {
 	return r, nil
 }
 
-func (r *Result) note(format string, args ...any) { r.Notes = append(r.Notes, fmt.Sprintf(format, args...)) }
+func (r *Result) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
 
 func (r *Result) catalogSource(u *unstructured.Unstructured) {
 	cs := &r.PipelineService.Spec.Operator.CatalogSource
@@ -390,7 +392,7 @@ func (r *Result) externalSecrets(items []*unstructured.Unstructured) error {
 func externalSecret(u *unstructured.Unstructured) (psv1alpha1.ExternalSecretSpec, error) {
 	var live struct {
 		Spec struct {
-			SecretStoreRef  psv1alpha1.SecretStoreRef          `json:"secretStoreRef"`
+			SecretStoreRef  psv1alpha1.SecretStoreRef           `json:"secretStoreRef"`
 			Data            []psv1alpha1.ExternalSecretData     `json:"data"`
 			DataFrom        []psv1alpha1.ExternalSecretDataFrom `json:"dataFrom"`
 			Target          *psv1alpha1.ExternalSecretTarget    `json:"target"`
@@ -439,8 +441,16 @@ func gitHubApp(es psv1alpha1.ExternalSecretSpec) *psv1alpha1.GitHubAppSpec {
 func (r *Result) tektonConfig(u *unstructured.Unstructured) error {
 	live, _, _ := unstructured.NestedMap(u.Object, "spec")
 	tc := &r.PipelineService.Spec.TektonConfig
-	str := func(path ...string) string { s, _, _ := unstructured.NestedFieldNoCopy(live, path...); v, _ := s.(string); return v }
-	flag := func(path ...string) bool { b, _, _ := unstructured.NestedFieldNoCopy(live, path...); v, _ := b.(bool); return v }
+	str := func(path ...string) string {
+		s, _, _ := unstructured.NestedFieldNoCopy(live, path...)
+		v, _ := s.(string)
+		return v
+	}
+	flag := func(path ...string) bool {
+		b, _, _ := unstructured.NestedFieldNoCopy(live, path...)
+		v, _ := b.(bool)
+		return v
+	}
 	tc.TargetNamespace, tc.Profile = str("targetNamespace"), str("profile")
 	tc.Triggers.Enabled = !flag("trigger", "disabled")
 	r.pruner(live)
