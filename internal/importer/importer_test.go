@@ -1,14 +1,17 @@
 package importer
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -60,12 +63,40 @@ func productionCluster(t *testing.T) *Cluster {
 	return cl
 }
 
-func TestConvertProduction(t *testing.T) {
+// TestImportOfProductionIsTheProductionOverlay imports stone-prod-p01's files as they are
+// and checks that the result is config/samples/overlays/production, which the parity test
+// compares with production child by child.
+func TestImportOfProductionIsTheProductionOverlay(t *testing.T) {
 	r, err := Convert(productionCluster(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(os.Stdout, r, "test"); err != nil {
+	if len(r.Notes) > 0 {
+		t.Errorf("import of production has notes: %v", r.Notes)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, r, "test"); err != nil {
 		t.Fatal(err)
+	}
+	got := map[string]any{}
+	if err := yaml.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["spec"] == nil {
+		t.Fatalf("import printed no spec:\n%s", out.String())
+	}
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", "overlays", "production", "pipelineservice.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{}
+	if err := yaml.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range fields.Diff(want, got) {
+		t.Errorf("%s: the overlay has %v, import prints %v", d.Path, d.A, d.B)
+	}
+	if t.Failed() {
+		t.Logf("import prints:\n%s", out.String())
 	}
 }
