@@ -3,7 +3,6 @@ package config_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -79,7 +77,10 @@ var parityAllowed = []allowed{
 }
 
 func TestProductionParity(t *testing.T) {
-	production := readProduction(t)
+	production, err := testenv.ProductionObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ps := buildProductionOverlay(t)
 	desired, err := render.Render(ps, children.AllServed())
 	if err != nil {
@@ -177,34 +178,6 @@ func ospDefaulted(t *testing.T, u *unstructured.Unstructured) map[string]any {
 
 func objectKey(u *unstructured.Unstructured) string {
 	return u.GetKind() + " " + u.GetNamespace() + "/" + u.GetName()
-}
-
-// readProduction reads the objects of testdata/production, verbatim.
-func readProduction(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "testdata", "production", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no production testdata: %v", err)
-	}
-	var out []*unstructured.Unstructured
-	for _, file := range files {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-		for {
-			u := &unstructured.Unstructured{}
-			if err := dec.Decode(&u.Object); err != nil {
-				break
-			}
-			if len(u.Object) > 0 {
-				out = append(out, u)
-			}
-		}
-		_ = f.Close()
-	}
-	return out
 }
 
 func jsonText(v any) string {

@@ -1,15 +1,12 @@
 package render
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -17,22 +14,16 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
-// productionExternalSecrets reads the ExternalSecrets that stone-prod-p01 runs, verbatim.
+// productionExternalSecrets are the ExternalSecrets that stone-prod-p01 runs, verbatim.
 func productionExternalSecrets(t *testing.T) map[string]*unstructured.Unstructured {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "testdata", "production", "prod-stone-prod-p01-externalsecrets.yaml"))
+	objs, err := testenv.ProductionObjects()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	out := map[string]*unstructured.Unstructured{}
-	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			break
-		}
-		if len(u.Object) > 0 {
+	for _, u := range objs {
+		if u.GetKind() == "ExternalSecret" {
 			out[u.GetNamespace()+"/"+u.GetName()] = u
 		}
 	}

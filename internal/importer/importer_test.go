@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -15,38 +13,14 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
-// production reads the objects of testdata/production, verbatim.
-func production(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "testdata", "production", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no production testdata: %v", err)
-	}
-	var out []*unstructured.Unstructured
-	for _, file := range files {
-		f, err := os.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-		for {
-			u := &unstructured.Unstructured{}
-			if err := dec.Decode(&u.Object); err != nil {
-				break
-			}
-			if len(u.Object) > 0 {
-				out = append(out, u)
-			}
-		}
-		f.Close()
-	}
-	return out
-}
-
 // productionCluster is what import would read from stone-prod-p01.
 func productionCluster(t *testing.T) *Cluster {
+	objs, err := testenv.ProductionObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cl := &Cluster{}
-	for _, u := range production(t) {
+	for _, u := range objs {
 		switch gvk := u.GroupVersionKind(); {
 		case gvk == children.GVKTektonConfig:
 			cl.TektonConfig = u
