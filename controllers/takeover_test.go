@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/jsonmergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
@@ -88,6 +93,11 @@ func takeover(t *testing.T, serverSide bool) {
 	e.Expect(importer.Write(&printed, imported, "imported in TestTakeoverFromArgoCD")).To(Succeed())
 	e.t.Logf("import printed:\n%s", printed.String())
 
+	if serverSide {
+		// Once, through the subcommand itself, as `make import` runs it.
+		e.Expect(importCommand(e, opts.SecretNamespaces)).To(Equal(parseYAML(e, printed.String())))
+	}
+
 	e.Expect(e.c.Create(ctx, imported.PipelineService)).To(Succeed())
 	e.op = e.runOperator(e.cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
 	e.waitQuiet()
@@ -119,7 +129,7 @@ func takeover(t *testing.T, serverSide bool) {
 			e.Expect(after[i].GetGeneration()).To(Equal(before[i].GetGeneration()), "%s: its spec was not changed", key)
 		}
 	}
-	e.t.Logf("the operator's writes to production's %d objects: %d; all its writes: %d", len(production), total, len(writes))
+	e.t.Logf("the operator's writes to production's %d objects: %d; all its writes (%d):\n  %s", len(production), total, len(writes), strings.Join(writes, "\n  "))
 
 	// ArgoCD syncs again before its Application lets go: nothing to change, and the operator
 	// has nothing to put back.
@@ -153,6 +163,34 @@ func takeover(t *testing.T, serverSide bool) {
 			e.t.Errorf("%s: after ArgoCD let go, production's %s is %v", objectKey(want), d.Path, d.B)
 		}
 	}
+}
+
+// importCommand runs `go run . import` against the test's control plane, as `make import`
+// does against $KUBECONFIG, and returns the PipelineService it printed.
+func importCommand(e *operatorEnv, namespaces []string) map[string]any {
+	e.t.Helper()
+	user, err := e.env.AddUser(envtest.User{Name: "importer", Groups: []string{"system:masters"}}, nil)
+	e.Expect(err).NotTo(HaveOccurred())
+	kubeconfig, err := user.KubeConfig()
+	e.Expect(err).NotTo(HaveOccurred())
+	path := filepath.Join(e.t.TempDir(), "kubeconfig")
+	e.Expect(os.WriteFile(path, kubeconfig, 0o600)).To(Succeed())
+	cmd := exec.Command("go", "run", ".", "import", "--external-secret-namespaces", strings.Join(namespaces, ","))
+	cmd.Dir = testenv.RepoRoot()
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	e.Expect(err).NotTo(HaveOccurred(), stderr.String())
+	e.Expect(string(out)).To(HavePrefix("# Imported from https://"))
+	return parseYAML(e, string(out))
+}
+
+func parseYAML(e *operatorEnv, text string) map[string]any {
+	out := map[string]any{}
+	e.Expect(yaml.Unmarshal([]byte(text), &out)).To(Succeed())
+	e.Expect(out).To(HaveKey("spec"))
+	return out
 }
 
 // productionChanges are the values production sets that live holds differently, except
