@@ -2,10 +2,13 @@ package importer
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -72,5 +75,75 @@ func TestImportOfProductionIsTheProductionOverlay(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("import prints:\n%s", out.String())
+	}
+}
+
+// TestConvertMapsWhatProductionDoesNotHave covers the shapes stone-prod-p01 lacks: a pinned
+// Subscription, hot-fix images and other env, a mirror policy, no exporter, and fields with no
+// place in the API, each of which must be named in a note rather than dropped in silence.
+func TestConvertMapsWhatProductionDoesNotHave(t *testing.T) {
+	cl := productionCluster(t)
+	sub := cl.Subscription.DeepCopy()
+	_ = unstructured.SetNestedField(sub.Object, "Manual", "spec", "installPlanApproval")
+	_ = unstructured.SetNestedField(sub.Object, "openshift-pipelines-operator-rh.v5.0.5", "spec", "startingCSV")
+	_ = unstructured.SetNestedSlice(sub.Object, []any{
+		map[string]any{"name": "AUTOINSTALL_COMPONENTS", "value": "true"},
+		map[string]any{"name": "IMAGE_PIPELINES_CONTROLLER", "value": "quay.io/x/controller@sha256:1"},
+		map[string]any{"name": "LOG_LEVEL", "value": "debug"},
+	}, "spec", "config", "env")
+	_ = unstructured.SetNestedField(sub.Object, map[string]any{"limits": map[string]any{"memory": "1Gi"}}, "spec", "config", "resources")
+	cl.Subscription = sub
+	cs := cl.CatalogSource.DeepCopy()
+	_ = unstructured.SetNestedField(cs.Object, int64(10), "spec", "priority")
+	cl.CatalogSource = cs
+	cl.Mirrors = &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "operator.openshift.io/v1alpha1", "kind": "ImageContentSourcePolicy",
+		"metadata": map[string]any{"name": "mirrors"},
+		"spec": map[string]any{"repositoryDigestMirrors": []any{
+			map[string]any{"source": "registry.redhat.io/openshift-pipelines", "mirrors": []any{"quay.io/openshift-pipeline"}},
+		}},
+	}}
+	cl.Exporter = nil
+
+	r, err := Convert(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := r.PipelineService.Spec
+	s := spec.Operator.Subscription
+	if s.CSV != "openshift-pipelines-operator-rh.v5.0.5" {
+		t.Errorf("csv = %q, want the startingCSV of a Manual Subscription", s.CSV)
+	}
+	if s.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] != "quay.io/x/controller@sha256:1" || len(s.ImageOverrides) != 1 {
+		t.Errorf("imageOverrides = %v", s.ImageOverrides)
+	}
+	if len(s.Env) != 1 || s.Env[0].Name != "LOG_LEVEL" {
+		t.Errorf("env = %v, want LOG_LEVEL only", s.Env)
+	}
+	if len(spec.Mirrors) != 1 || spec.Mirrors[0].Source != "registry.redhat.io/openshift-pipelines" {
+		t.Errorf("mirrors = %v", spec.Mirrors)
+	}
+	for _, want := range []string{"AUTOINSTALL_COMPONENTS", "spec.config.resources", "spec.priority", "ImageContentSourcePolicy mirrors"} {
+		found := false
+		for _, n := range r.Notes {
+			found = found || strings.Contains(n, want)
+		}
+		if !found {
+			t.Errorf("no note names %s; notes: %v", want, r.Notes)
+		}
+	}
+	var out bytes.Buffer
+	if err := Write(&out, r, "test"); err != nil {
+		t.Fatal(err)
+	}
+	printed := map[string]any{}
+	if err := yaml.Unmarshal(out.Bytes(), &printed); err != nil {
+		t.Fatal(err)
+	}
+	if exporter, _, _ := unstructured.NestedMap(printed, "spec", "exporter"); fmt.Sprint(exporter) != "map[enabled:false]" {
+		t.Errorf("a cluster without the exporter prints exporter %v, want only enabled: false", exporter)
+	}
+	if !strings.Contains(out.String(), "# Review before applying:\n# - ") {
+		t.Errorf("the notes are not printed first:\n%s", out.String())
 	}
 }
