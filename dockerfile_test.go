@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// TestDockerfileBuildContextBuilds copies what the Dockerfile's builder stage copies, and
+// nothing else, into an empty directory and builds the manager there, as the image build
+// would: a source file the Dockerfile forgets to copy fails here, with no Docker engine.
+func TestDockerfileBuildContextBuilds(t *testing.T) {
+	root := testenv.RepoRoot()
+	f, err := os.Open(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		words := strings.Fields(scanner.Text())
+		if len(words) < 3 || words[0] != "COPY" || strings.HasPrefix(words[1], "--") {
+			continue
+		}
+		dest := words[len(words)-1]
+		for _, src := range words[1 : len(words)-1] {
+			matches, err := filepath.Glob(filepath.Join(root, src))
+			if err != nil || len(matches) == 0 {
+				t.Fatalf("Dockerfile copies %s, which matches nothing", src)
+			}
+			for _, m := range matches {
+				if err := copyInto(m, filepath.Join(dir, dest), strings.HasSuffix(dest, "/")); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	cmd := exec.Command("go", "build", "-o", os.DevNull, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the Dockerfile's build context does not build: %v\n%s", err, out)
+	}
+}
+
+// copyInto copies a file or a directory's content to target, or into target when it is a
+// directory (a destination that ends in a slash).
+func copyInto(src, target string, intoDir bool) error {
+	info, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+		src += string(filepath.Separator) + "."
+	} else if intoDir {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+	}
+	if out, err := exec.Command("cp", "-R", src, target).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy %s: %v\n%s", src, err, out)
+	}
+	return nil
+}
