@@ -120,7 +120,10 @@ type OperatorSpec struct {
 	Subscription SubscriptionSpec `json:"subscription"`
 }
 
-// CatalogSourceSpec becomes an operators.coreos.com/v1alpha1 CatalogSource of type grpc.
+// CatalogSourceSpec becomes an operators.coreos.com/v1alpha1 CatalogSource of type grpc,
+// served from an index image or by a catalog server that already runs.
+// +kubebuilder:validation:XValidation:rule="has(self.image) != has(self.address)",message="set exactly one of image (OLM runs the index image) and address (a catalog server that already runs)"
+// +kubebuilder:validation:XValidation:rule="!has(self.address) || !has(self.pollInterval)",message="pollInterval polls an index image; a catalog served by address is not polled",fieldPath=".pollInterval"
 type CatalogSourceSpec struct {
 	// Name of the CatalogSource.
 	// +optional
@@ -137,9 +140,18 @@ type CatalogSourceSpec struct {
 	Namespace string `json:"namespace"`
 
 	// Image is the operator index image, with a tag or (better, for a reproducible install) a
-	// digest: quay.io/openshift-pipeline/pipelines-index-4.19@sha256:<64 hex>.
-	// +required
-	Image ImageReference `json:"image"`
+	// digest: quay.io/openshift-pipeline/pipelines-index-4.19@sha256:<64 hex>. OLM runs it as
+	// a registry pod. Exclusive with address.
+	// +optional
+	Image ImageReference `json:"image,omitempty"`
+
+	// Address is the host:port of a gRPC catalog server that already runs (a Service's
+	// cluster address, or opm serve), for clusters that serve their catalogs themselves. OLM
+	// connects to it and runs no registry pod. Exclusive with image.
+	// +optional
+	// +kubebuilder:validation:MaxLength=261
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$') && int(self.split(':')[1]) > 0 && int(self.split(':')[1]) <= 65535",message="must be host:port, such as catalog.openshift-marketplace.svc:50051"
+	Address string `json:"address,omitempty"`
 
 	// PollInterval makes OLM poll the index image for updates at this interval (a Go duration
 	// such as 30m, at least 1m). Unset: OLM does not poll, which suits a digest.

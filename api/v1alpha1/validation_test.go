@@ -137,7 +137,11 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 		{"name other than cluster", minimal, set("metadata.name", "prod"), "metadata.name"},
 		{"no spec", minimal, del("spec"), "spec"},
 		{"no operator", minimal, del("spec.operator"), "spec.operator"},
-		{"no catalog image", minimal, del("spec.operator.catalogSource.image"), "spec.operator.catalogSource.image"},
+		{"no catalog image", minimal, del("spec.operator.catalogSource.image"), "spec.operator.catalogSource"},
+		{"catalog image and address", minimal, set("spec.operator.catalogSource.address", "catalog.openshift-marketplace.svc:50051"), "spec.operator.catalogSource"},
+		{"catalog address without a port", minimal, then(del("spec.operator.catalogSource.image"), set("spec.operator.catalogSource.address", "catalog.svc")), "spec.operator.catalogSource.address"},
+		{"catalog address port out of range", minimal, then(del("spec.operator.catalogSource.image"), set("spec.operator.catalogSource.address", "catalog.svc:70000")), "spec.operator.catalogSource.address"},
+		{"catalog address polled", full, then(del("spec.operator.catalogSource.image"), set("spec.operator.catalogSource.address", "catalog.svc:50051")), "spec.operator.catalogSource.pollInterval"},
 		{"catalog image with spaces", minimal, set("spec.operator.catalogSource.image", "quay.io/org/index 4.19"), "spec.operator.catalogSource.image"},
 		{"catalog image with upper-case repository", minimal, set("spec.operator.catalogSource.image", "quay.io/Org/index:1"), "spec.operator.catalogSource.image"},
 		{"catalog image without tag or digest", minimal, set("spec.operator.catalogSource.image", "quay.io/org/index"), "spec.operator.catalogSource.image"},
@@ -236,6 +240,15 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 	}
 }
 
+// then applies the mutations in order.
+func then(ms ...mutation) mutation {
+	return func(obj map[string]any) {
+		for _, m := range ms {
+			m(obj)
+		}
+	}
+}
+
 // firstExternalSecret applies m to the first entry of spec.externalSecrets.
 func firstExternalSecret(m mutation) mutation {
 	return func(obj map[string]any) {
@@ -291,4 +304,13 @@ func TestTargetNamespaceIsImmutable(t *testing.T) {
 	g.Expect(err.Error()).To(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value"))
 	g.Expect(err.Error()).To(ContainSubstring("deletionPolicy Orphan"))
 	g.Expect(err.Error()).To(ContainSubstring("delete TektonConfig 'config'"))
+}
+
+func TestCatalogServedByAddressIsAccepted(t *testing.T) {
+	for _, address := range []string{"catalog.openshift-marketplace.svc:50051", "127.0.0.1:50051", "opm:1"} {
+		g := NewWithT(t)
+		obj := loadSample(t, minimal)
+		then(del("spec.operator.catalogSource.image"), set("spec.operator.catalogSource.address", address))(obj.Object)
+		g.Expect(k8sClient.Create(context.Background(), obj, client.DryRunAll)).To(Succeed(), address)
+	}
 }

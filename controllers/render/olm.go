@@ -23,15 +23,20 @@ func TargetNamespace(ps *psv1alpha1.PipelineService) *unstructured.Unstructured 
 	return newObject(children.GVKNamespace, "", ps.Spec.TektonConfig.TargetNamespace)
 }
 
-// CatalogSource serves the operator's index image to OLM.
+// CatalogSource serves the operator's catalog to OLM: the index image, which OLM runs, or the
+// address of a catalog server.
 func CatalogSource(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
 	cs := ps.Spec.Operator.CatalogSource
 	u := newObject(children.GVKCatalogSource, cs.Namespace, cs.Name)
 	spec := map[string]any{
 		"sourceType":  "grpc",
-		"image":       string(cs.Image),
 		"displayName": cs.DisplayName,
 		"publisher":   CatalogPublisher,
+	}
+	if cs.Address != "" {
+		spec["address"] = cs.Address
+	} else {
+		spec["image"] = string(cs.Image)
 	}
 	if cs.PollInterval != nil {
 		spec["updateStrategy"] = map[string]any{

@@ -335,3 +335,14 @@ func TestDurationIsPrintedAsManifestsWriteIt(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalogSourceServedByAddress(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Minimal)
+	ps.Spec.Operator.CatalogSource.Image = ""
+	ps.Spec.Operator.CatalogSource.Address = "catalog.openshift-marketplace.svc:50051"
+	spec := CatalogSource(ps).Object["spec"].(map[string]any)
+	g.Expect(spec).To(HaveKeyWithValue("address", "catalog.openshift-marketplace.svc:50051"))
+	g.Expect(spec).NotTo(HaveKey("image"))
+	g.Expect(spec).To(HaveKeyWithValue("sourceType", "grpc"))
+}

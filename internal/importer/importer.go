@@ -240,8 +240,13 @@ func (r *Result) catalogSource(u *unstructured.Unstructured) {
 	cs.Name, cs.Namespace = u.GetName(), u.GetNamespace()
 	image, _, _ := unstructured.NestedString(u.Object, "spec", "image")
 	cs.Image = psv1alpha1.ImageReference(image)
-	if image == "" {
-		r.note("CatalogSource %s/%s serves no image (spec.address?): spec.operator.catalogSource.image must be set by hand", u.GetNamespace(), u.GetName())
+	address, _, _ := unstructured.NestedString(u.Object, "spec", "address")
+	if address != "" {
+		// OLM connects to the address first and ignores the image; so does the import.
+		cs.Image, cs.Address = "", address
+	}
+	if image == "" && address == "" {
+		r.note("CatalogSource %s/%s has neither spec.image nor spec.address: set spec.operator.catalogSource.image by hand", u.GetNamespace(), u.GetName())
 	}
 	cs.DisplayName, _, _ = unstructured.NestedString(u.Object, "spec", "displayName")
 	if s, ok, _ := unstructured.NestedString(u.Object, "spec", "updateStrategy", "registryPoll", "interval"); ok {
@@ -253,7 +258,7 @@ func (r *Result) catalogSource(u *unstructured.Unstructured) {
 	}
 	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
 	for _, k := range sortedKeys(spec) {
-		if !slices.Contains([]string{"image", "displayName", "updateStrategy", "sourceType", "publisher"}, k) {
+		if !slices.Contains([]string{"image", "address", "displayName", "updateStrategy", "sourceType", "publisher"}, k) {
 			r.note("CatalogSource spec.%s has no PipelineService field: it stays as it is, unmanaged", k)
 		}
 	}
