@@ -28,7 +28,9 @@ func (e *operatorEnv) approved(name string) func() bool {
 // TestPinnedCSVApproval plays OLM with Manual approval: the operator approves only the plan
 // of the pinned CSV and only once it is in RequiresApproval, leaves other plans alone and
 // reports them, rolls forward when the pin moves, records the upgrade, and refuses a pin below
-// what is installed.
+// what is installed. The same life cycle runs against the real OLM in
+// TestRealOLMPinnedInstallAndUpgrade; this stand-in keeps the orderings the real OLM does not
+// produce on demand (a plan seen while Planning, a stale plan for another CSV).
 func TestPinnedCSVApproval(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil) // pinned to v5.0.5

@@ -1,6 +1,15 @@
-// Package simulate plays the part of OLM and OpenShift Pipelines where they do not run (envtest
-// and `make run`): it writes the objects and status those controllers would write. Production
-// code never calls it.
+// Package simulate plays the part of OLM and OpenShift Pipelines where they do not run: it
+// writes the objects and status those controllers would write. Production code never calls it.
+//
+// Where it is still used, and why:
+//   - OSP (OSP, TektonConfigReady, CreateComponents): OpenShift Pipelines' controllers need a
+//     kubelet to run their pods; no test can run them.
+//   - OLM, in the health, metrics and RBAC tests and in TestPinnedCSVApproval: they need OLM's
+//     states on demand and in a fixed order (a plan seen while still Planning, a stale plan for
+//     another CSV, a CSV Pending or Replacing, a catalog in TRANSIENT_FAILURE). The real OLM
+//     passes through those states too fast or only after faults that need a kubelet. The life
+//     cycle itself (resolve, plan, approve, install, upgrade, fail, uninstall) is tested
+//     against the real OLM in controllers/olm_test.go.
 package simulate
 
 import (

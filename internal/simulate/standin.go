@@ -115,24 +115,30 @@ func (s *StandIn) resolveSubscription(ctx context.Context, namespace, name strin
 	return nil
 }
 
-// runTekton does OSP's part once its TektonConfig exists: Deployments in the target namespace,
-// all of them ready, and the TektonConfig Ready.
+// runTekton does OSP's part once its TektonConfig exists.
 func (s *StandIn) runTekton(ctx context.Context, namespace string) error {
-	tc, err := get(ctx, s.Client, children.GVKTektonConfig, "", render.TektonConfigName)
+	return OSP(ctx, s.Client, namespace)
+}
+
+// OSP plays OpenShift Pipelines' controllers, which cannot run without a kubelet, once its
+// TektonConfig exists: Deployments in the target namespace, all of them ready, and the
+// TektonConfig Ready. With the real OLM in the loop, this is the only part still played.
+func OSP(ctx context.Context, c client.Client, namespace string) error {
+	tc, err := get(ctx, c, children.GVKTektonConfig, "", render.TektonConfigName)
 	if err != nil || tc == nil {
 		return err
 	}
-	if err := CreateComponents(ctx, s.Client, namespace, 1); err != nil {
+	if err := CreateComponents(ctx, c, namespace, 1); err != nil {
 		return err
 	}
 	list := &appsv1.DeploymentList{}
-	if err := s.Client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
 		return err
 	}
 	for _, d := range list.Items {
 		desired := ptr.Deref(d.Spec.Replicas, 1)
 		if d.Status.ObservedGeneration != d.Generation || d.Status.ReadyReplicas != desired {
-			if err := DeploymentReady(ctx, s.Client, namespace, d.Name, desired); err != nil {
+			if err := DeploymentReady(ctx, c, namespace, d.Name, desired); err != nil {
 				return err
 			}
 		}
@@ -140,7 +146,7 @@ func (s *StandIn) runTekton(ctx context.Context, namespace string) error {
 	if readyCondition(tc) {
 		return nil
 	}
-	return TektonConfigReady(ctx, s.Client, DefaultTektonVersion)
+	return TektonConfigReady(ctx, c, DefaultTektonVersion)
 }
 
 func readyCondition(u *unstructured.Unstructured) bool {
