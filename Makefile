@@ -70,9 +70,13 @@ vet: ## go vet.
 envtest: ## Build the envtest kube-apiserver and etcd from source (once per machine).
 	@hack/setup-envtest.sh >/dev/null
 
+.PHONY: olm
+olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine).
+	@hack/setup-olm.sh >/dev/null
+
 .PHONY: test
-test: verify vet envtest ## Run every test against a real API server (envtest).
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
+test: verify vet envtest olm ## Run every test against a real API server (envtest), with the real OLM.
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
 
 .PHONY: bench
 bench: envtest ## Measure latency, writes, reconciles, memory and start-up; print the table (not part of test).
