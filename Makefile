@@ -37,8 +37,9 @@ generate: ## Generate deepcopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
 .PHONY: bundle
-bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from config/.
+bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from config/, and its catalog fragment (catalog/, opm render).
 	VERSION=$(VERSION) CHANNELS=$(CHANNELS) go run ./hack/bundle
+	hack/render-catalog.sh
 
 .PHONY: docs
 docs: manifests ## Generate docs/api.md from the CRD schema.
@@ -46,7 +47,7 @@ docs: manifests ## Generate docs/api.md from the CRD schema.
 
 # Files that make generate manifests bundle docs write. verify regenerates them and fails when
 # anything changed: on a clean clone that means the committed copies were stale.
-GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml bundle bundle.Dockerfile docs/api.md
+GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml bundle bundle.Dockerfile catalog docs/api.md
 
 .PHONY: verify
 verify: ## Fail when the committed generated files are stale (regenerates them).

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -77,4 +79,26 @@ func TestBundleIsCurrent(t *testing.T) {
 	committed, err := filepath.Glob(filepath.Join(root, "bundle", "*", "*"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(committed).To(HaveLen(len(files)-1), "bundle/ holds files make bundle does not write")
+}
+
+// TestCatalogFragmentValidates runs `opm validate` over catalog/, the file-based catalog
+// fragment `make bundle` renders from the bundle with `opm render`.
+func TestCatalogFragmentValidates(t *testing.T) {
+	dir, err := testenv.OLMDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(dir, "opm"), "validate", filepath.Join(testenv.RepoRoot(), "catalog"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("opm validate catalog: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "catalog", "pipeline-service-operator", "catalog.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"schema: olm.package", "schema: olm.channel", "schema: olm.bundle", "name: pipeline-service-operator.v"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("catalog.yaml has no %q", want)
+		}
+	}
 }
