@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the envtest control plane (kube-apiserver and etcd) from source through the Go module
-# proxy, because setup-envtest's release downloads cannot be reached from our machines or CI.
+# Builds the envtest control plane (kube-apiserver and etcd), and kubectl for the tests that
+# check what a person sees, from source through the Go module proxy, because setup-envtest's
+# release downloads cannot be reached from our machines or CI.
 # Builds once into a cache outside the clone, so a clean clone on the same machine reuses it,
 # and prints the directory to use as KUBEBUILDER_ASSETS. An existing KUBEBUILDER_ASSETS wins.
 #
@@ -20,7 +21,8 @@ fi
 
 cache="${ENVTEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pipeline-service-operator}"
 dir="${cache}/k8s/${K8S_VERSION}-etcd${ETCD_VERSION}"
-if [[ -x "${dir}/kube-apiserver" && -x "${dir}/etcd" ]]; then
+ready() { [[ -x "${dir}/kube-apiserver" && -x "${dir}/etcd" && -x "${dir}/kubectl" ]]; }
+if ready; then
   echo "${dir}"
   exit 0
 fi
@@ -30,7 +32,7 @@ mkdir -p "${cache}"
 # One build at a time per machine: a second caller waits for the first and then reuses its output.
 exec 9>"${cache}/.lock"
 flock 9
-if [[ -x "${dir}/kube-apiserver" && -x "${dir}/etcd" ]]; then
+if ready; then
   echo "${dir}"
   exit 0
 fi
@@ -66,18 +68,28 @@ throwaway_module() {
 }
 
 start=$(date +%s)
-log "building etcd v${ETCD_VERSION} (about 1-3 minutes)"
-throwaway_module "${work}/etcd" go.etcd.io/etcd/server/v3 "v${ETCD_VERSION}" same
-(cd "${work}/etcd" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "${work}/out/etcd" go.etcd.io/etcd/server/v3)
+# Each binary is built only when missing, so a cache from before kubectl was added keeps its
+# kube-apiserver and etcd.
+mkdir -p "${dir}"
+if [[ ! -x "${dir}/etcd" ]]; then
+  log "building etcd v${ETCD_VERSION} (about 1-3 minutes)"
+  throwaway_module "${work}/etcd" go.etcd.io/etcd/server/v3 "v${ETCD_VERSION}" same
+  (cd "${work}/etcd" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "${work}/out/etcd" go.etcd.io/etcd/server/v3)
+  mv "${work}/out/etcd" "${dir}/etcd"
+fi
 
-log "building kube-apiserver v${K8S_VERSION} (about 10 minutes on 2 cores)"
 minor="${K8S_VERSION#*.}"
-throwaway_module "${work}/kube" k8s.io/kubernetes "v${K8S_VERSION}" "v0.${minor}"
-(cd "${work}/kube" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "${work}/out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
-
-mkdir -p "$(dirname "${dir}")"
-rm -rf "${dir}.tmp"
-mv "${work}/out" "${dir}.tmp"
-mv "${dir}.tmp" "${dir}"
+for cmd in kube-apiserver kubectl; do
+  if [[ -x "${dir}/${cmd}" ]]; then
+    continue
+  fi
+  log "building ${cmd} v${K8S_VERSION} (kube-apiserver: about 10 minutes on 2 cores; kubectl: about 3)"
+  [[ -f "${work}/kube/go.mod" ]] || throwaway_module "${work}/kube" k8s.io/kubernetes "v${K8S_VERSION}" "v0.${minor}"
+  # The version ldflags make both report v${K8S_VERSION} instead of v0.0.0 (OLM compares a
+  # CSV's minKubeVersion with the server's version; kubectl prints it).
+  ldflags="-X k8s.io/component-base/version.gitVersion=v${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}"
+  (cd "${work}/kube" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "${ldflags}" -o "${work}/out/${cmd}" "k8s.io/kubernetes/cmd/${cmd}")
+  mv "${work}/out/${cmd}" "${dir}/${cmd}"
+done
 log "built in $(( $(date +%s) - start ))s into ${dir}"
 echo "${dir}"
