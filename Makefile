@@ -28,9 +28,10 @@ help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC from the markers in api/ and controllers/.
+manifests: ## Generate the CRD and RBAC from the markers in api/ and controllers/ (descriptions unwrapped for kubectl explain).
 	$(CONTROLLER_GEN) rbac:roleName=pipeline-service-operator crd:allowDangerousTypes=false paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/crd-descriptions config/crd/bases/*.yaml
 
 .PHONY: generate
 generate: ## Generate deepcopy methods.

@@ -2,18 +2,12 @@ package controllers_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
@@ -251,55 +245,4 @@ func TestStatusWithoutOLM(t *testing.T) {
 	// Still waiting once the operator has nothing more to do: no pass turns it False.
 	e.waitQuiet()
 	g.Expect(e.condition(psv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionUnknown))
-}
-
-// table reads the PipelineServices as `kubectl get` does: the API server prints the CRD's
-// printer columns into a Table.
-func (e *operatorEnv) table() (*metav1.Table, error) {
-	hc, err := rest.HTTPClientFor(e.cfg)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(e.cfg.Host, "/")+"/apis/pipelineservice.appstudio.io/v1alpha1/pipelineservices?includeObject=None", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s: %s", req.URL, resp.Status, body)
-	}
-	table := &metav1.Table{}
-	return table, json.Unmarshal(body, table)
-}
-
-// TestKubectlGetColumns: `kubectl get pipelineservice` shows health and versions.
-func TestKubectlGetColumns(t *testing.T) {
-	e := startOperator(t, nil)
-	e.create(samples.Full, nil)
-	e.waitForGolden("full.yaml")
-	e.becomeHealthy(stack505)
-
-	e.Eventually(func(g Gomega) {
-		table, err := e.table()
-		g.Expect(err).NotTo(HaveOccurred())
-		var names []string
-		for _, c := range table.ColumnDefinitions {
-			names = append(names, c.Name)
-		}
-		g.Expect(names).To(Equal([]string{"Name", "Ready", "Reason", "Installed", "Desired", "Age", "Catalog", "Tekton"}))
-		g.Expect(table.Rows).To(HaveLen(1))
-		cells := table.Rows[0].Cells
-		g.Expect(cells[:5]).To(Equal([]any{"cluster", "True", psv1alpha1.ReasonHealthy, csv505, csv505}))
-		g.Expect(cells[6:]).To(Equal([]any{"READY", "1.21.0"}))
-		t.Logf("kubectl get pipelineservice -o wide:\n%v\n%v", names, cells)
-	}, timeout, poll).Should(Succeed())
 }

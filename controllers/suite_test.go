@@ -60,6 +60,8 @@ type operatorEnv struct {
 	// env is the control plane; op the operator startOperator started.
 	env *testenv.Env
 	op  *runningOperator
+	// kubeconfig is an admin kubeconfig of the control plane, written on first use by kubectl.
+	kubeconfig string
 }
 
 // startOperator runs the operator against a control plane with crds until the test ends: a

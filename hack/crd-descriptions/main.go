@@ -1,0 +1,89 @@
+// Command crd-descriptions unwraps the descriptions controller-gen copies from doc comments
+// into CRDs: Go doc comments wrap at about 100 columns, and `kubectl explain` prints each
+// newline as it is, so sentences would break mid-line in a person's terminal. Lines of one
+// paragraph are joined; blank lines between paragraphs, list items and indented lines stay.
+// `make manifests` runs it over config/crd/bases after controller-gen.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"sigs.k8s.io/yaml"
+)
+
+func main() {
+	for _, file := range os.Args[1:] {
+		if err := rewrite(file); err != nil {
+			fmt.Fprintln(os.Stderr, "crd-descriptions:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func rewrite(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.UnmarshalStrict(data, crd); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	for i := range crd.Spec.Versions {
+		if s := crd.Spec.Versions[i].Schema; s != nil && s.OpenAPIV3Schema != nil {
+			walk(s.OpenAPIV3Schema)
+		}
+	}
+	out, err := yaml.Marshal(crd)
+	if err != nil {
+		return err
+	}
+	// As controller-gen writes it: a document marker first, no status.
+	out = append([]byte("---\n"), bytes.TrimSuffix(out, []byte("status:\n  acceptedNames:\n    kind: \"\"\n    plural: \"\"\n  conditions: null\n  storedVersions: null\n"))...)
+	return os.WriteFile(file, out, 0o644)
+}
+
+func walk(s *apiextensionsv1.JSONSchemaProps) {
+	s.Description = Unwrap(s.Description)
+	for k, p := range s.Properties {
+		walk(&p)
+		s.Properties[k] = p
+	}
+	if s.Items != nil && s.Items.Schema != nil {
+		walk(s.Items.Schema)
+	}
+	if s.AdditionalProperties != nil && s.AdditionalProperties.Schema != nil {
+		walk(s.AdditionalProperties.Schema)
+	}
+}
+
+// Unwrap joins the lines of each paragraph of a doc comment with spaces. A line that starts a
+// list item (-, *, or a number and a dot) or is indented starts a line of its own.
+func Unwrap(text string) string {
+	lines := strings.Split(text, "\n")
+	var b strings.Builder
+	for i, line := range lines {
+		if i > 0 {
+			prev := lines[i-1]
+			if line == "" || prev == "" || startsOwnLine(line) {
+				b.WriteString("\n")
+			} else {
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func startsOwnLine(line string) bool {
+	if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") {
+		return true
+	}
+	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
+	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}
