@@ -65,8 +65,9 @@ fmt: ## go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## go vet.
+vet: ## go vet (and the ArgoCD health module's).
 	go vet ./...
+	cd hack/argocd-health && go vet ./...
 
 .PHONY: envtest
 envtest: ## Build the envtest kube-apiserver and etcd from source (once per machine).
@@ -79,6 +80,7 @@ olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine)
 .PHONY: test
 test: verify vet envtest olm ## Run every test against a real API server (envtest), with the real OLM.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
+	cd hack/argocd-health && go test $(GOTEST_FLAGS) ./... -count=1
 
 .PHONY: bench
 bench: envtest ## Measure latency, writes, reconciles, memory and start-up; print the table (not part of test).
