@@ -42,18 +42,22 @@ bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from c
 	VERSION=$(VERSION) CHANNELS=$(CHANNELS) go run ./hack/bundle
 	hack/render-catalog.sh
 
+.PHONY: dashboard
+dashboard: ## Generate config/grafana/dashboard.json from internal/dashboard (Grafana Foundation SDK).
+	go run ./hack/dashboard
+
 .PHONY: docs
 docs: manifests ## Generate docs/api.md from the CRD schema.
 	go run ./hack/apidocs > docs/api.md
 
 # Files that make generate manifests bundle docs write. verify regenerates them and fails when
 # anything changed: on a clean clone that means the committed copies were stale.
-GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml bundle bundle.Dockerfile catalog docs/api.md
+GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml bundle bundle.Dockerfile catalog docs/api.md config/grafana/dashboard.json
 
 .PHONY: verify
 verify: ## Fail when the committed generated files are stale (regenerates them).
 	@before="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
-	$(MAKE) --no-print-directory generate manifests bundle docs >/dev/null; \
+	$(MAKE) --no-print-directory generate manifests bundle docs dashboard >/dev/null; \
 	after="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
 	if [ "$$before" != "$$after" ]; then \
 		echo "generated files were stale and have been regenerated; review and commit them:"; \
@@ -93,8 +97,8 @@ build: ## Build the manager binary into bin/.
 	go build -o bin/manager .
 
 .PHONY: run
-run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plane without one.
-	go run ./hack/localrun
+run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plane without one (RUN_FLAGS=-v: debug logs).
+	go run ./hack/localrun $(RUN_FLAGS)
 
 .PHONY: import
 import: ## Print the PipelineService that reproduces $KUBECONFIG's cluster (IMPORT_FLAGS: see `go run . import --help`).

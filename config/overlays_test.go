@@ -87,7 +87,7 @@ func TestEnvironmentOverlays(t *testing.T) {
 	out := string(build(t, filepath.Join("config", "argocd")))
 	g.Expect(out).To(ContainSubstring("resource.customizations.health.pipelineservice.appstudio.io_PipelineService"))
 	g.Expect(out).To(ContainSubstring(`local progressReasons = {`))
-	for _, dir := range []string{"default", "prometheus", "samples"} {
+	for _, dir := range []string{"default", "prometheus", "samples", "grafana"} {
 		g.Expect(build(t, filepath.Join("config", dir))).NotTo(BeEmpty(), dir)
 	}
 }

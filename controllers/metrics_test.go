@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -12,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/dashboard"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -130,4 +132,39 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 0.0))
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
 	}, timeout, poll).Should(Succeed())
+
+	// The dashboard asks only for what this endpoint serves: the operator's metrics and
+	// controller-runtime's standard ones.
+	d, err := dashboard.Build()
+	e.Expect(err).NotTo(HaveOccurred())
+	served := families(NewWithT(t), url)
+	metricRef := regexp.MustCompile(`\b(?:pipelineservice|controller_runtime|workqueue|rest_client)_[a-z_]+\b`)
+	exprs := dashboard.Exprs(d)
+	e.Expect(len(exprs)).To(BeNumerically(">=", 12))
+	for _, expr := range exprs {
+		refs := metricRef.FindAllString(expr, -1)
+		e.Expect(refs).NotTo(BeEmpty(), "the dashboard query %q uses none of the operator's metrics", expr)
+		for _, ref := range refs {
+			e.Expect(served).To(HaveKey(ref), "the dashboard query %q uses %s, which the operator does not serve", expr, ref)
+		}
+	}
+}
+
+// families are the metric names the endpoint serves, with a histogram's _bucket, _count and
+// _sum series.
+func families(g Gomega, url string) map[string]bool {
+	resp, err := http.Get(url)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	parsed, err := parser.TextToMetricFamilies(resp.Body)
+	g.Expect(err).NotTo(HaveOccurred())
+	out := map[string]bool{}
+	for name, f := range parsed {
+		out[name] = true
+		if f.GetType() == dto.MetricType_HISTOGRAM {
+			out[name+"_bucket"], out[name+"_count"], out[name+"_sum"] = true, true, true
+		}
+	}
+	return out
 }

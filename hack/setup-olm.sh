@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real OLM (the olm and catalog operators) and opm from source through the Go module
 # proxy, once per machine, into the same cache as the envtest binaries, keyed by version, and
-# prints the directory. OLM_ASSETS, when set, wins.
+# prints the directory. OLM_ASSETS, when set, wins. With --check it builds nothing and exits 1
+# when they are not built yet.
 #
 # Neither module has replace directives, so a throwaway module that requires the command's
 # package builds it as released. The tests run olm and catalog against the envtest control
@@ -22,6 +23,10 @@ ready() { [[ -x "${dir}/olm" && -x "${dir}/catalog" && -x "${dir}/opm" ]]; }
 if ready; then
   echo "${dir}"
   exit 0
+fi
+# --check: only say whether they are built (exit 1 when not), without building.
+if [[ "${1:-}" == "--check" ]]; then
+  exit 1
 fi
 
 log() { echo "setup-olm: $*" >&2; }

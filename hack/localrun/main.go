@@ -1,19 +1,25 @@
 // Command localrun is `make run`: it runs the operator against the cluster that KUBECONFIG (or
 // ~/.kube/config) names, or, with no cluster configured or LOCAL=1, against a local control
 // plane built from the same kube-apiserver and etcd as the tests, with the CRDs and the full
-// sample installed. Ctrl-C stops the manager and the control plane.
+// sample installed. There, once hack/setup-olm.sh has built it (`make olm`), the real OLM
+// installs OpenShift Pipelines from a catalog that opm serves, and only OpenShift Pipelines
+// itself is simulated; without it, a stand-in plays OLM too. Ctrl-C stops the manager and the
+// control plane. -v shows the debug logs.
 package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"go.uber.org/zap/zapcore"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -33,16 +39,22 @@ import (
 )
 
 func main() {
-	logger := zap.New(zap.UseDevMode(true))
+	verbose := flag.Bool("v", false, "show the debug logs of the control plane and the operator")
+	flag.Parse()
+	level := zapcore.InfoLevel
+	if *verbose {
+		level = zapcore.DebugLevel
+	}
+	logger := zap.New(zap.UseDevMode(true), zap.Level(level))
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
-	if err := run(ctrl.SetupSignalHandler()); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "make run:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
+func run(ctx context.Context, verbose bool) error {
 	log := ctrl.Log.WithName("run")
 	var cfg *rest.Config
 	local := os.Getenv("LOCAL") == "1"
@@ -55,26 +67,26 @@ func run(ctx context.Context) error {
 			log.Info("running against the configured cluster", "host", cfg.Host)
 		}
 	}
+	var plane *localPlane
 	if local {
-		env, localCfg, kubeconfig, err := startLocal(ctx)
-		if err != nil {
+		var err error
+		if plane, err = startLocal(ctx, verbose); err != nil {
 			return err
 		}
-		defer func() {
-			log.Info("stopping the local control plane")
-			if err := env.Stop(); err != nil {
-				log.Error(err, "stop the local control plane")
-			}
-		}()
-		cfg = localCfg
-		fmt.Printf("\nLocal control plane ready.\n  export KUBECONFIG=%s\n  kubectl get pipelineservice cluster -o wide -w\n\n", kubeconfig)
+		defer plane.stop()
+		cfg = plane.cfg
 	}
 
-	mgr, err := manager.New(cfg, manager.Options{
-		MetricsAddr:     envOr("METRICS_ADDR", "127.0.0.1:8080"),
-		InsecureMetrics: true,
-		ProbeAddr:       envOr("PROBE_ADDR", "127.0.0.1:8081"),
-	})
+	// The usual development ports, or free ones when they are taken.
+	metricsAddr, err := devAddr("METRICS_ADDR", "127.0.0.1:8080")
+	if err != nil {
+		return err
+	}
+	probeAddr, err := devAddr("PROBE_ADDR", "127.0.0.1:8081")
+	if err != nil {
+		return err
+	}
+	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: metricsAddr, InsecureMetrics: true, ProbeAddr: probeAddr})
 	if err != nil {
 		return err
 	}
@@ -82,15 +94,32 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if local && os.Getenv("SIMULATE") != "0" {
-		fmt.Println("OLM and OpenShift Pipelines are simulated: a stand-in writes the status they would write (SIMULATE=0 turns it off).")
-		go func() { _ = (&simulate.StandIn{Client: c}).Run(ctx) }()
-	} else if local {
-		fmt.Println("OLM and OpenShift Pipelines are not simulated (SIMULATE=0): the status shows what the operator waits for.")
+	fmt.Printf("Operator metrics: http://%s/metrics   probes: http://%s/readyz\n", metricsAddr, probeAddr)
+	if local {
+		fmt.Printf("\nLocal control plane ready.\n  export KUBECONFIG=%s\n  kubectl get pipelineservice cluster -o wide -w\n\n", plane.kubeconfig)
+		plane.play(ctx, c)
 	}
 	go reportProgress(ctx, c, time.Now())
 	log.Info("starting the operator; Ctrl-C stops it")
 	return mgr.Start(ctx)
+}
+
+// devAddr is the address in the environment variable key, else fallback when nothing listens
+// there, else a free port on the same host. Port 0 lets the kernel pick when the server binds.
+func devAddr(key, fallback string) (string, error) {
+	if v := os.Getenv(key); v != "" {
+		return v, nil
+	}
+	l, err := net.Listen("tcp", fallback)
+	if err == nil {
+		return fallback, l.Close()
+	}
+	free, err := testenv.FreeAddr()
+	if err != nil {
+		return "", err
+	}
+	fmt.Printf("%s is taken: using %s instead (set %s to choose).\n", fallback, free, key)
+	return free, nil
 }
 
 // reportProgress prints each change of the PipelineService's conditions, and, the first time
@@ -139,34 +168,167 @@ func printSummary(ps *psv1alpha1.PipelineService, after time.Duration) {
 	fmt.Printf("(%d children, from status.inventory)\n\n", len(ps.Status.Inventory))
 }
 
-// startLocal starts the control plane, writes an admin kubeconfig, and applies the full sample.
-func startLocal(ctx context.Context) (*testenv.Env, *rest.Config, string, error) {
+// localPlane is the local control plane and what plays the parts that cannot run here.
+type localPlane struct {
+	env        *testenv.Env
+	cfg        *rest.Config
+	kubeconfig string
+	// olm is the real OLM, nil when it is not built: then the stand-in plays it.
+	olm         *testenv.OLM
+	stopCatalog func()
+	catalogAddr string
+	olmLogs     string
+}
+
+// startLocal starts the control plane (with the real OLM and a served catalog when
+// hack/setup-olm.sh has built them), writes an admin kubeconfig, and applies the full sample.
+func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		// Builds kube-apiserver and etcd from source the first time (about 6 minutes).
-		cmd := exec.CommandContext(ctx, filepath.Join(testenv.RepoRoot(), "hack", "setup-envtest.sh"))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
+		// Builds kube-apiserver, etcd and kubectl from source the first time.
+		dir, err := script(ctx, "setup-envtest.sh")
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("hack/setup-envtest.sh: %w", err)
+			return nil, err
 		}
-		os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out)))
+		os.Setenv("KUBEBUILDER_ASSETS", dir)
 	}
-	crds, err := testenv.AllThirdPartyCRDs()
+	p := &localPlane{}
+	withOLM := os.Getenv("OLM") != "0"
+	if withOLM && os.Getenv("OLM_ASSETS") == "" {
+		if dir, err := script(ctx, "setup-olm.sh", "--check"); err == nil {
+			os.Setenv("OLM_ASSETS", dir)
+		} else {
+			withOLM = false
+		}
+	}
+	crds, err := localCRDs(withOLM)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	env, cfg, err := testenv.Start(crds)
-	if err != nil {
-		return nil, nil, "", err
+	if p.env, p.cfg, err = testenv.Start(crds); err != nil {
+		return nil, err
 	}
-	kubeconfig, err := writeKubeconfig(env)
+	if p.kubeconfig, err = writeKubeconfig(p.env); err == nil && withOLM {
+		err = p.startOLM(ctx, verbose)
+	}
 	if err == nil {
-		err = applySample(ctx, cfg)
+		err = applySample(ctx, p.cfg, p.catalogAddr)
 	}
 	if err != nil {
-		return nil, nil, "", errors.Join(err, env.Stop())
+		p.stop()
+		return nil, err
 	}
-	return env, cfg, kubeconfig, nil
+	return p, nil
+}
+
+// localCRDs are every third-party CRD the operator uses; with the real OLM, all of OLM's and no
+// TektonConfig CRD, which OLM installs from the bundle as on a cluster.
+func localCRDs(withOLM bool) ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	all, err := testenv.AllThirdPartyCRDs()
+	if err != nil || !withOLM {
+		return all, err
+	}
+	out := testenv.AllOLMCRDs()
+	for _, crd := range all {
+		if crd.Spec.Group != "operators.coreos.com" && crd.Spec.Names.Kind != "TektonConfig" {
+			out = append(out, crd)
+		}
+	}
+	return out, nil
+}
+
+// startOLM serves a catalog of OSP-like bundles (5.0.5 and 5.0.6, owning the TektonConfig CRD)
+// with opm and runs the real olm and catalog operators, their logs in a file.
+func (p *localPlane) startOLM(ctx context.Context, verbose bool) error {
+	dir := filepath.Join(os.TempDir(), "pipeline-service-operator")
+	crd, err := testenv.TektonConfigCRD()
+	if err != nil {
+		return err
+	}
+	bundles := []testenv.Bundle{
+		{Version: "5.0.5", CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}},
+		{Version: "5.0.6", Replaces: "5.0.5", CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}},
+	}
+	if err := testenv.WriteCatalog(filepath.Join(dir, "catalog"), "openshift-pipelines-operator-rh", "latest", bundles); err != nil {
+		return err
+	}
+	p.olmLogs = filepath.Join(dir, "olm.log")
+	logs, err := os.Create(p.olmLogs)
+	if err != nil {
+		return err
+	}
+	if verbose {
+		logs = os.Stderr
+	}
+	if p.catalogAddr, p.stopCatalog, err = testenv.ServeCatalog(filepath.Join(dir, "catalog"), logs); err != nil {
+		return err
+	}
+	c, err := client.New(p.cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	if err := simulate.EnsureNamespaces(ctx, c, append(testenv.PlatformNamespaces, testenv.OLMNamespace)...); err != nil {
+		return err
+	}
+	group := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+		"metadata": map[string]any{"namespace": "openshift-operators", "name": "global-operators"},
+		"spec":     map[string]any{},
+	}}
+	if err := c.Create(ctx, group); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	p.olm, err = testenv.StartOLM(p.env, logs)
+	return err
+}
+
+// play runs what cannot run here: with the real OLM, a kubelet for OLM's Deployments and
+// OpenShift Pipelines; without it, the stand-in for OLM and OpenShift Pipelines.
+func (p *localPlane) play(ctx context.Context, c client.Client) {
+	if os.Getenv("SIMULATE") == "0" {
+		fmt.Println("Nothing is simulated (SIMULATE=0): the status shows what the operator waits for.")
+		return
+	}
+	if p.olm == nil {
+		fmt.Println("OLM and OpenShift Pipelines are simulated: a stand-in writes the status they would write.")
+		fmt.Println("(`make olm` builds the real OLM; make run then uses it.)")
+		go func() { _ = (&simulate.StandIn{Client: c}).Run(ctx) }()
+		return
+	}
+	fmt.Printf("OLM is real: OLM v0.46.0's olm and catalog operators, with a catalog that opm serves at %s (logs: %s).\n", p.catalogAddr, p.olmLogs)
+	fmt.Println("Only OpenShift Pipelines is simulated: its TektonConfig status and its Deployments (no kubelet runs here).")
+	go testenv.RunDeployments(ctx, c, "openshift-operators", func(string) bool { return true })
+	go func() {
+		for ctx.Err() == nil {
+			_ = simulate.OSP(ctx, c, "openshift-pipelines")
+			time.Sleep(250 * time.Millisecond)
+		}
+	}()
+}
+
+func (p *localPlane) stop() {
+	ctrl.Log.WithName("run").Info("stopping the local control plane")
+	if p.olm != nil {
+		p.olm.Stop()
+	}
+	if p.stopCatalog != nil {
+		p.stopCatalog()
+	}
+	if p.env != nil {
+		if err := p.env.Stop(); err != nil {
+			ctrl.Log.WithName("run").Error(err, "stop the local control plane")
+		}
+	}
+}
+
+// script runs one of hack/'s setup scripts and returns the directory it prints.
+func script(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(testenv.RepoRoot(), "hack", name), args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("hack/%s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func writeKubeconfig(env *testenv.Env) (string, error) {
@@ -186,7 +348,8 @@ func writeKubeconfig(env *testenv.Env) (string, error) {
 	return path, os.WriteFile(path, data, 0o600)
 }
 
-func applySample(ctx context.Context, cfg *rest.Config) error {
+// applySample applies the full sample; with a served catalog, pointed at its address.
+func applySample(ctx context.Context, cfg *rest.Config, catalogAddr string) error {
 	file := filepath.Join(testenv.RepoRoot(), "config", "samples", "pipelineservice_full.yaml")
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -195,6 +358,12 @@ func applySample(ctx context.Context, cfg *rest.Config) error {
 	obj := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal(data, &obj.Object); err != nil {
 		return fmt.Errorf("decode %s: %w", file, err)
+	}
+	if catalogAddr != "" {
+		unstructured.RemoveNestedField(obj.Object, "spec", "operator", "catalogSource", "image")
+		unstructured.RemoveNestedField(obj.Object, "spec", "operator", "catalogSource", "pollInterval")
+		_ = unstructured.SetNestedField(obj.Object, catalogAddr, "spec", "operator", "catalogSource", "address")
+		_ = unstructured.SetNestedField(obj.Object, "latest", "spec", "operator", "subscription", "channel")
 	}
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
@@ -219,11 +388,4 @@ func configuredCluster() (*rest.Config, error) {
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		clientcmd.NewDefaultClientConfigLoadingRules(), &clientcmd.ConfigOverrides{}).ClientConfig()
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

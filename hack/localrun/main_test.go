@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,18 +22,21 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
-// TestMakeRunLocal runs `make run` as a newcomer would, with no cluster configured: the full
-// sample must go Ready with the stand-in, the children be printed, and Ctrl-C (SIGINT to the
-// process group, as a terminal sends it) must leave no process behind.
+// TestMakeRunLocal runs `make run` as a newcomer would, with no cluster configured and the
+// usual development ports taken: the full sample must go Ready with the real OLM (make test
+// builds it first), the ports it chose and the children be printed, no debug line shown, and
+// Ctrl-C (SIGINT to the process group, as a terminal sends it) must leave no process behind.
 func TestMakeRunLocal(t *testing.T) {
 	g := NewWithT(t)
+	// 8080 and 8081 taken, as on a developer's machine running something else.
+	for _, addr := range []string{"127.0.0.1:8080", "127.0.0.1:8081"} {
+		if l, err := net.Listen("tcp", addr); err == nil {
+			defer l.Close()
+		}
+	}
 	cmd := exec.Command("make", "--no-print-directory", "run")
 	cmd.Dir = testenv.RepoRoot()
-	cmd.Env = append(os.Environ(),
-		"LOCAL=1", "KUBECONFIG=/nonexistent", "TMPDIR="+t.TempDir(),
-		// Ports the kernel picks when the servers bind: a port found free before the control
-		// plane starts can be taken by its API server meanwhile.
-		"METRICS_ADDR=127.0.0.1:0", "PROBE_ADDR=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "LOCAL=1", "KUBECONFIG=/nonexistent", "TMPDIR="+t.TempDir())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	g.Expect(err).NotTo(HaveOccurred())
@@ -73,7 +77,12 @@ func TestMakeRunLocal(t *testing.T) {
 	}
 	t.Logf("make run: Ready and summary printed %.1fs after start (compile included)\n%s", time.Since(start).Seconds(), strings.Join(out, "\n"))
 	text := strings.Join(out, "\n")
-	g.Expect(text).To(ContainSubstring("OLM and OpenShift Pipelines are simulated"))
+	g.Expect(text).To(ContainSubstring("OLM is real"))
+	g.Expect(text).To(ContainSubstring("Only OpenShift Pipelines is simulated"))
+	g.Expect(text).To(MatchRegexp(`127\.0\.0\.1:8080 is taken: using 127\.0\.0\.1:\d+ instead`))
+	g.Expect(text).To(MatchRegexp(`127\.0\.0\.1:8081 is taken: using 127\.0\.0\.1:\d+ instead`))
+	g.Expect(text).To(MatchRegexp(`Operator metrics: http://127\.0\.0\.1:\d+/metrics`))
+	g.Expect(text + cmd.Stderr.(*tail).String()).NotTo(ContainSubstring("DEBUG"))
 	g.Expect(text).To(MatchRegexp(`Ready=True \(Healthy\)`))
 	for _, child := range []string{"CatalogSource", "Subscription", "TektonConfig", "Deployment", "ExternalSecret"} {
 		g.Expect(text).To(MatchRegexp(`\n  ` + child + ` +\S+`))
