@@ -27,7 +27,8 @@ func CatalogState(cs *olmv1alpha1.CatalogSource) string {
 
 // CatalogSourceReady reads OLM's gRPC connection state of the catalog: READY is healthy,
 // CONNECTING and IDLE are on their way, TRANSIENT_FAILURE (the registry pod cannot serve the
-// index, often an image that cannot be pulled) needs someone to look.
+// index, often an image that cannot be pulled, or the catalog server at the address does not
+// answer) needs someone to look.
 func CatalogSourceReady(cs *olmv1alpha1.CatalogSource, err error) Check {
 	const t = psv1alpha1.ConditionCatalogSourceReady
 	if err != nil {
@@ -37,18 +38,22 @@ func CatalogSourceReady(cs *olmv1alpha1.CatalogSource, err error) Check {
 		return unknown(t, psv1alpha1.ReasonCatalogSourceNotObserved, "the CatalogSource does not exist yet")
 	}
 	name := cs.Namespace + "/" + cs.Name
+	// A catalog served by address has no registry pod: OLM only connects to it.
+	source, starting, broken := cs.Spec.Image, "OLM is starting the registry pod for "+cs.Spec.Image,
+		fmt.Sprintf("check that %s can be pulled and the registry pod in %s runs", cs.Spec.Image, cs.Namespace)
+	if cs.Spec.Address != "" {
+		source, starting, broken = cs.Spec.Address, "OLM is connecting to "+cs.Spec.Address,
+			fmt.Sprintf("check that the catalog server at %s runs and is reachable from OLM", cs.Spec.Address)
+	}
 	switch state := CatalogState(cs); state {
 	case catalogReady:
-		return healthy(t, psv1alpha1.ReasonCatalogSourceReady, fmt.Sprintf("CatalogSource %s serves %s", name, cs.Spec.Image))
+		return healthy(t, psv1alpha1.ReasonCatalogSourceReady, fmt.Sprintf("CatalogSource %s serves %s", name, source))
 	case "":
 		return unknown(t, psv1alpha1.ReasonCatalogSourceNotObserved,
 			fmt.Sprintf("OLM has not reported the connection state of CatalogSource %s yet", name))
 	case catalogConnecting, catalogIdle:
-		return progressing(t, psv1alpha1.ReasonCatalogSourceConnecting,
-			fmt.Sprintf("CatalogSource %s is %s: OLM is starting the registry pod for %s", name, state, cs.Spec.Image))
+		return progressing(t, psv1alpha1.ReasonCatalogSourceConnecting, fmt.Sprintf("CatalogSource %s is %s: %s", name, state, starting))
 	default:
-		return failing(t, psv1alpha1.ReasonCatalogSourceUnhealthy, fmt.Sprintf(
-			"CatalogSource %s is %s: check that %s can be pulled and the registry pod in %s runs",
-			name, state, cs.Spec.Image, cs.Namespace))
+		return failing(t, psv1alpha1.ReasonCatalogSourceUnhealthy, fmt.Sprintf("CatalogSource %s is %s: %s", name, state, broken))
 	}
 }

@@ -531,3 +531,17 @@ func TestHealthyMessageNamesWhatWasChecked(t *testing.T) {
 		"the catalog, the OpenShift Pipelines operator, the TektonConfig, the exporter and the mirrors are healthy"))
 	g.Expect(Summary(applied, core[:1]).Message).To(Equal("the catalog is healthy"))
 }
+
+func TestCatalogServedByAddressNamesTheServer(t *testing.T) {
+	cs := catalog("TRANSIENT_FAILURE")
+	cs.Spec.Image, cs.Spec.Address = "", "catalog.openshift-marketplace.svc:50051"
+	c := CatalogSourceReady(cs, nil)
+	if !strings.Contains(c.Condition.Message, "catalog server at catalog.openshift-marketplace.svc:50051") || strings.Contains(c.Condition.Message, "registry pod") {
+		t.Errorf("message %q", c.Condition.Message)
+	}
+	cs = catalog("CONNECTING")
+	cs.Spec.Image, cs.Spec.Address = "", "catalog.openshift-marketplace.svc:50051"
+	if c := CatalogSourceReady(cs, nil); !strings.Contains(c.Condition.Message, "connecting to catalog.openshift-marketplace.svc:50051") {
+		t.Errorf("message %q", c.Condition.Message)
+	}
+}

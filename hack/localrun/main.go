@@ -220,8 +220,10 @@ func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 	return p, nil
 }
 
-// localCRDs are every third-party CRD the operator uses; with the real OLM, all of OLM's and no
-// TektonConfig CRD, which OLM installs from the bundle as on a cluster.
+// localCRDs are every third-party CRD the operator uses; with the real OLM, all of OLM's, no
+// TektonConfig CRD, which OLM installs from the bundle as on a cluster, and nothing of
+// config.openshift.io: OLM takes that group being served for OpenShift and then waits, forever,
+// for its Proxy and APIServer objects. The mirrors use the ImageContentSourcePolicy there.
 func localCRDs(withOLM bool) ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	all, err := testenv.AllThirdPartyCRDs()
 	if err != nil || !withOLM {
@@ -229,7 +231,9 @@ func localCRDs(withOLM bool) ([]*apiextensionsv1.CustomResourceDefinition, error
 	}
 	out := testenv.AllOLMCRDs()
 	for _, crd := range all {
-		if crd.Spec.Group != "operators.coreos.com" && crd.Spec.Names.Kind != "TektonConfig" {
+		switch {
+		case crd.Spec.Group == "operators.coreos.com", crd.Spec.Group == "config.openshift.io", crd.Spec.Names.Kind == "TektonConfig":
+		default:
 			out = append(out, crd)
 		}
 	}
