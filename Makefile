@@ -57,7 +57,7 @@ GENERATED = api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/r
 .PHONY: verify
 verify: ## Fail when the committed generated files are stale (regenerates them).
 	@before="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
-	$(MAKE) --no-print-directory generate manifests bundle docs dashboard >/dev/null; \
+	$(MAKE) --no-print-directory -j2 generate manifests bundle docs dashboard >/dev/null; \
 	after="$$(find $(GENERATED) -type f | sort | xargs sha256sum)"; \
 	if [ "$$before" != "$$after" ]; then \
 		echo "generated files were stale and have been regenerated; review and commit them:"; \
