@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -77,7 +79,7 @@ func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, e
 // sorted by name. Admission forbids a name in both imageOverrides and env.
 func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
 	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
-	for _, k := range sortedKeys(sub.ImageOverrides) {
+	for _, k := range slices.Sorted(maps.Keys(sub.ImageOverrides)) {
 		vars = append(vars, corev1.EnvVar{Name: k, Value: string(sub.ImageOverrides[k])})
 	}
 	vars = append(vars, sub.Env...)

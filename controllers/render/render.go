@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -142,16 +141,6 @@ func stampHash(u *unstructured.Unstructured) error {
 	ann[AnnotationAppliedHash] = hex.EncodeToString(sum[:16])
 	u.SetAnnotations(ann)
 	return nil
-}
-
-// sortedKeys returns the keys of m in order, for deterministic output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Duration prints d as people write it in manifests, without zero trailing units (5m, 1h,

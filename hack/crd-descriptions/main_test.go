@@ -4,8 +4,8 @@ import "testing"
 
 func TestUnwrap(t *testing.T) {
 	for in, want := range map[string]string{
-		"one line":                            "one line",
-		"a sentence\nwrapped at 100 columns.": "a sentence wrapped at 100 columns.",
+		"one line":                             "one line",
+		"a sentence\nwrapped at 100 columns.":  "a sentence wrapped at 100 columns.",
 		"first paragraph\n\nsecond\nparagraph": "first paragraph\n\nsecond paragraph",
 		"a list:\n- one\n- two\ncontinued":     "a list:\n- one\n- two continued",
 		"steps:\n1. first\n2. second":          "steps:\n1. first\n2. second",

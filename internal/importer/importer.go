@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -257,7 +258,7 @@ func (r *Result) catalogSource(u *unstructured.Unstructured) {
 		}
 	}
 	spec, _, _ := unstructured.NestedMap(u.Object, "spec")
-	for _, k := range sortedKeys(spec) {
+	for _, k := range slices.Sorted(maps.Keys(spec)) {
 		if !slices.Contains([]string{"image", "address", "displayName", "updateStrategy", "sourceType", "publisher"}, k) {
 			r.note("CatalogSource spec.%s has no PipelineService field: it stays as it is, unmanaged", k)
 		}
@@ -303,7 +304,7 @@ func (r *Result) subscription(u *unstructured.Unstructured) error {
 		}
 	}
 	config, _, _ := unstructured.NestedMap(u.Object, "spec", "config")
-	for _, k := range sortedKeys(config) {
+	for _, k := range slices.Sorted(maps.Keys(config)) {
 		if k != "env" {
 			r.note("Subscription spec.config.%s has no PipelineService field: it stays as it is, unmanaged", k)
 		}
@@ -532,7 +533,7 @@ func (r *Result) pacSettings(live, base map[string]any) {
 	settings, _, _ := unstructured.NestedStringMap(live, "platforms", "openshift", "pipelinesAsCode", "settings")
 	defaults, _, _ := unstructured.NestedStringMap(base, "platforms", "openshift", "pipelinesAsCode", "settings")
 	console := &psv1alpha1.ConsoleSpec{}
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		v := settings[k]
 		if d, ok := defaults[k]; ok && d == v {
 			continue
@@ -622,15 +623,6 @@ func int32Field(v any) *int32 {
 		return &i
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Write prints the PipelineService as YAML, its notes first as comments. Fields left empty
