@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -19,12 +18,9 @@ import (
 func (e *operatorEnv) kubectl(args ...string) string {
 	e.t.Helper()
 	if e.kubeconfig == "" {
-		user, err := e.env.AddUser(envtest.User{Name: "person", Groups: []string{"system:masters"}}, nil)
+		var err error
+		e.kubeconfig, err = testenv.WriteKubeconfig(e.env, e.t.TempDir(), "person")
 		e.Expect(err).NotTo(HaveOccurred())
-		data, err := user.KubeConfig()
-		e.Expect(err).NotTo(HaveOccurred())
-		e.kubeconfig = filepath.Join(e.t.TempDir(), "kubeconfig")
-		e.Expect(os.WriteFile(e.kubeconfig, data, 0o600)).To(Succeed())
 	}
 	cmd := exec.Command(filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
 	cmd.Dir = testenv.RepoRoot()

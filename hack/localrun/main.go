@@ -28,7 +28,6 @@ import (
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
@@ -207,7 +206,7 @@ func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 	if p.env, p.cfg, err = testenv.Start(crds); err != nil {
 		return nil, err
 	}
-	if p.kubeconfig, err = writeKubeconfig(p.env); err == nil && withOLM {
+	if p.kubeconfig, err = testenv.WriteKubeconfig(p.env, filepath.Join(os.TempDir(), "pipeline-service-operator"), "admin"); err == nil && withOLM {
 		err = p.startOLM(ctx, verbose)
 	}
 	if err == nil {
@@ -333,23 +332,6 @@ func script(ctx context.Context, name string, args ...string) (string, error) {
 		return "", fmt.Errorf("hack/%s: %w", name, err)
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-func writeKubeconfig(env *testenv.Env) (string, error) {
-	user, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return "", fmt.Errorf("add admin user: %w", err)
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(os.TempDir(), "pipeline-service-operator")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "kubeconfig")
-	return path, os.WriteFile(path, data, 0o600)
 }
 
 // applySample applies the full sample; with a served catalog, pointed at its address.

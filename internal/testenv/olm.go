@@ -21,7 +21,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // The real OLM, as hack/setup-olm.sh builds it. Tests run its olm and catalog operators against
@@ -79,30 +78,22 @@ func StartOLM(env *Env, logs io.Writer) (*OLM, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := env.AddUser(envtest.User{Name: "olm", Groups: []string{"system:masters"}}, nil)
+	tmp, err := os.MkdirTemp("", "olm-")
 	if err != nil {
 		return nil, err
 	}
-	kubeconfig, err := user.KubeConfig()
+	kubeconfig, err := WriteKubeconfig(env, tmp, "olm")
 	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp("", "olm-kubeconfig-*")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := f.Write(kubeconfig); err != nil {
 		return nil, err
 	}
 	o := &OLM{}
 	for _, args := range [][]string{
 		// olm reads KUBECONFIG; it has no --kubeconfig flag.
 		{filepath.Join(dir, "olm"), "--namespace", OLMNamespace, "--writeStatusName", "", "--interval", "10s"},
-		{filepath.Join(dir, "catalog"), "--kubeconfig", f.Name(), "--namespace", GlobalCatalogNamespace, "--writeStatusName", "", "--interval", "10s"},
+		{filepath.Join(dir, "catalog"), "--kubeconfig", kubeconfig, "--namespace", GlobalCatalogNamespace, "--writeStatusName", "", "--interval", "10s"},
 	} {
 		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+f.Name())
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			o.Stop()

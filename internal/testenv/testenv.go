@@ -245,3 +245,21 @@ func InstallCRDs(cfg *rest.Config, crds ...*apiextensionsv1.CustomResourceDefini
 
 // PlatformNamespaces exist on every OpenShift cluster; envtest has to be given them.
 var PlatformNamespaces = []string{"openshift-marketplace", "openshift-operators"}
+
+// WriteKubeconfig writes a kubeconfig for a new user of the control plane in system:masters
+// (an admin, as a person or OLM would be) to dir/kubeconfig-<user> and returns its path.
+func WriteKubeconfig(env *Env, dir, user string) (string, error) {
+	u, err := env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", fmt.Errorf("add user %s: %w", user, err)
+	}
+	data, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig-"+user)
+	return path, os.WriteFile(path, data, 0o600)
+}
