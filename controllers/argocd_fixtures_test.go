@@ -28,6 +28,9 @@ var healthFixtureDir = filepath.Join("config", "argocd", "resource_customization
 // (stalled on an invalid TektonConfig), and checks that the live_*.yaml fixtures, which
 // hack/argocd-health evaluates with ArgoCD's own Lua engine, are those objects.
 func TestArgoCDHealthFixturesAreLive(t *testing.T) {
+	// The stand-in plays OLM and OSP (becomeHealthy): the fixtures record what the operator
+	// writes, which does not depend on who wrote the CSV, and the real OLM would cost a control
+	// plane of its own and about 20 s. Its life cycle runs in olm_test.go.
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCatalogSourceNotObserved)

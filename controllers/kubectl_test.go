@@ -32,6 +32,8 @@ func (e *operatorEnv) kubectl(args ...string) string {
 // TestKubectlShowsWhatAPersonNeeds runs the real kubectl against a healthy install: the wide
 // listing, describe, and explain as a person reads them.
 func TestKubectlShowsWhatAPersonNeeds(t *testing.T) {
+	// The stand-in plays OLM and OSP (becomeHealthy): kubectl reads the PipelineService the
+	// operator writes, and the real OLM (olm_test.go) would cost a plane of its own and 20 s.
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.becomeHealthy(stack505)
