@@ -23,7 +23,6 @@ const applyWorkers = 12
 // applyChildren renders and applies every child and prunes what is no longer rendered. An
 // invalid spec stops it before anything is applied.
 func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) applyOutcome {
-	logger := log.FromContext(ctx)
 	out := applyOutcome{inventory: ps.Status.Inventory}
 	desired, err := render.Render(ps, served)
 	if err != nil {
@@ -50,19 +49,37 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 		return out
 	}
 
+	wanted := servedObjects(ctx, r.watches, desired.Objects, served, &out)
+	for _, obj := range wanted {
+		if gvk := obj.GroupVersionKind(); gvk == children.GVKICSP || gvk == children.GVKIDMS {
+			out.mirrorKind = gvk.Kind
+		}
+	}
+	applyAndPrune(ctx, r.engine, wanted, last, &out)
+	return out
+}
+
+// servedObjects are the desired objects whose kind the cluster serves; the others are
+// recorded as missing in out, with whether discovery is only catching up with a new CRD.
+func servedObjects(ctx context.Context, w *childWatches, desired []*unstructured.Unstructured, served children.Served, out *applyOutcome) []*unstructured.Unstructured {
 	var wanted []*unstructured.Unstructured
-	for _, obj := range desired.Objects {
+	for _, obj := range desired {
 		gvk := obj.GroupVersionKind()
 		if !served[gvk] {
 			out.missing = append(out.missing, gvk.Kind)
-			out.discoveryLag = out.discoveryLag || r.watches.crdExists(ctx, gvk.GroupKind())
+			out.discoveryLag = out.discoveryLag || w.crdExists(ctx, gvk.GroupKind())
 			continue
-		}
-		if gvk == children.GVKICSP || gvk == children.GVKIDMS {
-			out.mirrorKind = gvk.Kind
 		}
 		wanted = append(wanted, obj)
 	}
+	return wanted
+}
+
+// applyAndPrune applies the wanted objects and deletes those of the last inventory that are no
+// longer wanted, recording in out what it wrote, what failed and the new inventory. Nothing is
+// pruned in a pass where an apply failed.
+func applyAndPrune(ctx context.Context, engine *apply.Engine, wanted []*unstructured.Unstructured, last []psv1alpha1.InventoryEntry, out *applyOutcome) {
+	logger := log.FromContext(ctx)
 	// Everything wanted is recorded before it is applied, with what the last pass applied
 	// that is not pruned yet, so that an object created in a pass whose status write fails
 	// is still in the next pass's inventory.
@@ -72,7 +89,7 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 	}
 	out.inventory = sortInventory(inventory)
 
-	for _, res := range r.engine.Apply(ctx, wanted) {
+	for _, res := range engine.Apply(ctx, wanted) {
 		switch {
 		case res.Err != nil:
 			if rejectedByServer(res.Err) {
@@ -85,18 +102,18 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 		}
 	}
 	if len(out.errs) > 0 {
-		return out
+		return
 	}
 
 	stale := staleEntries(out.inventory, wanted)
 	if len(stale) == 0 {
-		return out
+		return
 	}
 	refs := make([]*unstructured.Unstructured, 0, len(stale))
 	for _, e := range stale {
 		refs = append(refs, entryRef(e))
 	}
-	deleted, err := r.engine.Delete(ctx, refs)
+	deleted, err := engine.Delete(ctx, refs)
 	var names []string
 	for _, d := range deleted {
 		names = append(names, apply.Describe(d))
@@ -107,8 +124,7 @@ func (r *PipelineServiceReconciler) applyChildren(ctx context.Context, ps *psv1a
 	}
 	if err != nil {
 		out.errs = append(out.errs, err)
-		return out
+		return
 	}
 	out.inventory = slices.DeleteFunc(out.inventory, func(e psv1alpha1.InventoryEntry) bool { return slices.Contains(stale, e) })
-	return out
 }

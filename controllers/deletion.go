@@ -33,7 +33,7 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 			return ctrl.Result{}, err
 		}
 		if waiting != "" {
-			setDeletingConditions(ps, fmt.Sprintf("deletionPolicy Delete: waiting for %s to be deleted", waiting))
+			setDeleting(&ps.Status.Conditions, ps.Generation, fmt.Sprintf("deletionPolicy Delete: waiting for %s to be deleted", waiting))
 			if err := r.patchStatus(ctx, original, ps); err != nil && !apierrors.IsConflict(err) {
 				return ctrl.Result{}, err
 			}
@@ -66,7 +66,13 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 		inv = append(inv, psv1alpha1.InventoryEntry{APIVersion: children.GVKClusterServiceVersion.GroupVersion().String(),
 			Kind: children.GVKClusterServiceVersion.Kind, Namespace: ps.Spec.Operator.Subscription.Namespace, Name: csv})
 	}
-	for _, step := range children.DeleteSteps() {
+	return deleteInventory(ctx, r.engine, inv, children.DeleteSteps(children.Member))
+}
+
+// deleteInventory deletes the remaining objects of inv in the first unfinished step and names
+// what it waits for; "" means every step is done.
+func deleteInventory(ctx context.Context, engine *apply.Engine, inv []psv1alpha1.InventoryEntry, steps [][]children.Kind) (string, error) {
+	for _, step := range steps {
 		var refs []*unstructured.Unstructured
 		for _, e := range inv {
 			gk := schema.FromAPIVersionAndKind(e.APIVersion, e.Kind).GroupKind()
@@ -74,7 +80,7 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 				refs = append(refs, entryRef(e))
 			}
 		}
-		remaining, err := r.engine.Delete(ctx, refs)
+		remaining, err := engine.Delete(ctx, refs)
 		if err != nil {
 			return "", err
 		}
@@ -89,10 +95,10 @@ func (r *PipelineServiceReconciler) deleteChildren(ctx context.Context, ps *psv1
 	return "", nil
 }
 
-// setDeletingConditions says that deletion is under way and what it waits for.
-func setDeletingConditions(ps *psv1alpha1.PipelineService, msg string) {
-	meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
-		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation})
-	meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue,
-		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: ps.Generation})
+// setDeleting says that deletion is under way and what it waits for.
+func setDeleting(conditions *[]metav1.Condition, generation int64, msg string) {
+	meta.SetStatusCondition(conditions, metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: generation})
+	meta.SetStatusCondition(conditions, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue,
+		Reason: psv1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: generation})
 }

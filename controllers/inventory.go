@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
@@ -58,20 +58,24 @@ func staleEntries(inv []psv1alpha1.InventoryEntry, desired []*unstructured.Unstr
 
 // lastInventory is what the operator applied before this pass. A PipelineService whose status
 // holds no inventory yet (reconciled by a version of the operator without one, or whose
-// status was lost) gets it from the objects carrying the operator's label, once; only then is
-// discovery asked which kinds to list.
+// status was lost) gets it from the objects carrying the operator's label, once.
 func (r *PipelineServiceReconciler) lastInventory(ctx context.Context, ps *psv1alpha1.PipelineService) ([]psv1alpha1.InventoryEntry, error) {
 	if ps.Status.Inventory != nil {
 		return ps.Status.Inventory, nil
 	}
-	served := r.watches.servedKinds()
+	return recoverInventory(ctx, r.engine, r.watches.servedKinds(), children.Member)
+}
+
+// recoverInventory lists the objects of profile p that carry the operator's labels; only
+// then is discovery asked which kinds to list.
+func recoverInventory(ctx context.Context, engine *apply.Engine, served children.Served, p children.Profile) ([]psv1alpha1.InventoryEntry, error) {
 	var inv []psv1alpha1.InventoryEntry
-	for _, k := range children.Rendered() {
+	for _, k := range children.Rendered(p) {
 		gvk := served.Version(k.GVK.GroupKind())
 		if !served[gvk] {
 			continue
 		}
-		objs, err := r.engine.List(ctx, gvk, map[string]string{render.LabelManagedBy: render.ManagedByValue})
+		objs, err := engine.List(ctx, gvk, profileSelector(p))
 		if err != nil {
 			return nil, err
 		}

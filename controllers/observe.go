@@ -141,6 +141,20 @@ func getTyped[T any](ctx context.Context, c client.Reader, gvk schema.GroupVersi
 	return into, nil
 }
 
+// getUnstructured reads an object through the unstructured cache; nil without an error when
+// it does not exist.
+func getUnstructured(ctx context.Context, c client.Reader, gvk schema.GroupVersionKind, key types.NamespacedName) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := c.Get(ctx, key, u); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
 // enqueueInSubscriptionNamespace reconciles for CSV and InstallPlan events in the
 // Subscription's namespace only: OLM writes those for every operator on the cluster.
 func (r *PipelineServiceReconciler) enqueueInSubscriptionNamespace() handler.EventHandler {

@@ -22,13 +22,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -124,7 +124,7 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	if len(out.written) > 0 {
-		events = append(events, writeEvent(ps, original.Status.ObservedGeneration == ps.Generation, out.written))
+		events = append(events, writeEvent(ps.Generation, original.Status.ObservedGeneration == ps.Generation, out.written))
 	}
 	events = append(events, setStatus(ps, out, obs, approval, metav1.Now())...)
 	if err := r.patchStatus(ctx, original, ps); err != nil {
@@ -188,8 +188,7 @@ func (r *PipelineServiceReconciler) patchStatus(ctx context.Context, original, p
 func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&psv1alpha1.PipelineService{}).
-		Watches(crdMetadata(), enqueueCluster, builder.OnlyMetadata,
-			builder.WithPredicates(predicate.NewPredicateFuncs(isWatchedCRD))).
+		Watches(crdMetadata(), enqueueCluster, builder.OnlyMetadata, builder.WithPredicates(watchedCRDs(children.Member))).
 		Named("pipelineservice").
 		WithOptions(controller.Options{RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](retryBaseDelay, retryMaxDelay)}).
 		Build(r)
@@ -199,6 +198,7 @@ func (r *PipelineServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.engine = apply.New(r.Client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash,
 		Workers: applyWorkers})
 	r.watches = &childWatches{
+		profile:         children.Member,
 		ctrl:            c,
 		cache:           mgr.GetCache(),
 		mapper:          mgr.GetRESTMapper(),

@@ -298,13 +298,13 @@ func upgradeMessage(u *psv1alpha1.UpgradeStatus, what string) string {
 
 // writeEvent is the Event for the children one reconcile wrote: a new generation applied, or
 // drift healed when the generation had been applied before and someone changed a child.
-func writeEvent(ps *psv1alpha1.PipelineService, generationWasApplied bool, written []string) event {
+func writeEvent(generation int64, generationWasApplied bool, written []string) event {
 	if generationWasApplied {
 		return event{done: true, reason: psv1alpha1.ReasonDriftHealed, action: "Apply",
 			message: "restored " + strings.Join(written, ", ")}
 	}
 	return event{done: true, reason: psv1alpha1.ReasonApplied, action: "Apply",
-		message: fmt.Sprintf("applied %d change(s) for generation %d: %s", len(written), ps.Generation, strings.Join(written, ", "))}
+		message: fmt.Sprintf("applied %d change(s) for generation %d: %s", len(written), generation, strings.Join(written, ", "))}
 }
 
 func eventType(e event) string {

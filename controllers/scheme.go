@@ -41,7 +41,7 @@ func NewScheme() *runtime.Scheme {
 
 // CacheOptions scope the manager's cache to what the operator manages, so that its memory does
 // not grow with the cluster: by default only objects with the operator's managed-by label are
-// cached; the PipelineService (created by ArgoCD) is cached whole, and CRDs only as metadata.
+// cached; the PipelineService and PipelineServiceHost (created by ArgoCD) are cached whole, and CRDs only as metadata.
 // OLM creates the CSVs and InstallPlans, so they carry no label of ours: CSVs are cached
 // without the copies OLM makes of a global operator's CSV in every namespace, and both are
 // trimmed to the fields health reads (a CSV embeds CRDs, icons and Deployment specs, an
@@ -56,6 +56,7 @@ func CacheOptions() cache.Options {
 		DefaultTransform:     cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&psv1alpha1.PipelineService{}:        {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
+			&psv1alpha1.PipelineServiceHost{}:    {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
 			crd:                                  {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
 			&olmv1alpha1.ClusterServiceVersion{}: {Label: notCopied, Transform: keepFields(csvFields)},
 			&olmv1alpha1.InstallPlan{}:           {Label: labels.Everything(), Transform: keepFields(installPlanFields)},

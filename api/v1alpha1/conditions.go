@@ -84,3 +84,31 @@ const (
 	ReasonExporterUnavailable = "ExporterUnavailable"
 	ReasonExporterNotObserved = "ExporterNotObserved"
 )
+
+// Condition types of a PipelineServiceHost, besides Ready and Reconciling.
+const (
+	ConditionSprayProxyAvailable = "SprayProxyAvailable"
+	ConditionRouteAdmitted       = "RouteAdmitted"
+	ConditionProxyPluginReady    = "ProxyPluginReady"
+)
+
+// PipelineServiceHost condition reasons.
+const (
+	// SprayProxyAvailable reasons, from the SprayProxy Deployment.
+	ReasonSprayProxyAvailable   = "SprayProxyAvailable"
+	ReasonSprayProxyRollingOut  = "SprayProxyRollingOut"
+	ReasonSprayProxyUnavailable = "SprayProxyUnavailable"
+	ReasonSprayProxyNotObserved = "SprayProxyNotObserved"
+
+	// RouteAdmitted reasons, from the Route's status.ingress.
+	ReasonRouteAdmitted    = "RouteAdmitted"
+	ReasonRouteNotAdmitted = "RouteNotAdmitted"
+	ReasonRoutePending     = "RoutePending"
+
+	// ProxyPluginReady reasons.
+	ReasonProxyPluginReady       = "ProxyPluginReady"
+	ReasonProxyPluginNotReady    = "ProxyPluginNotReady"
+	ReasonProxyPluginNotObserved = "ProxyPluginNotObserved"
+	// ReasonProxyPluginCRDMissing: CodeReadyToolchain's ProxyPlugin CRD is not installed.
+	ReasonProxyPluginCRDMissing = "ProxyPluginCRDMissing"
+)

@@ -15,12 +15,27 @@ import (
 // ExporterAvailable reads the exporter Deployment's Available condition. A rollout that has
 // not finished is progress; one past its progress deadline needs a look.
 func ExporterAvailable(d *appsv1.Deployment, err error) Check {
-	const t = psv1alpha1.ConditionExporterAvailable
+	return deploymentAvailable(d, err, deploymentCheck{
+		condition: psv1alpha1.ConditionExporterAvailable, what: "the exporter Deployment",
+		available: psv1alpha1.ReasonExporterAvailable, rollingOut: psv1alpha1.ReasonExporterRollingOut,
+		unavailable: psv1alpha1.ReasonExporterUnavailable, notObserved: psv1alpha1.ReasonExporterNotObserved,
+	})
+}
+
+// deploymentCheck names the condition and reasons of one Deployment's availability.
+type deploymentCheck struct {
+	condition, what                                 string
+	available, rollingOut, unavailable, notObserved string
+}
+
+// deploymentAvailable reads a Deployment's Available condition for the check c.
+func deploymentAvailable(d *appsv1.Deployment, err error, c deploymentCheck) Check {
+	t := c.condition
 	if err != nil {
-		return readFailed(t, "the exporter Deployment", err)
+		return readFailed(t, c.what, err)
 	}
 	if d == nil {
-		return unknown(t, psv1alpha1.ReasonExporterNotObserved, "the exporter Deployment does not exist yet")
+		return unknown(t, c.notObserved, c.what+" does not exist yet")
 	}
 	ready, desired := d.Status.ReadyReplicas, desiredReplicas(d)
 	replicas := fmt.Sprintf("%d/%d replicas ready", ready, desired)
@@ -35,13 +50,13 @@ func ExporterAvailable(d *appsv1.Deployment, err error) Check {
 	}
 	name := d.Namespace + "/" + d.Name
 	if available != nil && available.Status == corev1.ConditionTrue && d.Status.ObservedGeneration >= d.Generation {
-		return healthy(t, psv1alpha1.ReasonExporterAvailable, fmt.Sprintf("Deployment %s is available: %s", name, replicas))
+		return healthy(t, c.available, fmt.Sprintf("Deployment %s is available: %s", name, replicas))
 	}
 	if progress != nil && progress.Reason == "ProgressDeadlineExceeded" {
-		return failing(t, psv1alpha1.ReasonExporterUnavailable, fmt.Sprintf(
+		return failing(t, c.unavailable, fmt.Sprintf(
 			"Deployment %s is not available (%s): %s; check its pods' events and logs", name, replicas, progress.Message))
 	}
-	return progressing(t, psv1alpha1.ReasonExporterRollingOut, fmt.Sprintf("Deployment %s is rolling out: %s", name, replicas))
+	return progressing(t, c.rollingOut, fmt.Sprintf("Deployment %s is rolling out: %s", name, replicas))
 }
 
 // desiredReplicas is spec.replicas, which defaults to 1.

@@ -100,11 +100,14 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 
 // healthyParts name what each check covers, for the Ready=True message.
 var healthyParts = map[string]string{
-	psv1alpha1.ConditionCatalogSourceReady: "the catalog",
-	psv1alpha1.ConditionOperatorInstalled:  "the OpenShift Pipelines operator",
-	psv1alpha1.ConditionTektonConfigReady:  "the TektonConfig",
-	psv1alpha1.ConditionExporterAvailable:  "the exporter",
-	psv1alpha1.ConditionMirrorsApplied:     "the mirrors",
+	psv1alpha1.ConditionCatalogSourceReady:  "the catalog",
+	psv1alpha1.ConditionOperatorInstalled:   "the OpenShift Pipelines operator",
+	psv1alpha1.ConditionTektonConfigReady:   "the TektonConfig",
+	psv1alpha1.ConditionExporterAvailable:   "the exporter",
+	psv1alpha1.ConditionMirrorsApplied:      "the mirrors",
+	psv1alpha1.ConditionSprayProxyAvailable: "SprayProxy",
+	psv1alpha1.ConditionRouteAdmitted:       "its Route",
+	psv1alpha1.ConditionProxyPluginReady:    "the Results proxy plugin",
 }
 
 // healthyMessage names the parts that were checked, and only those: a disabled exporter or

@@ -48,9 +48,14 @@ func ExternalSecrets(ps *psv1alpha1.PipelineService, version string) []*unstruct
 // externalSecret renders one ExternalSecret: the store, the data to copy and the Secret to
 // write, each only as set; an empty namespace is targetNamespace.
 func externalSecret(ps *psv1alpha1.PipelineService, es psv1alpha1.ExternalSecretSpec, version string) *unstructured.Unstructured {
+	return renderExternalSecret(es, ps.Spec.TektonConfig.TargetNamespace, version)
+}
+
+// renderExternalSecret renders es, in defaultNamespace when it names none.
+func renderExternalSecret(es psv1alpha1.ExternalSecretSpec, defaultNamespace, version string) *unstructured.Unstructured {
 	namespace := es.Namespace
 	if namespace == "" {
-		namespace = ps.Spec.TektonConfig.TargetNamespace
+		namespace = defaultNamespace
 	}
 	u := newObject(children.GVKExternalSecretV1.GroupKind().WithVersion(version), namespace, es.Name)
 	spec := map[string]any{
@@ -201,15 +206,9 @@ func exporterDeployment(ps *psv1alpha1.PipelineService) *unstructured.Unstructur
 			map[string]any{"name": "metrics", "containerPort": int64(ExporterMetricsPort), "protocol": "TCP"},
 			map[string]any{"name": "probes", "containerPort": int64(ExporterProbePort), "protocol": "TCP"},
 		},
-		"livenessProbe":  probe("/healthz"),
-		"readinessProbe": probe("/readyz"),
-		"securityContext": map[string]any{
-			"runAsNonRoot":             true,
-			"readOnlyRootFilesystem":   true,
-			"allowPrivilegeEscalation": false,
-			"capabilities":             map[string]any{"drop": []any{"ALL"}},
-			"seccompProfile":           map[string]any{"type": "RuntimeDefault"},
-		},
+		"livenessProbe":   probe("/healthz"),
+		"readinessProbe":  probe("/readyz"),
+		"securityContext": restrictedContainer(),
 	}
 	if len(e.Args) > 0 {
 		args := make([]any, 0, len(e.Args))
@@ -228,11 +227,8 @@ func exporterDeployment(ps *psv1alpha1.PipelineService) *unstructured.Unstructur
 			"metadata": map[string]any{"labels": exporterSelector()},
 			"spec": map[string]any{
 				"serviceAccountName": exporterServiceAccount(ps),
-				"securityContext": map[string]any{
-					"runAsNonRoot":   true,
-					"seccompProfile": map[string]any{"type": "RuntimeDefault"},
-				},
-				"containers": []any{container},
+				"securityContext":    restrictedPod(),
+				"containers":         []any{container},
 			},
 		},
 	}

@@ -186,7 +186,7 @@ func (b *bench) startWatch(ctx context.Context) error {
 		DeleteFunc: func(any) { b.signal() },
 	}
 	objs := []client.Object{&psv1alpha1.PipelineService{}}
-	for _, k := range children.Rendered() {
+	for _, k := range children.Rendered(children.Member) {
 		gvk := k.GVK
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
@@ -406,7 +406,7 @@ func (b *bench) specChange(ctx context.Context) error {
 
 func objectRef(kind, namespace, name string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
-	for _, k := range children.Rendered() {
+	for _, k := range children.Rendered(children.Member) {
 		gvk := k.GVK
 		if gvk.Kind == kind {
 			u.SetGroupVersionKind(gvk)

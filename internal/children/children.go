@@ -36,7 +36,23 @@ type Kind struct {
 	// Observed kinds are written by OLM, not by the operator: they carry no label of ours and
 	// are watched in the Subscription's namespace only.
 	Observed bool
+	// Profiles are the reconcilers that create or read the kind: the member side
+	// (PipelineService), the host side (PipelineServiceHost) or both.
+	Profiles Profile
 }
+
+// Profile is one side of Pipeline Service, each reconciled by its own controller.
+type Profile uint8
+
+const (
+	// Member is the PipelineService: OSP, its TektonConfig and the exporter.
+	Member Profile = 1 << iota
+	// Host is the PipelineServiceHost: SprayProxy and the Results proxy plugin.
+	Host
+)
+
+// In is whether profile p creates or reads the kind.
+func (k Kind) In(p Profile) bool { return k.Profiles&p != 0 }
 
 // CRD is the name of the CustomResourceDefinition that serves the kind, "" when built in.
 func (k Kind) CRD() string {
@@ -57,9 +73,11 @@ func (k Kind) Versions() []schema.GroupVersionKind {
 
 // Deletion steps of deletionPolicy Delete: the exporter and secrets first, the CatalogSource
 // last, so that OSP is uninstalled only after its TektonConfig is gone and OLM never
-// reinstalls what was removed.
+// reinstalls what was removed. On the host the workloads go in the first step (SprayProxy, its
+// Route and the proxy plugin) and the webhook secret's ExternalSecret in the second.
 const (
 	deleteNever = iota
+	// DeleteExporter removes the workloads and what serves them.
 	DeleteExporter
 	DeleteSecrets
 	DeleteMirrors
@@ -88,6 +106,8 @@ var (
 	GVKExternalSecretBeta       = schema.GroupVersionKind{Group: "external-secrets.io", Version: "v1beta1", Kind: "ExternalSecret"}
 	GVKServiceMonitor           = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}
 	GVKCustomResourceDefinition = schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}
+	GVKRoute                    = schema.GroupVersionKind{Group: "route.openshift.io", Version: "v1", Kind: "Route"}
+	GVKProxyPlugin              = schema.GroupVersionKind{Group: "toolchain.dev.openshift.com", Version: "v1alpha1", Kind: "ProxyPlugin"}
 )
 
 // The RBAC each kind needs: the verbs follow from the declaration (every kind is read and
@@ -106,26 +126,37 @@ var (
 // +kubebuilder:rbac:groups=operator.tekton.dev,resources=tektonconfigs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=toolchain.dev.openshift.com,resources=proxyplugins,verbs=get;list;watch;create;update;patch;delete
+//
+// OpenShift lets only a subject that may create routes/custom-host set a Route's spec.host.
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes/custom-host,verbs=create
 
 // Kinds is every kind the operator creates or reads.
 var Kinds = []Kind{
-	// The target namespace is never pruned or deleted: OSP runs in it.
-	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true},
-	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter},
-	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource},
-	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription},
-	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV},
-	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true},
-	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors},
-	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors},
+	// The namespaces are never pruned or deleted: OSP runs in the target namespace, and
+	// SprayProxy's may hold what others put there.
+	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Profiles: Member | Host},
+	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
+	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource, Profiles: Member},
+	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription, Profiles: Member},
+	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV, Profiles: Member},
+	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true, Profiles: Member},
+	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
+	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
 	// TektonConfig is not pruned: only deletionPolicy Delete removes it.
-	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig},
-	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets},
+	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig, Profiles: Member},
+	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets, Profiles: Member | Host},
+	// SprayProxy's Route exists only on OpenShift; elsewhere the Service is exposed by other
+	// means, so the Route is optional. The ProxyPlugin is the point of resultsProxyPlugin and
+	// has a condition of its own that waits for CodeReadyToolchain's CRD.
+	{GVK: GVKRoute, Resource: "routes", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Host},
+	{GVK: GVKProxyPlugin, Resource: "proxyplugins", Prune: true, DeleteStep: DeleteExporter, Profiles: Host},
 }
 
 // Lookup returns the declaration of gk.
@@ -137,17 +168,22 @@ func Lookup(gk schema.GroupKind) (Kind, bool) {
 	return Kinds[i], true
 }
 
-// Rendered are the kinds the operator creates.
-func Rendered() []Kind {
-	return slices.DeleteFunc(slices.Clone(Kinds), func(k Kind) bool { return k.Observed })
+// Of are the kinds of profile p.
+func Of(p Profile) []Kind {
+	return slices.DeleteFunc(slices.Clone(Kinds), func(k Kind) bool { return !k.In(p) })
 }
 
-// DeleteSteps are the deletion steps in order, each with its kinds.
-func DeleteSteps() [][]Kind {
+// Rendered are the kinds profile p creates.
+func Rendered(p Profile) []Kind {
+	return slices.DeleteFunc(Of(p), func(k Kind) bool { return k.Observed })
+}
+
+// DeleteSteps are the deletion steps of profile p in order, each with its kinds.
+func DeleteSteps(p Profile) [][]Kind {
 	var steps [][]Kind
 	for step := DeleteExporter; step <= DeleteCatalogSource; step++ {
 		var kinds []Kind
-		for _, k := range Kinds {
+		for _, k := range Of(p) {
 			if k.DeleteStep == step {
 				kinds = append(kinds, k)
 			}
@@ -159,10 +195,10 @@ func DeleteSteps() [][]Kind {
 	return steps
 }
 
-// CRDKinds maps the CRD name of each kind that a CRD serves to the kind.
-func CRDKinds() map[string]Kind {
+// CRDKinds maps the CRD name of each kind of profile p that a CRD serves to the kind.
+func CRDKinds(p Profile) map[string]Kind {
 	out := map[string]Kind{}
-	for _, k := range Kinds {
+	for _, k := range Of(p) {
 		if crd := k.CRD(); crd != "" {
 			out[crd] = k
 		}
@@ -177,6 +213,18 @@ type Served map[schema.GroupVersionKind]bool
 func ServedBy(served func(schema.GroupVersionKind) bool) Served {
 	out := Served{}
 	for _, k := range Kinds {
+		for _, gvk := range k.Versions() {
+			out[gvk] = k.BuiltIn || served(gvk)
+		}
+	}
+	return out
+}
+
+// ServedOf asks served about every version of the kinds of profile p only: asking about a
+// group the cluster lacks costs a discovery request.
+func ServedOf(p Profile, served func(schema.GroupVersionKind) bool) Served {
+	out := Served{}
+	for _, k := range Of(p) {
 		for _, gvk := range k.Versions() {
 			out[gvk] = k.BuiltIn || served(gvk)
 		}

@@ -97,6 +97,8 @@ func TestServedVersion(t *testing.T) {
 	g.Expect(children.Served{children.GVKExternalSecretBeta: true}.Version(es)).To(Equal(children.GVKExternalSecretBeta))
 	g.Expect(children.Served{}.Version(es)).To(Equal(children.GVKExternalSecretV1), "missing: the preferred version, reported missing")
 	g.Expect(children.ServedBy(func(schema.GroupVersionKind) bool { return false })[children.GVKDeployment]).To(BeTrue(), "built-in kinds are served")
-	g.Expect(children.CRDKinds()).To(HaveKey("tektonconfigs.operator.tekton.dev"))
-	g.Expect(children.CRDKinds()).NotTo(HaveKey("deployments.apps"))
+	g.Expect(children.CRDKinds(children.Member)).To(HaveKey("tektonconfigs.operator.tekton.dev"))
+	g.Expect(children.CRDKinds(children.Member)).NotTo(HaveKey("proxyplugins.toolchain.dev.openshift.com"))
+	g.Expect(children.CRDKinds(children.Host)).To(HaveKey("proxyplugins.toolchain.dev.openshift.com"))
+	g.Expect(children.CRDKinds(children.Host)).NotTo(HaveKey("deployments.apps"))
 }

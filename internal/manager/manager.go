@@ -48,7 +48,8 @@ type Options struct {
 	Cache *cache.Options
 }
 
-// New returns a manager with the PipelineService controller, health and readiness checks.
+// New returns a manager with the PipelineService and PipelineServiceHost controllers, health
+// and readiness checks.
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	cacheOpts := controllers.CacheOptions()
 	if opts.Cache != nil {
@@ -80,6 +81,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Recorder:  mgr.GetEventRecorder(controllers.FieldManager),
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the pipelineservice controller: %w", err)
+	}
+	if err := (&controllers.PipelineServiceHostReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder(controllers.FieldManager),
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up the pipelineservicehost controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)

@@ -1,4 +1,4 @@
-// Package samples loads PipelineService objects for tests with the CRD schema's defaults
+// Package samples loads PipelineService and PipelineServiceHost objects for tests with the CRD schema's defaults
 // applied, as the API server would apply them, so that pure tests see what a cluster stores.
 package samples
 
@@ -24,48 +24,67 @@ const (
 	Minimal = "pipelineservice_minimal.yaml"
 	// Full is the production-like sample.
 	Full = "pipelineservice_full.yaml"
+	// Host is the PipelineServiceHost sample.
+	Host = "pipelineservicehost.yaml"
 )
+
+// schema is the structural schema of one of the operator's CRDs, read once.
+type schema struct {
+	file       string
+	once       sync.Once
+	structural *structuralschema.Structural
+	err        error
+}
 
 var (
-	schemaOnce sync.Once
-	structural *structuralschema.Structural
-	schemaErr  error
+	memberSchema = &schema{file: "pipelineservice.appstudio.io_pipelineservices.yaml"}
+	hostSchema   = &schema{file: "pipelineservice.appstudio.io_pipelineservicehosts.yaml"}
 )
 
-func loadSchema() (*structuralschema.Structural, error) {
-	schemaOnce.Do(func() {
-		file := filepath.Join(testenv.OwnCRDDir(), "pipelineservice.appstudio.io_pipelineservices.yaml")
-		data, err := os.ReadFile(file)
+func (s *schema) load() (*structuralschema.Structural, error) {
+	s.once.Do(func() {
+		data, err := os.ReadFile(filepath.Join(testenv.OwnCRDDir(), s.file))
 		if err != nil {
-			schemaErr = err
+			s.err = err
 			return
 		}
 		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if schemaErr = yaml.Unmarshal(data, crd); schemaErr != nil {
+		if s.err = yaml.Unmarshal(data, crd); s.err != nil {
 			return
 		}
 		internal := &apiextensionsinternal.JSONSchemaProps{}
-		if schemaErr = apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(
-			crd.Spec.Versions[0].Schema.OpenAPIV3Schema, internal, nil); schemaErr != nil {
+		if s.err = apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(
+			crd.Spec.Versions[0].Schema.OpenAPIV3Schema, internal, nil); s.err != nil {
 			return
 		}
-		structural, schemaErr = structuralschema.NewStructural(internal)
+		s.structural, s.err = structuralschema.NewStructural(internal)
 	})
-	return structural, schemaErr
+	return s.structural, s.err
 }
 
-// Defaulted applies the CRD schema's defaults to an object given as unstructured content.
-func Defaulted(content map[string]any) (*psv1alpha1.PipelineService, error) {
-	s, err := loadSchema()
+// defaulted applies the defaults of schema s to content and decodes it into out.
+func defaulted[T any](s *schema, content map[string]any, out *T) (*T, error) {
+	st, err := s.load()
 	if err != nil {
-		return nil, fmt.Errorf("load the PipelineService schema: %w", err)
+		return nil, fmt.Errorf("load the schema of %s: %w", s.file, err)
 	}
-	defaulting.Default(content, s)
-	ps := &psv1alpha1.PipelineService{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, ps); err != nil {
+	defaulting.Default(content, st)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, out); err != nil {
 		return nil, err
 	}
-	return ps, nil
+	return out, nil
+}
+
+// Defaulted applies the CRD schema's defaults to a PipelineService given as unstructured
+// content.
+func Defaulted(content map[string]any) (*psv1alpha1.PipelineService, error) {
+	return defaulted(memberSchema, content, &psv1alpha1.PipelineService{})
+}
+
+// DefaultedHost applies the CRD schema's defaults to a PipelineServiceHost given as
+// unstructured content.
+func DefaultedHost(content map[string]any) (*psv1alpha1.PipelineServiceHost, error) {
+	return defaulted(hostSchema, content, &psv1alpha1.PipelineServiceHost{})
 }
 
 // Content reads a sample from config/samples as unstructured content.
@@ -79,6 +98,15 @@ func Content(name string) (map[string]any, error) {
 		return nil, fmt.Errorf("decode %s: %w", name, err)
 	}
 	return content, nil
+}
+
+// LoadHost reads a PipelineServiceHost sample and applies the schema's defaults.
+func LoadHost(name string) (*psv1alpha1.PipelineServiceHost, error) {
+	content, err := Content(name)
+	if err != nil {
+		return nil, err
+	}
+	return DefaultedHost(content)
 }
 
 // Load reads a sample and applies the schema's defaults.

@@ -329,3 +329,31 @@ func DeletePlan(ctx context.Context, c client.Client, namespace, name string) er
 	plan.SetName(name)
 	return client.IgnoreNotFound(c.Delete(ctx, plan))
 }
+
+// RouteAdmitted sets a Route's status as OpenShift's router named router would: admitted at
+// host, or refused with reason and message.
+func RouteAdmitted(ctx context.Context, c client.Client, namespace, name, router, host string, admitted bool, reason, message string) error {
+	status := "True"
+	if !admitted {
+		status = "False"
+	}
+	return updateStatus(ctx, c, children.GVKRoute, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		cond := map[string]any{"type": "Admitted", "status": status, "lastTransitionTime": now()}
+		if reason != "" {
+			cond["reason"], cond["message"] = reason, message
+		}
+		u.Object["status"] = map[string]any{"ingress": []any{map[string]any{
+			"host": host, "routerName": router, "wildcardPolicy": "None", "conditions": []any{cond},
+		}}}
+	})
+}
+
+// ProxyPluginCondition sets a ProxyPlugin's Ready condition, as CodeReadyToolchain declares it
+// (its host operator does not set it as of 2026-08).
+func ProxyPluginCondition(ctx context.Context, c client.Client, namespace, name, status, reason, message string) error {
+	return updateStatus(ctx, c, children.GVKProxyPlugin, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
+		u.Object["status"] = map[string]any{"conditions": []any{map[string]any{
+			"type": "Ready", "status": status, "reason": reason, "message": message, "lastTransitionTime": now(),
+		}}}
+	})
+}

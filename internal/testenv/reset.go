@@ -32,7 +32,8 @@ var resetKinds = []schema.GroupVersionKind{
 	{Group: "coordination.k8s.io", Version: "v1", Kind: "Lease"},
 }
 
-// Reset empties a control plane for the next test that shares it: the PipelineService, every
+// Reset empties a control plane for the next test that shares it: the PipelineService and
+// PipelineServiceHost, every
 // object of the registered kinds (what the operator made, and what tests made in OLM's and
 // OSP's place), Events, admission policies and Leases, finalizers and all. Namespaces stay
 // (no namespace controller runs to finish deleting them), as do the API server's own objects
@@ -40,7 +41,7 @@ var resetKinds = []schema.GroupVersionKind{
 func Reset(ctx context.Context, c client.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	kinds := []schema.GroupVersionKind{psv1alpha1.GroupVersion.WithKind("PipelineService")}
+	kinds := []schema.GroupVersionKind{psv1alpha1.GroupVersion.WithKind("PipelineService"), psv1alpha1.GroupVersion.WithKind("PipelineServiceHost")}
 	for _, k := range children.Kinds {
 		if k.GVK != children.GVKNamespace {
 			kinds = append(kinds, k.GVK)

@@ -35,6 +35,7 @@ const (
 	tektonConfigCRDPath = "config/base/generated-crds/operator.tekton.dev_tektonconfigs.yaml"
 	icspCRDPath         = "operator/v1alpha1/zz_generated.crd-manifests/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml"
 	idmsCRDPath         = "config/v1/zz_generated.crd-manifests/0000_10_config-operator_01_imagedigestmirrorsets.crd.yaml"
+	routeCRDPath        = "route/v1/zz_generated.crd-manifests/routes.crd.yaml"
 )
 
 // RepoRoot is the root of this repository, found from this file's location so that tests in
@@ -168,12 +169,25 @@ func PrometheusRuleCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
 	return standInCRD("monitoring.coreos.com_prometheusrules.yaml")
 }
 
+// RouteCRD is OpenShift's Route CRD. On OpenShift the API server serves Routes itself; the
+// CRD that openshift/api generates has the same schema and validation rules.
+func RouteCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modOpenShiftAPI, routeCRDPath)
+}
+
+// ProxyPluginCRD is CodeReadyToolchain's ProxyPlugin CRD, a verbatim copy (crds/README.md):
+// codeready-toolchain/api is not a Go dependency of the operator.
+func ProxyPluginCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return standInCRD("toolchain.dev.openshift.com_proxyplugins.yaml")
+}
+
 // AllThirdPartyCRDs is every third-party CRD the operator can work with, as on a cluster
-// where OSP, External Secrets and the monitoring stack are installed.
+// where OSP, External Secrets, the monitoring stack and CodeReadyToolchain's host operator are
+// installed, on OpenShift.
 func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	crds := OLMCRDs()
 	for _, load := range []func() (*apiextensionsv1.CustomResourceDefinition, error){
-		TektonConfigCRD, ICSPCRD, IDMSCRD, ExternalSecretCRD, ServiceMonitorCRD, PrometheusRuleCRD,
+		TektonConfigCRD, ICSPCRD, IDMSCRD, ExternalSecretCRD, ServiceMonitorCRD, PrometheusRuleCRD, RouteCRD, ProxyPluginCRD,
 	} {
 		crd, err := load()
 		if err != nil {
