@@ -360,6 +360,12 @@ func (e *operatorEnv) waitQuiet() {
 		g.Expect(ready).NotTo(BeNil())
 		g.Expect(ready.ObservedGeneration).To(Equal(ps.Generation))
 	}, timeout, poll).Should(Succeed())
+	e.waitNoWrites()
+}
+
+// waitNoWrites waits until the operator has made no write for a second.
+func (e *operatorEnv) waitNoWrites() {
+	e.t.Helper()
 	last := e.writes.Load()
 	stable := 0
 	e.Eventually(func() int {
