@@ -47,7 +47,7 @@ dashboard: ## Generate config/grafana/dashboard.json from internal/dashboard (Gr
 	go run ./hack/dashboard
 
 .PHONY: docs
-docs: manifests ## Generate docs/api.md from the CRD schema.
+docs: manifests ## Generate docs/api.md from the CRD schemas.
 	go run ./hack/apidocs > docs/api.md
 
 # Files that make generate manifests bundle docs write. verify regenerates them and fails when

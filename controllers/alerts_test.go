@@ -39,7 +39,7 @@ func TestAlertRules(t *testing.T) {
 
 	exported := map[string]bool{}
 	descs := make(chan *prometheus.Desc, 32)
-	for _, c := range operatorCollectors {
+	for _, c := range append(operatorCollectors, hostCollectors...) {
 		c.Describe(descs)
 	}
 	close(descs)
@@ -51,7 +51,7 @@ func TestAlertRules(t *testing.T) {
 	}
 
 	forByAlert := map[string]string{}
-	metricRef := regexp.MustCompile(`pipelineservice_[a-z_]+`)
+	metricRef := regexp.MustCompile(`pipelineservice(?:host)?_[a-z_]+`)
 	for _, group := range rule.Spec.Groups {
 		for _, r := range group.Rules {
 			g.Expect(r.Alert).NotTo(BeEmpty())
@@ -73,5 +73,6 @@ func TestAlertRules(t *testing.T) {
 		"PipelineServiceInstallPlanPending": "1h",
 		"PipelineServiceComponentDegraded":  "5m",
 		"PipelineServiceUpgradeTooLong":     "30m",
+		"PipelineServiceHostNotReady":       "15m",
 	}))
 }

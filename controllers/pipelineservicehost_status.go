@@ -157,8 +157,11 @@ var (
 	}, nil)
 )
 
+// hostCollectors are the host's metrics.
+var hostCollectors = []prometheus.Collector{hostReadyGauge, hostConditionGauge, hostBackendsGauge}
+
 func init() {
-	metrics.Registry.MustRegister(hostReadyGauge, hostConditionGauge, hostBackendsGauge)
+	metrics.Registry.MustRegister(hostCollectors...)
 }
 
 // hostConditionTypes are the host's condition types exported, in a fixed order.

@@ -1,5 +1,5 @@
 // Command bundle writes the OLM bundle of this operator (`make bundle`): bundle/manifests (the
-// ClusterServiceVersion, the CRD, the metrics Service and metrics-reader ClusterRole),
+// ClusterServiceVersion, the CRDs, the metrics Service and metrics-reader ClusterRole),
 // bundle/metadata/annotations.yaml and bundle.Dockerfile. operator-sdk is not on the module
 // proxy, so the CSV is built here from config/ with the operator-framework/api types; the
 // output is deterministic, so `make verify` can tell a stale bundle.
@@ -28,6 +28,7 @@ const (
 	packageName  = "pipeline-service-operator"
 	imageRepo    = "quay.io/konflux-ci/pipeline-service-operator"
 	crdName      = "pipelineservices.pipelineservice.appstudio.io"
+	hostCRDName  = "pipelineservicehosts.pipelineservice.appstudio.io"
 )
 
 func main() {
@@ -53,10 +54,16 @@ func write(root, out, v, channels string) error {
 	}
 	read := func(rel string) ([]map[string]any, error) { return readObjects(filepath.Join(root, rel)) }
 
-	crdFile := filepath.Join("config", "crd", "bases", "pipelineservice.appstudio.io_pipelineservices.yaml")
-	crd, err := os.ReadFile(filepath.Join(root, crdFile))
-	if err != nil {
-		return err
+	crds := map[string][]byte{}
+	for name, file := range map[string]string{
+		crdName:     "pipelineservice.appstudio.io_pipelineservices.yaml",
+		hostCRDName: "pipelineservice.appstudio.io_pipelineservicehosts.yaml",
+	} {
+		crd, err := os.ReadFile(filepath.Join(root, "config", "crd", "bases", file))
+		if err != nil {
+			return err
+		}
+		crds[name] = crd
 	}
 	clusterRules, err := rulesOf(read, filepath.Join("config", "rbac", "role.yaml"), "ClusterRole")
 	if err != nil {
@@ -70,9 +77,13 @@ func write(root, out, v, channels string) error {
 	if err != nil {
 		return err
 	}
-	example, err := read(filepath.Join("config", "samples", "pipelineservice_full.yaml"))
-	if err != nil {
-		return err
+	var example []map[string]any
+	for _, sample := range []string{"pipelineservice_full.yaml", "pipelineservicehost.yaml"} {
+		objs, err := read(filepath.Join("config", "samples", sample))
+		if err != nil {
+			return err
+		}
+		example = append(example, objs...)
 	}
 	icon, err := os.ReadFile(filepath.Join(root, "hack", "bundle", "icon.svg"))
 	if err != nil {
@@ -113,8 +124,10 @@ func write(root, out, v, channels string) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(manifests, crdName+".yaml"), crd, 0o644); err != nil {
-		return err
+	for name, crd := range crds {
+		if err := os.WriteFile(filepath.Join(manifests, name+".yaml"), crd, 0o644); err != nil {
+			return err
+		}
 	}
 
 	labels := [][2]string{
@@ -191,7 +204,7 @@ func clusterServiceVersion(ver semver.Version, clusterRules, leaderRules []rbacv
 				{Type: olmv1alpha1.InstallModeTypeMultiNamespace, Supported: false},
 				{Type: olmv1alpha1.InstallModeTypeAllNamespaces, Supported: true},
 			},
-			CustomResourceDefinitions: olmv1alpha1.CustomResourceDefinitions{Owned: []olmv1alpha1.CRDDescription{ownedCRD()}},
+			CustomResourceDefinitions: olmv1alpha1.CustomResourceDefinitions{Owned: []olmv1alpha1.CRDDescription{ownedCRD(), ownedHostCRD()}},
 			InstallStrategy: olmv1alpha1.NamedInstallStrategy{
 				StrategyName: olmv1alpha1.InstallStrategyNameDeployment,
 				StrategySpec: olmv1alpha1.StrategyDetailsDeployment{
@@ -236,7 +249,12 @@ reconciled into everything the service needs:
 The status says whether the whole stack is healthy and which operator version runs: conditions
 for the catalog, the operator install, the TektonConfig and the exporter, the installed and
 desired CSV, the Tekton version, replica counts of every Tekton Deployment and the last upgrade.
-The same facts are Prometheus metrics, with alert rules in the source repository.`
+The same facts are Prometheus metrics, with alert rules in the source repository.
+
+On the host cluster of a CodeReadyToolchain (Kubesaw) installation, a PipelineServiceHost named
+` + "`cluster`" + ` runs SprayProxy, which forwards each Pipelines-as-Code webhook of the GitHub App to
+every member cluster, behind kube-rbac-proxy with a re-encrypting Route, and registers Tekton
+Results with the toolchain's proxy through a ProxyPlugin.`
 
 // ownedCRD describes the PipelineService for the console: the fields people set most, and
 // the status they read.
@@ -275,6 +293,33 @@ func ownedCRD() olmv1alpha1.CRDDescription {
 			status("desiredCSV", "Desired CSV", "The pinned CSV, or where OLM is heading.", text),
 			status("tektonVersion", "Tekton version", "The TektonConfig's version.", text),
 			status("catalogState", "Catalog state", "The CatalogSource's connection state.", text),
+		},
+	}
+}
+
+// ownedHostCRD describes the PipelineServiceHost for the console.
+func ownedHostCRD() olmv1alpha1.CRDDescription {
+	text := "urn:alm:descriptor:com.tectonic.ui:text"
+	return olmv1alpha1.CRDDescription{
+		Name: hostCRDName, Version: "v1alpha1", Kind: "PipelineServiceHost", DisplayName: "Pipeline Service Host",
+		Description: "The host side of a CodeReadyToolchain installation: SprayProxy and the Tekton Results proxy plugin; only one, named cluster.",
+		Resources: []olmv1alpha1.APIResourceReference{
+			{Kind: "Deployment", Name: "sprayproxy", Version: "v1"},
+			{Kind: "Route", Name: "sprayproxy", Version: "v1"},
+			{Kind: "ProxyPlugin", Name: "tekton-results", Version: "v1alpha1"},
+		},
+		SpecDescriptors: []olmv1alpha1.SpecDescriptor{
+			{Path: "sprayProxy.backends", DisplayName: "Backends", Description: "The Pipelines-as-Code webhook URLs of the member clusters."},
+			{Path: "sprayProxy.route.host", DisplayName: "Route host", Description: "The host of SprayProxy's Route.", XDescriptors: []string{text}},
+			{Path: "resultsProxyPlugin.enabled", DisplayName: "Results proxy plugin", Description: "Register Tekton Results with the toolchain's proxy.",
+				XDescriptors: []string{"urn:alm:descriptor:com.tectonic.ui:booleanSwitch"}},
+			{Path: "deletionPolicy", DisplayName: "Deletion policy", Description: "Orphan keeps SprayProxy when this object is deleted; Delete removes it.",
+				XDescriptors: []string{"urn:alm:descriptor:com.tectonic.ui:select:Orphan", "urn:alm:descriptor:com.tectonic.ui:select:Delete"}},
+		},
+		StatusDescriptors: []olmv1alpha1.StatusDescriptor{
+			{Path: "conditions", DisplayName: "Conditions", Description: "Ready, Reconciling, SprayProxyAvailable, RouteAdmitted and ProxyPluginReady.",
+				XDescriptors: []string{"urn:alm:descriptor:io.kubernetes.conditions"}},
+			{Path: "webhookURL", DisplayName: "Webhook URL", Description: "The URL to give the GitHub App as its webhook URL.", XDescriptors: []string{text}},
 		},
 	}
 }

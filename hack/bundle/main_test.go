@@ -23,7 +23,7 @@ func TestBundleIsValid(t *testing.T) {
 	bundle, err := manifests.GetBundleFromDir(filepath.Join(testenv.RepoRoot(), "bundle"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(bundle.CSV).NotTo(BeNil())
-	g.Expect(bundle.V1CRDs).To(HaveLen(1))
+	g.Expect(bundle.V1CRDs).To(HaveLen(2))
 
 	validators := validation.DefaultBundleValidators.WithValidators(
 		validation.OperatorHubV2Validator, validation.GoodPracticesValidator)
@@ -47,9 +47,11 @@ func TestBundleIsValid(t *testing.T) {
 		g.Expect(m.Supported).To(Equal(m.Type == "AllNamespaces"), string(m.Type))
 	}
 	owned := csv.Spec.CustomResourceDefinitions.Owned
-	g.Expect(owned).To(HaveLen(1))
-	g.Expect(owned[0].SpecDescriptors).NotTo(BeEmpty())
-	g.Expect(owned[0].StatusDescriptors).NotTo(BeEmpty())
+	g.Expect(owned).To(HaveLen(2))
+	for _, o := range owned {
+		g.Expect(o.SpecDescriptors).NotTo(BeEmpty(), o.Kind)
+		g.Expect(o.StatusDescriptors).NotTo(BeEmpty(), o.Kind)
+	}
 	g.Expect(csv.Spec.InstallStrategy.StrategySpec.ClusterPermissions[0].Rules).NotTo(BeEmpty())
 }
 
