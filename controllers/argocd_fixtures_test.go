@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,17 +12,22 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 var updateFixtures = flag.Bool("update-argocd-fixtures", false, "rewrite the live_*.yaml fixtures of the ArgoCD health check")
 
-// healthFixtureDir holds health.lua in ArgoCD's layout, with its tests.
-var healthFixtureDir = filepath.Join("config", "argocd", "resource_customizations", "pipelineservice.appstudio.io", "PipelineService", "testdata")
+// healthFixtureDir holds the tests of a kind's health check in ArgoCD's layout.
+func healthFixtureDir(kind string) string {
+	return filepath.Join("config", "argocd", "resource_customizations", "pipelineservice.appstudio.io", kind, "testdata")
+}
 
 // TestArgoCDHealthFixturesAreLive records the PipelineService as the operator really writes it
 // while Progressing (just created, the catalog not yet observed), Healthy, and Degraded
@@ -34,28 +40,52 @@ func TestArgoCDHealthFixturesAreLive(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCatalogSourceNotObserved)
-	e.checkFixture("live_progressing.yaml")
+	// The exporter is listed once its Deployment is in the cache, a moment after it is applied.
+	e.Eventually(func() []psv1alpha1.ComponentStatus { return e.get().Status.Components }, timeout, poll).ShouldNot(BeEmpty())
+	e.checkFixture(e.get(), "live_progressing.yaml")
 
 	e.becomeHealthy(stack505)
-	e.checkFixture("live_healthy.yaml")
+	e.checkFixture(e.get(), "live_healthy.yaml")
 
 	e.update(overrides(`{"pruner": {"disable": true}}`))
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonInvalidTektonConfig)
 	e.Eventually(func() *metav1.Condition {
 		return meta.FindStatusCondition(e.get().Status.Conditions, psv1alpha1.ConditionStalled)
 	}, timeout, poll).ShouldNot(BeNil())
-	e.checkFixture("live_degraded.yaml")
+	e.checkFixture(e.get(), "live_degraded.yaml")
 }
 
-// checkFixture compares the PipelineService, with what changes from run to run fixed, to the
-// named fixture, or rewrites the fixture with -update-argocd-fixtures.
-func (e *operatorEnv) checkFixture(name string) {
+// TestArgoCDHostHealthFixturesAreLive records the PipelineServiceHost as the operator writes it
+// while SprayProxy rolls out, once healthy, and with its Route refused by the router.
+func TestArgoCDHostHealthFixturesAreLive(t *testing.T) {
+	e := startOperator(t, nil)
+	e.createHost(nil)
+	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionUnknown, psv1alpha1.ReasonSprayProxyRollingOut, "")
+	e.checkFixture(e.getHost(), "live_progressing.yaml")
+
+	e.hostHealthy()
+	e.checkFixture(e.getHost(), "live_healthy.yaml")
+
+	e.Expect(simulate.RouteAdmitted(t.Context(), e.c, sprayProxyNamespace, render.SprayProxyName, "default", sprayProxyHost, false,
+		"HostAlreadyClaimed", "route other/sprayproxy already exposes sprayproxy.apps.host.example.com")).To(Succeed())
+	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonRouteNotAdmitted, "")
+	e.checkFixture(e.getHost(), "live_degraded.yaml")
+}
+
+// checkFixture compares obj (the PipelineService or PipelineServiceHost), with what changes
+// from run to run fixed, to the named fixture of its kind, or rewrites the fixture with
+// -update-argocd-fixtures.
+func (e *operatorEnv) checkFixture(obj client.Object, name string) {
 	e.t.Helper()
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(e.get())
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	e.Expect(err).NotTo(HaveOccurred())
+	kind := "PipelineService"
+	if _, ok := obj.(*psv1alpha1.PipelineServiceHost); ok {
+		kind = "PipelineServiceHost"
+	}
 	u := &unstructured.Unstructured{Object: content}
 	u.SetAPIVersion(psv1alpha1.GroupVersion.String())
-	u.SetKind("PipelineService")
+	u.SetKind(kind)
 	for _, f := range []string{"managedFields", "uid", "resourceVersion", "creationTimestamp"} {
 		unstructured.RemoveNestedField(u.Object, "metadata", f)
 	}
@@ -71,13 +101,14 @@ func (e *operatorEnv) checkFixture(name string) {
 	}
 	data, err := yaml.Marshal(u.Object)
 	e.Expect(err).NotTo(HaveOccurred())
-	data = append([]byte("# The PipelineService as the operator wrote it in TestArgoCDHealthFixturesAreLive (controllers/),\n# times fixed. Regenerate: go test ./controllers -run TestArgoCDHealthFixturesAreLive -update-argocd-fixtures\n"), data...)
-	file := filepath.Join(testenv.RepoRoot(), healthFixtureDir, name)
+	test := map[string]string{"PipelineService": "TestArgoCDHealthFixturesAreLive", "PipelineServiceHost": "TestArgoCDHostHealthFixturesAreLive"}[kind]
+	data = append([]byte(fmt.Sprintf("# The %s as the operator wrote it in %s (controllers/),\n# times fixed. Regenerate: go test ./controllers -run %s -update-argocd-fixtures\n", kind, test, test)), data...)
+	file := filepath.Join(testenv.RepoRoot(), healthFixtureDir(kind), name)
 	if *updateFixtures {
 		e.Expect(os.WriteFile(file, data, 0o644)).To(Succeed())
 		return
 	}
 	want, err := os.ReadFile(file)
 	e.Expect(err).NotTo(HaveOccurred())
-	e.Expect(string(data)).To(Equal(string(want)), "%s is stale: run go test ./controllers -run TestArgoCDHealthFixturesAreLive -update-argocd-fixtures", name)
+	e.Expect(string(data)).To(Equal(string(want)), "%s of %s is stale: run go test ./controllers -run %s -update-argocd-fixtures", name, kind, test)
 }

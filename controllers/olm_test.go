@@ -185,7 +185,8 @@ func TestRealOLMPinnedInstallAndUpgrade(t *testing.T) {
 		g.Expect(ps.Status.Upgrade.CompletedAt).NotTo(BeNil())
 	}, 2*timeout, poll).Should(Succeed())
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	e.Expect(e.csvPhase(csv505)).To(BeEmpty(), "OLM replaced 5.0.5")
+	// OLM marks the replaced CSV Deleting, then deletes it.
+	e.Eventually(func() string { return e.csvPhase(csv505) }, 2*timeout, poll).Should(BeEmpty(), "OLM replaced 5.0.5")
 
 	// A pin below what runs: OLM cannot go back.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.CSV = csv505 })

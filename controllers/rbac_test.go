@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -61,8 +62,8 @@ func (e *operatorEnv) tokenFor(name string) string {
 }
 
 // TestOperatorRunsOnItsOwnRBAC runs the operator as its ServiceAccount with nothing but the
-// RBAC in config/rbac, through install, approval of the pinned CSV, drift healing, metrics and
-// deletion with deletionPolicy Delete: any verb or resource missing from the markers fails
+// RBAC in config/rbac, through install, approval of the pinned CSV, drift healing, metrics, a
+// PipelineServiceHost's life and deletion with deletionPolicy Delete: any verb or resource missing from the markers fails
 // here. Its metrics endpoint (HTTPS) lets a scraper in only with a token bound to the
 // metrics-reader ClusterRole.
 func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
@@ -118,6 +119,25 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	}}
 	e.Expect(e.c.Create(ctx, binding)).To(Succeed())
 	e.Eventually(func() int { return status(scraper) }, timeout, poll).Should(Equal(http.StatusOK))
+
+	// The host, with dynamic backends: the operator binds registrants to a ClusterRole that
+	// grants /backends, which RBAC lets it do only because it holds /backends itself.
+	e.createHost(func(h *psv1alpha1.PipelineServiceHost) {
+		h.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete
+		h.Spec.SprayProxy.DynamicBackends = psv1alpha1.DynamicBackendsSpec{Enabled: true,
+			Registrants: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "register", Namespace: "member-1"}}}
+	})
+	e.Eventually(func(g Gomega) {
+		g.Expect(e.object(children.GVKClusterRoleBinding, "", "sprayproxy-backend-register")).NotTo(BeNil())
+		g.Expect(e.object(children.GVKProxyPlugin, proxyPluginNamespace, "tekton-results")).NotTo(BeNil())
+	}, timeout, poll).Should(Succeed())
+	e.hostHealthy()
+	e.Expect(e.c.Delete(ctx, e.getHost())).To(Succeed())
+	e.Eventually(func() bool {
+		return e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineServiceHost{}) != nil
+	}, timeout, poll).Should(BeTrue(), "the host's finalizer is released")
+	e.Expect(e.object(children.GVKDeployment, sprayProxyNamespace, "sprayproxy")).To(BeNil())
+	e.Expect(e.object(children.GVKClusterRole, "", "sprayproxy-backend-register")).To(BeNil())
 
 	// Deletion with deletionPolicy Delete removes every child, CSV included.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })

@@ -1,8 +1,8 @@
-// Package argocdhealth evaluates the PipelineService health check with ArgoCD's own code: the
-// argocd-cm that `kustomize build config/argocd` prints is read by ArgoCD's settings manager,
-// and each fixture of health_test.yaml (ArgoCD's upstream layout, live objects from an envtest
-// run among them) is judged by the Lua VM the application controller runs
-// (github.com/argoproj/argo-cd/v3/util/lua). It is a module of its own because argo-cd pins
+// Package argocdhealth evaluates the health check of the PipelineService and PipelineServiceHost
+// with ArgoCD's own code: the argocd-cm that `kustomize build config/argocd` prints is read by
+// ArgoCD's settings manager, and each fixture of each kind's health_test.yaml (ArgoCD's upstream
+// layout, live objects from an envtest run among them) is judged by the Lua VM the application
+// controller runs (github.com/argoproj/argo-cd/v3/util/lua). It is a module of its own because argo-cd pins
 // Kubernetes libraries older than the operator's.
 package argocdhealth
 
@@ -30,7 +30,14 @@ const (
 	argoCDNamespace = "openshift-gitops"
 )
 
-var checkDir = filepath.Join(repoRoot, "config", "argocd", "resource_customizations", "pipelineservice.appstudio.io", "PipelineService")
+// checkDir holds a kind's health tests in ArgoCD's layout; the PipelineService's also holds
+// health.lua, which argocd-cm installs for both kinds.
+func checkDir(kind string) string {
+	return filepath.Join(repoRoot, "config", "argocd", "resource_customizations", "pipelineservice.appstudio.io", kind)
+}
+
+// kinds are the kinds with a health check.
+var kinds = []string{"PipelineService", "PipelineServiceHost"}
 
 type healthTests struct {
 	Tests []struct {
@@ -68,25 +75,36 @@ func overridesFromArgoCDCM(t *testing.T) lua.ResourceHealthOverrides {
 	if err != nil {
 		t.Fatalf("ArgoCD's settings manager refuses argocd-cm: %v", err)
 	}
-	if overrides["pipelineservice.appstudio.io/PipelineService"].HealthLua == "" {
-		t.Fatalf("argocd-cm carries no health check for pipelineservice.appstudio.io/PipelineService; overrides: %v", overrides)
+	for _, kind := range kinds {
+		if overrides["pipelineservice.appstudio.io/"+kind].HealthLua == "" {
+			t.Fatalf("argocd-cm carries no health check for pipelineservice.appstudio.io/%s; overrides: %v", kind, overrides)
+		}
 	}
 	return overrides
 }
 
-// TestHealthChecksWithArgoCDsEngine evaluates every fixture of health_test.yaml with the health
-// check ArgoCD reads from argocd-cm, as the application controller does, and checks that the
-// shipped health.lua is the script argocd-cm carries.
+// TestHealthChecksWithArgoCDsEngine evaluates every fixture of each kind's health_test.yaml with
+// the health check ArgoCD reads from argocd-cm, as the application controller does, and checks
+// that the shipped health.lua is the script argocd-cm carries for each kind.
 func TestHealthChecksWithArgoCDsEngine(t *testing.T) {
 	overrides := overridesFromArgoCDCM(t)
-	script, err := os.ReadFile(filepath.Join(checkDir, "health.lua"))
+	script, err := os.ReadFile(filepath.Join(checkDir("PipelineService"), "health.lua"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := overrides["pipelineservice.appstudio.io/PipelineService"].HealthLua; got != string(script) {
-		t.Fatalf("argocd-cm's health check is not health.lua")
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			if got := overrides["pipelineservice.appstudio.io/"+kind].HealthLua; got != string(script) {
+				t.Fatalf("argocd-cm's health check of %s is not health.lua", kind)
+			}
+			checkFixtures(t, overrides, checkDir(kind))
+		})
 	}
-	data, err := os.ReadFile(filepath.Join(checkDir, "health_test.yaml"))
+}
+
+// checkFixtures judges every test of dir's health_test.yaml.
+func checkFixtures(t *testing.T, overrides lua.ResourceHealthOverrides, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "health_test.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +112,14 @@ func TestHealthChecksWithArgoCDsEngine(t *testing.T) {
 	if err := yaml.Unmarshal(data, &tests); err != nil {
 		t.Fatal(err)
 	}
-	fixtures, _ := filepath.Glob(filepath.Join(checkDir, "testdata", "*.yaml"))
+	fixtures, _ := filepath.Glob(filepath.Join(dir, "testdata", "*.yaml"))
 	if len(tests.Tests) != len(fixtures) {
 		t.Errorf("health_test.yaml has %d tests for %d fixtures in testdata/", len(tests.Tests), len(fixtures))
 	}
 	live := 0
 	for _, tc := range tests.Tests {
 		t.Run(tc.InputPath, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(checkDir, tc.InputPath))
+			data, err := os.ReadFile(filepath.Join(dir, tc.InputPath))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,5 +1,5 @@
 // Package apply is the operator's resource manager: it server-side applies rendered objects in
-// parallel, each after the Namespace it lives in, skips objects that are already up to date,
+// parallel, each after the Namespace it lives in (a binding after its ClusterRole), skips objects that are already up to date,
 // deletes what is no longer wanted, and lists what carries the operator's label. It knows
 // nothing of PipelineService: what to apply comes from the caller.
 package apply
@@ -57,17 +57,18 @@ type Result struct {
 }
 
 // Apply applies objs, in parallel up to the worker bound, and returns one Result per object
-// in the order given. An object waits only for what it needs: the Namespace it lives in, when
-// that Namespace is among objs. Everything else (cluster-scoped objects, objects in namespaces
-// that exist already) starts at once, so the first apply takes as long as its slowest chain
-// rather than a round trip per tier. A failure does not stop the others: each object that can
-// be applied is, and the caller sees every error.
+// in the order given. An object waits only for what it needs, when that is among objs: the
+// Namespace it lives in, and for a binding the ClusterRole it grants (an API server checks
+// that whoever binds a role holds what it grants, and a role that does not exist yet fails
+// that check). Everything else starts at once, so the first apply takes as long as its slowest
+// chain rather than a round trip per tier. A failure does not stop the others: each object
+// that can be applied is, and the caller sees every error.
 func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) []Result {
 	results := make([]Result, len(objs))
-	namespaces := map[string]chan struct{}{}
+	done := map[string]chan struct{}{}
 	for _, o := range objs {
-		if o.GroupVersionKind().GroupKind() == namespaceKind {
-			namespaces[o.GetName()] = make(chan struct{})
+		if gk := o.GroupVersionKind().GroupKind(); gk == namespaceKind || gk == clusterRoleKind {
+			done[prerequisite(gk.Kind, o.GetName())] = make(chan struct{})
 		}
 	}
 	sem := make(chan struct{}, e.workers)
@@ -77,9 +78,14 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if o.GroupVersionKind().GroupKind() == namespaceKind {
-				defer close(namespaces[o.GetName()])
-			} else if ready, ok := namespaces[o.GetNamespace()]; ok {
+			if ch, ok := done[prerequisite(o.GetKind(), o.GetName())]; ok && o.GetNamespace() == "" {
+				defer close(ch)
+			}
+			for _, need := range prerequisites(o) {
+				ready, ok := done[need]
+				if !ok {
+					continue
+				}
 				select {
 				case <-ready:
 				case <-ctx.Done():
@@ -88,7 +94,7 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) [
 				}
 			}
 			// The slot is taken after the wait, so that a waiting object never holds one
-			// its Namespace needs.
+			// what it waits for needs.
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			results[i].Changed, results[i].Err = e.ApplyOne(ctx, o)
@@ -98,7 +104,29 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) [
 	return results
 }
 
-var namespaceKind = schema.GroupKind{Kind: "Namespace"}
+var (
+	namespaceKind   = schema.GroupKind{Kind: "Namespace"}
+	clusterRoleKind = schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}
+)
+
+// prerequisite names an object others may wait for.
+func prerequisite(kind, name string) string { return kind + "/" + name }
+
+// prerequisites are what o waits for when they are applied with it: its Namespace, and the
+// ClusterRole a binding refers to.
+func prerequisites(o *unstructured.Unstructured) []string {
+	var out []string
+	if ns := o.GetNamespace(); ns != "" {
+		out = append(out, prerequisite(namespaceKind.Kind, ns))
+	}
+	if o.GetKind() == "ClusterRoleBinding" || o.GetKind() == "RoleBinding" {
+		if kind, _, _ := unstructured.NestedString(o.Object, "roleRef", "kind"); kind == clusterRoleKind.Kind {
+			name, _, _ := unstructured.NestedString(o.Object, "roleRef", "name")
+			out = append(out, prerequisite(kind, name))
+		}
+	}
+	return out
+}
 
 // ApplyOne server-side applies desired, forcing ownership of the fields it renders and
 // nothing else, and says whether it wrote. It skips the write when the live object already

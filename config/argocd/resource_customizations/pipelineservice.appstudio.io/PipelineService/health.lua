@@ -1,4 +1,6 @@
--- ArgoCD health of a pipelineservice.appstudio.io/PipelineService.
+-- ArgoCD health of a pipelineservice.appstudio.io/PipelineService, and of a
+-- PipelineServiceHost, which reports the same kstatus conditions (it never stalls and has no
+-- upgrade).
 --
 -- Healthy:     Ready is True and the operator has reported on the current generation.
 -- Degraded:    Stalled (input the operator refuses), or Ready is False for a reason that is
