@@ -97,7 +97,7 @@ build: ## Build the manager binary into bin/.
 	go build -o bin/manager .
 
 .PHONY: run
-run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plane without one (RUN_FLAGS=-v: debug logs).
+run: ## Run the operator: against $KUBECONFIG's cluster, or a local control plane without one (HOST=1: the host sample too; RUN_FLAGS=-v: debug logs).
 	go run ./hack/localrun $(RUN_FLAGS)
 
 .PHONY: import

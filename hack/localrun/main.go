@@ -3,8 +3,9 @@
 // plane built from the same kube-apiserver and etcd as the tests, with the CRDs and the full
 // sample installed. There, once hack/setup-olm.sh has built it (`make olm`), the real OLM
 // installs OpenShift Pipelines from a catalog that opm serves, and only OpenShift Pipelines
-// itself is simulated; without it, a stand-in plays OLM too. Ctrl-C stops the manager and the
-// control plane. -v shows the debug logs.
+// itself is simulated; without it, a stand-in plays OLM too. HOST=1 also applies the
+// PipelineServiceHost sample, whose SprayProxy rollout and Route admission are simulated.
+// Ctrl-C stops the manager and the control plane. -v shows the debug logs.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -32,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -95,10 +98,24 @@ func run(ctx context.Context, verbose bool) error {
 	}
 	fmt.Printf("Operator metrics: http://%s/metrics   probes: http://%s/readyz\n", metricsAddr, probeAddr)
 	if local {
-		fmt.Printf("\nLocal control plane ready.\n  export KUBECONFIG=%s\n  kubectl get pipelineservice cluster -o wide -w\n\n", plane.kubeconfig)
+		fmt.Printf("\nLocal control plane ready.\n  export KUBECONFIG=%s\n  kubectl get pipelineservice cluster -o wide -w\n", plane.kubeconfig)
+		if plane.host {
+			fmt.Println("  kubectl get pipelineservicehost cluster -o wide -w")
+		}
+		fmt.Println()
 		plane.play(ctx, c)
 	}
-	go reportProgress(ctx, c, time.Now())
+	start := time.Now()
+	go reportProgress(ctx, c, start, &psv1alpha1.PipelineService{}, func(o client.Object) []metav1.Condition {
+		return o.(*psv1alpha1.PipelineService).Status.Conditions
+	}, func(o client.Object, after time.Duration) { printSummary(o.(*psv1alpha1.PipelineService), after) })
+	if local && plane.host {
+		go reportProgress(ctx, c, start, &psv1alpha1.PipelineServiceHost{}, func(o client.Object) []metav1.Condition {
+			return o.(*psv1alpha1.PipelineServiceHost).Status.Conditions
+		}, func(o client.Object, after time.Duration) {
+			printHostSummary(o.(*psv1alpha1.PipelineServiceHost), after)
+		})
+	}
 	log.Info("starting the operator; Ctrl-C stops it")
 	return mgr.Start(ctx)
 }
@@ -121,9 +138,15 @@ func devAddr(key, fallback string) (string, error) {
 	return free, nil
 }
 
-// reportProgress prints each change of the PipelineService's conditions, and, the first time
-// it is Ready, the children the operator created.
-func reportProgress(ctx context.Context, c client.Client, start time.Time) {
+// reportProgress prints each change of the conditions of obj's kind (the PipelineService or
+// PipelineServiceHost named cluster), and, the first time it is Ready, its summary.
+func reportProgress(ctx context.Context, c client.Client, start time.Time, obj client.Object,
+	conditions func(client.Object) []metav1.Condition, summarize func(client.Object, time.Duration)) {
+	kind := strings.TrimPrefix(fmt.Sprintf("%T", obj), "*v1alpha1.")
+	prefix := ""
+	if kind != "PipelineService" {
+		prefix = kind + " "
+	}
 	seen := map[string]string{}
 	summarized := false
 	t := time.NewTicker(200 * time.Millisecond)
@@ -134,20 +157,19 @@ func reportProgress(ctx context.Context, c client.Client, start time.Time) {
 			return
 		case <-t.C:
 		}
-		ps := &psv1alpha1.PipelineService{}
-		if err := c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+		if err := c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, obj); err != nil {
 			continue
 		}
-		for _, cond := range ps.Status.Conditions {
-			line := fmt.Sprintf("%s=%s (%s): %s", cond.Type, cond.Status, cond.Reason, cond.Message)
+		for _, cond := range conditions(obj) {
+			line := fmt.Sprintf("%s%s=%s (%s): %s", prefix, cond.Type, cond.Status, cond.Reason, cond.Message)
 			if seen[cond.Type] != line {
 				seen[cond.Type] = line
 				fmt.Printf("[%6.1fs] %s\n", time.Since(start).Seconds(), line)
 			}
 		}
-		if !summarized && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) {
+		if !summarized && meta.IsStatusConditionTrue(conditions(obj), psv1alpha1.ConditionReady) {
 			summarized = true
-			printSummary(ps, time.Since(start))
+			summarize(obj, time.Since(start))
 		}
 	}
 }
@@ -157,14 +179,26 @@ func reportProgress(ctx context.Context, c client.Client, start time.Time) {
 func printSummary(ps *psv1alpha1.PipelineService, after time.Duration) {
 	fmt.Printf("\nPipelineService cluster is Ready after %.1fs: %s (version %s), Tekton %s, catalog %s.\nChildren:\n",
 		after.Seconds(), ps.Status.InstalledCSV, ps.Status.InstalledVersion, ps.Status.TektonVersion, ps.Status.CatalogState)
-	for _, e := range ps.Status.Inventory {
+	printInventory(ps.Status.Inventory)
+}
+
+// printHostSummary lists the host's children, its webhook URL and backends.
+func printHostSummary(h *psv1alpha1.PipelineServiceHost, after time.Duration) {
+	fmt.Printf("\nPipelineServiceHost cluster is Ready after %.1fs: webhook URL %s, backends %s.\nChildren:\n",
+		after.Seconds(), h.Status.WebhookURL, strings.Join(h.Status.Backends, " "))
+	printInventory(h.Status.Inventory)
+}
+
+// printInventory lists the children an inventory records, and ends with a line that says so.
+func printInventory(inv []psv1alpha1.InventoryEntry) {
+	for _, e := range inv {
 		name := e.Name
 		if e.Namespace != "" {
 			name = e.Namespace + "/" + name
 		}
 		fmt.Printf("  %-26s %s\n", e.Kind, name)
 	}
-	fmt.Printf("(%d children, from status.inventory)\n\n", len(ps.Status.Inventory))
+	fmt.Printf("(%d children, from status.inventory)\n\n", len(inv))
 }
 
 // localPlane is the local control plane and what plays the parts that cannot run here.
@@ -177,6 +211,8 @@ type localPlane struct {
 	stopCatalog func()
 	catalogAddr string
 	olmLogs     string
+	// host: the PipelineServiceHost sample is applied too (HOST=1).
+	host bool
 }
 
 // startLocal starts the control plane (with the real OLM and a served catalog when
@@ -190,7 +226,7 @@ func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 		}
 		os.Setenv("KUBEBUILDER_ASSETS", dir)
 	}
-	p := &localPlane{}
+	p := &localPlane{host: os.Getenv("HOST") == "1"}
 	withOLM := os.Getenv("OLM") != "0"
 	if withOLM && os.Getenv("OLM_ASSETS") == "" {
 		if dir, err := script(ctx, "setup-olm.sh", "--check"); err == nil {
@@ -211,6 +247,9 @@ func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 	}
 	if err == nil {
 		err = applySample(ctx, p.cfg, p.catalogAddr)
+	}
+	if err == nil && p.host {
+		err = applyHostSample(ctx, p.cfg)
 	}
 	if err != nil {
 		p.stop()
@@ -291,6 +330,11 @@ func (p *localPlane) play(ctx context.Context, c client.Client) {
 		fmt.Println("Nothing is simulated (SIMULATE=0): the status shows what the operator waits for.")
 		return
 	}
+	if p.host {
+		fmt.Println("The host's SprayProxy rollout and the router's admission of its Route are simulated.")
+		go testenv.RunDeployments(ctx, c, hostNamespace, func(string) bool { return true })
+		go admitRoutes(ctx, c, hostNamespace)
+	}
 	if p.olm == nil {
 		fmt.Println("OLM and OpenShift Pipelines are simulated: a stand-in writes the status they would write.")
 		fmt.Println("(`make olm` builds the real OLM; make run then uses it.)")
@@ -364,6 +408,60 @@ func applySample(ctx context.Context, cfg *rest.Config, catalogAddr string) erro
 	}
 	ctrl.Log.WithName("run").Info("applied the full sample", "file", "config/samples/pipelineservice_full.yaml")
 	return nil
+}
+
+// hostNamespace is where the host sample runs SprayProxy.
+const hostNamespace = "sprayproxy"
+
+// applyHostSample applies the PipelineServiceHost sample, in the namespace of the
+// CodeReadyToolchain host operator that a host cluster has.
+func applyHostSample(ctx context.Context, cfg *rest.Config) error {
+	file := filepath.Join(testenv.RepoRoot(), "config", "samples", "pipelineservicehost.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &obj.Object); err != nil {
+		return fmt.Errorf("decode %s: %w", file, err)
+	}
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	if err := simulate.EnsureNamespaces(ctx, c, "toolchain-host-operator"); err != nil {
+		return err
+	}
+	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("apply %s: %w", file, err)
+	}
+	ctrl.Log.WithName("run").Info("applied the host sample", "file", "config/samples/pipelineservicehost.yaml")
+	return nil
+}
+
+// admitRoutes plays OpenShift's router: each Route in namespace that no router has answered is
+// admitted at its spec.host.
+func admitRoutes(ctx context.Context, c client.Client, namespace string) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		routes := &unstructured.UnstructuredList{}
+		routes.SetGroupVersionKind(children.GVKRoute.GroupVersion().WithKind("RouteList"))
+		if err := c.List(ctx, routes, client.InNamespace(namespace)); err == nil {
+			for _, r := range routes.Items {
+				if ingress, _, _ := unstructured.NestedSlice(r.Object, "status", "ingress"); len(ingress) > 0 {
+					continue
+				}
+				host, _, _ := unstructured.NestedString(r.Object, "spec", "host")
+				_ = simulate.RouteAdmitted(ctx, c, namespace, r.GetName(), "default", host, true, "", "")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // configuredCluster loads KUBECONFIG or ~/.kube/config, or the in-cluster config inside a pod.

@@ -22,10 +22,11 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
-// TestMakeRunLocal runs `make run` as a newcomer would, with no cluster configured and the
-// usual development ports taken: the full sample must go Ready with the real OLM (make test
-// builds it first), the ports it chose and the children be printed, no debug line shown, and
-// Ctrl-C (SIGINT to the process group, as a terminal sends it) must leave no process behind.
+// TestMakeRunLocal runs `make run HOST=1` as a newcomer would, with no cluster configured and
+// the usual development ports taken: the full sample must go Ready with the real OLM (make test
+// builds it first), and the host sample too; the ports it chose and the children of both be
+// printed, no debug line shown, and Ctrl-C (SIGINT to the process group, as a terminal sends
+// it) must leave no process behind.
 func TestMakeRunLocal(t *testing.T) {
 	g := NewWithT(t)
 	// 8080 and 8081 taken, as on a developer's machine running something else.
@@ -34,7 +35,7 @@ func TestMakeRunLocal(t *testing.T) {
 			defer l.Close()
 		}
 	}
-	cmd := exec.Command("make", "--no-print-directory", "run")
+	cmd := exec.Command("make", "--no-print-directory", "run", "HOST=1")
 	cmd.Dir = testenv.RepoRoot()
 	cmd.Env = append(os.Environ(), "LOCAL=1", "KUBECONFIG=/nonexistent", "TMPDIR="+t.TempDir())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -61,7 +62,7 @@ func TestMakeRunLocal(t *testing.T) {
 	var kubeconfig string
 	var out []string
 	deadline := time.After(10 * time.Minute) // includes compiling the operator
-	for !strings.Contains(strings.Join(out, "\n"), "from status.inventory)") {
+	for strings.Count(strings.Join(out, "\n"), "from status.inventory)") < 2 {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -84,9 +85,12 @@ func TestMakeRunLocal(t *testing.T) {
 	g.Expect(text).To(MatchRegexp(`Operator metrics: http://127\.0\.0\.1:\d+/metrics`))
 	g.Expect(text + cmd.Stderr.(*tail).String()).NotTo(ContainSubstring("DEBUG"))
 	g.Expect(text).To(MatchRegexp(`Ready=True \(Healthy\)`))
-	for _, child := range []string{"CatalogSource", "Subscription", "TektonConfig", "Deployment", "ExternalSecret"} {
+	for _, child := range []string{"CatalogSource", "Subscription", "TektonConfig", "Deployment", "ExternalSecret", "Route", "ProxyPlugin"} {
 		g.Expect(text).To(MatchRegexp(`\n  ` + child + ` +\S+`))
 	}
+	g.Expect(text).To(ContainSubstring("PipelineServiceHost cluster is Ready"))
+	g.Expect(text).To(ContainSubstring("webhook URL https://sprayproxy.apps.host.example.com/proxy"))
+	g.Expect(text).To(ContainSubstring("kubectl get pipelineservicehost cluster -o wide -w"))
 
 	// The printed kubeconfig works, and the object says Ready.
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -96,6 +100,9 @@ func TestMakeRunLocal(t *testing.T) {
 	ps := &psv1alpha1.PipelineService{}
 	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
 	g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
+	h := &psv1alpha1.PipelineServiceHost{}
+	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, h)).To(Succeed())
+	g.Expect(meta.IsStatusConditionTrue(h.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
 
 	// Ctrl-C.
 	procs := testenv.Descendants(cmd.Process.Pid)
