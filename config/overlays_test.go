@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -90,4 +91,65 @@ func TestEnvironmentOverlays(t *testing.T) {
 	for _, dir := range []string{"default", "prometheus", "samples", "grafana"} {
 		g.Expect(build(t, filepath.Join("config", dir))).NotTo(BeEmpty(), dir)
 	}
+}
+
+// TestHostOverlay builds the host overlay, sends it to a real API server (dry run) and renders
+// it: what the host ships is admitted and renders.
+func TestHostOverlay(t *testing.T) {
+	g := NewWithT(t)
+	env, cfg, err := testenv.Start(nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = env.Stop() }()
+	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	u := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal(build(t, filepath.Join("config", "samples", "overlays", "host")), &u.Object)).To(Succeed())
+	g.Expect(c.Create(context.Background(), u, client.DryRunAll)).To(Succeed())
+	h := &psv1alpha1.PipelineServiceHost{}
+	g.Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, h)).To(Succeed())
+	objs, err := render.Host(h, children.AllServed())
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(objs).NotTo(BeEmpty())
+	g.Expect(h.Spec.DeletionPolicy).To(Equal(psv1alpha1.DeletionPolicyOrphan))
+}
+
+// applicationSet is what TestApplicationSetsPointAtOverlays reads of an ApplicationSet.
+type applicationSet struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Template struct {
+			Spec struct {
+				Source struct {
+					Path string `json:"path"`
+				} `json:"source"`
+			} `json:"spec"`
+		} `json:"template"`
+	} `json:"spec"`
+}
+
+// TestApplicationSetsPointAtOverlays: the ApplicationSets of config/argocd send each cluster
+// to an overlay that exists: the member set to the overlay its label names, the host set to
+// the host overlay.
+func TestApplicationSetsPointAtOverlays(t *testing.T) {
+	g := NewWithT(t)
+	paths := map[string]string{}
+	for _, doc := range strings.Split(string(build(t, filepath.Join("config", "argocd"))), "\n---\n") {
+		var s applicationSet
+		g.Expect(yaml.Unmarshal([]byte(doc), &s)).To(Succeed())
+		if s.Kind == "ApplicationSet" {
+			paths[s.Metadata.Name] = s.Spec.Template.Spec.Source.Path
+		}
+	}
+	g.Expect(paths).To(HaveLen(2))
+	g.Expect(paths).To(HaveKeyWithValue("pipeline-service-host", "config/samples/overlays/host"))
+	member := paths["pipeline-service-members"]
+	for _, overlay := range []string{"development", "staging", "production"} {
+		path := strings.Replace(member, `{{index .metadata.labels "pipeline-service.appstudio.io/member"}}`, overlay, 1)
+		g.Expect(path).To(Equal("config/samples/overlays/"+overlay), "the member set's path template")
+		build(t, path)
+	}
+	build(t, paths["pipeline-service-host"])
 }

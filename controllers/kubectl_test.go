@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -115,4 +116,33 @@ func TestKubectlServerSideApplyOfEverySample(t *testing.T) {
 		e.Expect(out).To(Equal("pipelineservice.pipelineservice.appstudio.io/cluster serverside-applied\n"), strings.Join(source, " "))
 		e.Expect(e.kubectl("get", "pipelineservice", "cluster", "-o", "name")).To(Equal("pipelineservice.pipelineservice.appstudio.io/cluster\n"))
 	}
+}
+
+// TestKubectlShowsTheHost runs the real kubectl against a healthy host: the sample applied
+// with server-side apply as ArgoCD would, the wide listing with the webhook URL and backends,
+// describe and explain.
+func TestKubectlShowsTheHost(t *testing.T) {
+	e := startOperator(t, nil)
+	e.Expect(simulate.EnsureNamespaces(t.Context(), e.c, proxyPluginNamespace)).To(Succeed())
+	out := e.kubectl("apply", "--server-side", "--field-manager", "argocd-controller", "-f", "config/samples/pipelineservicehost.yaml")
+	e.Expect(out).To(Equal("pipelineservicehost.pipelineservice.appstudio.io/cluster serverside-applied\n"))
+	e.hostHealthy()
+
+	wide := e.kubectl("get", "psh", "-o", "wide")
+	e.t.Logf("kubectl get psh -o wide:\n%s", wide)
+	lines := strings.Split(strings.TrimSpace(wide), "\n")
+	e.Expect(lines).To(HaveLen(2))
+	e.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "WEBHOOK", "URL", "AGE", "BACKENDS"}))
+	row := strings.Fields(lines[1])
+	e.Expect(row[:4]).To(Equal([]string{"cluster", "True", "Healthy", "https://" + sprayProxyHost + "/proxy"}))
+	e.Expect(row[5]).To(ContainSubstring("member-1.example.com"))
+
+	describe := e.kubectl("describe", "pipelineservicehost", "cluster")
+	for _, want := range []string{`(?m)^\s+Webhook URL:\s+https://` + sprayProxyHost + `/proxy$`, `(?m)^\s+Type:\s+RouteAdmitted$`,
+		`(?m)^\s+Message:\s+SprayProxy, its Route and the Results proxy plugin are healthy$`} {
+		e.Expect(describe).To(MatchRegexp(want), describe)
+	}
+	explain := descriptionParagraphs(e.kubectl("explain", "pipelineservicehost.spec.sprayProxy.backends"))
+	e.Expect(explain).NotTo(BeEmpty())
+	e.Expect(strings.Join(explain[0], " ")).To(HavePrefix("Backends are the Pipelines-as-Code webhook URLs of the member clusters"))
 }
