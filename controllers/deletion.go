@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -46,12 +45,7 @@ func (r *PipelineServiceReconciler) reconcileDelete(ctx context.Context, ps, ori
 			message: "deletionPolicy Delete: every child is deleted"}})
 	}
 	log.FromContext(ctx).Info("releasing the finalizer", "deletionPolicy", ps.Spec.DeletionPolicy)
-	base := ps.DeepCopy()
-	controllerutil.RemoveFinalizer(ps, Finalizer)
-	if err := r.Patch(ctx, ps, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
-	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, releaseFinalizer(ctx, r.Client, ps)
 }
 
 // deleteChildren deletes the remaining children of the first unfinished deletion step and

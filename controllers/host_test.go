@@ -17,7 +17,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // entries names objects as the inventory does.
@@ -153,44 +152,6 @@ func TestHostDrift(t *testing.T) {
 		g.Expect(e.object(children.GVKNamespace, "", sprayProxyNamespace)).NotTo(BeNil(), "namespaces are never pruned")
 	}, timeout, poll).Should(Succeed())
 	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionTrue, psv1alpha1.ReasonHealthy, "the Results proxy plugin is healthy")
-}
-
-// TestHostLateCRDs starts on a cluster that serves neither Route nor ProxyPlugin: the rest is
-// applied, the waits are reported, and each kind is applied when its CRD arrives, without a
-// restart.
-func TestHostLateCRDs(t *testing.T) {
-	es, err := testenv.ExternalSecretCRD()
-	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	sm, err := testenv.ServiceMonitorCRD()
-	NewWithT(t).Expect(err).NotTo(HaveOccurred())
-	// OLM is on every OpenShift cluster, and the operator's cache needs its CSV kind.
-	e := startOperator(t, append(testenv.OLMCRDs(), es, sm))
-	e.createHost(nil)
-
-	e.waitHostCondition(psv1alpha1.ConditionProxyPluginReady, metav1.ConditionFalse, psv1alpha1.ReasonProxyPluginCRDMissing,
-		"install the CodeReadyToolchain host operator, or set spec.resultsProxyPlugin.enabled to false")
-	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonProxyPluginCRDMissing, "")
-	e.waitHostCondition(psv1alpha1.ConditionReconciling, metav1.ConditionTrue, psv1alpha1.ReasonProxyPluginCRDMissing, "the ProxyPlugin waits for its CRD")
-	e.Expect(e.object(children.GVKDeployment, sprayProxyNamespace, render.SprayProxyName)).NotTo(BeNil())
-	e.Expect(meta.FindStatusCondition(e.getHost().Status.Conditions, psv1alpha1.ConditionRouteAdmitted)).To(BeNil(), "no Route API, no Route condition")
-	e.Expect(e.getHost().Status.ObservedGeneration).To(BeZero(), "the generation is not wholly applied")
-	e.waitHostQuiet()
-	mark := e.writeMark()
-	e.waitHostQuiet()
-	e.Expect(e.writesSince(mark)).To(BeEmpty(), "waiting for a CRD is not an error loop")
-
-	pp, err := testenv.ProxyPluginCRD()
-	e.Expect(err).NotTo(HaveOccurred())
-	e.Expect(testenv.InstallCRDs(e.cfg, pp)).To(Succeed())
-	e.waitHostCondition(psv1alpha1.ConditionProxyPluginReady, metav1.ConditionTrue, psv1alpha1.ReasonApplied, "")
-	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonAPIsMissing, "Route")
-	e.Expect(e.getHost().Status.ObservedGeneration).To(Equal(e.getHost().Generation))
-
-	route, err := testenv.RouteCRD()
-	e.Expect(err).NotTo(HaveOccurred())
-	e.Expect(testenv.InstallCRDs(e.cfg, route)).To(Succeed())
-	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionFalse, psv1alpha1.ReasonRoutePending, "")
-	e.hostHealthy()
 }
 
 // TestHostDeletionPolicy: Orphan leaves SprayProxy and the plugin running; Delete removes

@@ -4,22 +4,34 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // TestLateCRDs starts the operator on a cluster with only OLM: TektonConfig, ExternalSecret,
-// ServiceMonitor are not served. Everything else is applied and the wait is
-// reported; the TektonConfig CRD then appears (as when OSP installs) and the TektonConfig is
-// applied without a restart. ExternalSecret and ServiceMonitor never appear.
+// ServiceMonitor, Route and ProxyPlugin are not served. Everything else is applied and the
+// waits are reported, for the PipelineService and the PipelineServiceHost; the TektonConfig,
+// ProxyPlugin and Route CRDs then appear (as when OSP or CodeReadyToolchain installs) and their
+// objects are applied without a restart. ExternalSecret and ServiceMonitor never appear.
 func TestLateCRDs(t *testing.T) {
 	e := startOperator(t, testenv.OLMCRDs())
 	// Without mirrors, which would need OpenShift: Ready then names the missing optional APIs.
 	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) { ps.Spec.Mirrors = nil })
+	e.createHost(nil)
+	e.waitHostCondition(psv1alpha1.ConditionProxyPluginReady, metav1.ConditionFalse, psv1alpha1.ReasonProxyPluginCRDMissing,
+		"install the CodeReadyToolchain host operator, or set spec.resultsProxyPlugin.enabled to false")
+	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonProxyPluginCRDMissing, "")
+	e.waitHostCondition(psv1alpha1.ConditionReconciling, metav1.ConditionTrue, psv1alpha1.ReasonProxyPluginCRDMissing, "the ProxyPlugin waits for its CRD")
+	e.Expect(e.object(children.GVKDeployment, sprayProxyNamespace, render.SprayProxyName)).NotTo(BeNil())
+	e.Expect(meta.FindStatusCondition(e.getHost().Status.Conditions, psv1alpha1.ConditionRouteAdmitted)).To(BeNil(), "no Route API, no Route condition")
+	e.Expect(e.getHost().Status.ObservedGeneration).To(BeZero(), "the generation is not wholly applied")
 
 	e.Eventually(func(g Gomega) {
 		c := e.condition(psv1alpha1.ConditionTektonConfigReady)
@@ -31,6 +43,7 @@ func TestLateCRDs(t *testing.T) {
 		g.Expect(e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)).NotTo(BeNil())
 	}, timeout, poll).Should(Succeed())
 	e.waitQuiet()
+	e.waitHostQuiet()
 	mark := e.writeMark()
 	e.waitQuiet()
 	e.Expect(e.writesSince(mark)).To(BeEmpty(), "waiting for a CRD is not an error loop")
@@ -54,4 +67,23 @@ func TestLateCRDs(t *testing.T) {
 		o := e.object(children.GVKTektonConfig, "", "config")
 		return o != nil && o.GetUID() != live.GetUID()
 	}, timeout, poll).Should(BeTrue())
+
+	// The host's CRDs arrive: the ProxyPlugin first, then the Route.
+	pp, err := testenv.ProxyPluginCRD()
+	e.Expect(err).NotTo(HaveOccurred())
+	e.Expect(testenv.InstallCRDs(e.cfg, pp)).To(Succeed())
+	e.waitHostCondition(psv1alpha1.ConditionProxyPluginReady, metav1.ConditionTrue, psv1alpha1.ReasonApplied, "")
+	ready := e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonAPIsMissing, "Route")
+	e.Expect(ready.Message).To(And(ContainSubstring("ExternalSecret"), ContainSubstring("ServiceMonitor")))
+	e.Expect(e.getHost().Status.ObservedGeneration).To(Equal(e.getHost().Generation))
+
+	route, err := testenv.RouteCRD()
+	e.Expect(err).NotTo(HaveOccurred())
+	e.Expect(testenv.InstallCRDs(e.cfg, route)).To(Succeed())
+	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionFalse, psv1alpha1.ReasonRoutePending, "")
+	e.Eventually(func() error {
+		return simulate.RouteAdmitted(t.Context(), e.c, sprayProxyNamespace, render.SprayProxyName, "default", sprayProxyHost, true, "", "")
+	}, timeout, poll).Should(Succeed())
+	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionTrue, psv1alpha1.ReasonRouteAdmitted, sprayProxyHost)
+	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionFalse, psv1alpha1.ReasonAPIsMissing, "ExternalSecret")
 }

@@ -127,12 +127,8 @@ func belongsTo(plan *olmv1alpha1.InstallPlan, sub *olmv1alpha1.Subscription) boo
 // getTyped reads an object through the unstructured cache and converts it to its Go type;
 // nil without an error when it does not exist.
 func getTyped[T any](ctx context.Context, c client.Reader, gvk schema.GroupVersionKind, key types.NamespacedName, into *T) (*T, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gvk)
-	if err := c.Get(ctx, key, u); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
+	u, err := getUnstructured(ctx, c, gvk, key)
+	if u == nil || err != nil {
 		return nil, err
 	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {

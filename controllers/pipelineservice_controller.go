@@ -5,7 +5,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -100,10 +98,9 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !ps.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, ps, original)
 	}
-	if controllerutil.AddFinalizer(ps, Finalizer) {
-		if err := r.Patch(ctx, ps, client.MergeFrom(original)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
-		}
+	if added, err := addFinalizer(ctx, r.Client, ps); err != nil {
+		return ctrl.Result{}, err
+	} else if added {
 		original = ps.DeepCopy()
 	}
 
@@ -142,18 +139,7 @@ func (r *PipelineServiceReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	operator := meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionOperatorInstalled)
 	r.metrics.record(ps, operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval)
 
-	switch {
-	case len(out.errs) > 0 && allConflicts(out.errs):
-		// Another writer changed an object between our read and our write: expected, and
-		// the next pass reads the new version. Not a "Reconciler error".
-		return ctrl.Result{RequeueAfter: conflictRetry}, nil
-	case len(out.errs) > 0:
-		// The workqueue retries with exponential backoff (see SetupWithManager).
-		return ctrl.Result{}, errors.Join(out.errs...)
-	case out.discoveryLag:
-		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
-	}
-	return ctrl.Result{}, nil
+	return out.result()
 }
 
 // emit sends the Events of one reconcile.
@@ -166,21 +152,9 @@ func (r *PipelineServiceReconciler) emit(ps *psv1alpha1.PipelineService, events 
 	}
 }
 
-// patchStatus writes the status when it changed, and only then. The patch carries the
-// resourceVersion it was computed from, so a status computed from a stale cache is refused
-// with a conflict instead of overwriting a newer one (an upgrade recorded twice).
+// patchStatus writes the status when it changed, and only then.
 func (r *PipelineServiceReconciler) patchStatus(ctx context.Context, original, ps *psv1alpha1.PipelineService) error {
-	if equality.Semantic.DeepEqual(original.Status, ps.Status) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})
-	if err := r.Status().Patch(ctx, ps, patch); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status: %w", err)
-	}
-	return nil
+	return patchStatus(ctx, r.Client, original, ps, !equality.Semantic.DeepEqual(original.Status, ps.Status))
 }
 
 // SetupWithManager registers the reconciler. Child kinds are watched from their first

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
@@ -57,6 +58,22 @@ func (o applyOutcome) optionalMissing() []string {
 // generationApplied is whether every object of the current generation was applied.
 func (o applyOutcome) generationApplied() bool {
 	return o.invalid == nil && len(o.errs) == 0 && !o.tektonMissing()
+}
+
+// result is what a reconcile that applied o returns: a conflict (another writer changed an
+// object between our read and our write) is retried soon and quietly, as the next pass reads
+// the new version; other errors go back to the workqueue, which retries with exponential
+// backoff; a CRD that discovery does not serve yet is retried in a moment.
+func (o applyOutcome) result() (ctrl.Result, error) {
+	switch {
+	case len(o.errs) > 0 && allConflicts(o.errs):
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	case len(o.errs) > 0:
+		return ctrl.Result{}, errors.Join(o.errs...)
+	case o.discoveryLag:
+		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
+	}
+	return ctrl.Result{}, nil
 }
 
 func (o applyOutcome) err() error {

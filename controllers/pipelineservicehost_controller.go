@@ -76,10 +76,9 @@ func (r *PipelineServiceHostReconciler) Reconcile(ctx context.Context, req ctrl.
 	if !h.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, h, original)
 	}
-	if controllerutil.AddFinalizer(h, Finalizer) {
-		if err := r.Patch(ctx, h, client.MergeFrom(original)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
-		}
+	if added, err := addFinalizer(ctx, r.Client, h); err != nil {
+		return ctrl.Result{}, err
+	} else if added {
 		original = h.DeepCopy()
 	}
 
@@ -104,15 +103,7 @@ func (r *PipelineServiceHostReconciler) Reconcile(ctx context.Context, req ctrl.
 	r.emit(h, evs)
 	r.metrics.record(h)
 
-	switch {
-	case len(out.errs) > 0 && allConflicts(out.errs):
-		return ctrl.Result{RequeueAfter: conflictRetry}, nil
-	case len(out.errs) > 0:
-		return ctrl.Result{}, errors.Join(out.errs...)
-	case out.discoveryLag:
-		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
-	}
-	return ctrl.Result{}, nil
+	return out.result()
 }
 
 // applyChildren renders and applies the host's children and prunes what is no longer
@@ -182,26 +173,12 @@ func (r *PipelineServiceHostReconciler) reconcileDelete(ctx context.Context, h, 
 			message: "deletionPolicy Delete: every child is deleted"}})
 	}
 	log.FromContext(ctx).Info("releasing the finalizer", "deletionPolicy", h.Spec.DeletionPolicy)
-	base := h.DeepCopy()
-	controllerutil.RemoveFinalizer(h, Finalizer)
-	if err := r.Patch(ctx, h, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
-		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
-	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, releaseFinalizer(ctx, r.Client, h)
 }
 
-// patchStatus writes the status when it changed, with optimistic locking.
+// patchStatus writes the status when it changed, and only then.
 func (r *PipelineServiceHostReconciler) patchStatus(ctx context.Context, original, h *psv1alpha1.PipelineServiceHost) error {
-	if equality.Semantic.DeepEqual(original.Status, h.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, h, client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("patch status: %w", err)
-	}
-	return nil
+	return patchStatus(ctx, r.Client, original, h, !equality.Semantic.DeepEqual(original.Status, h.Status))
 }
 
 // emit sends the Events of one reconcile.

@@ -380,34 +380,16 @@ func script(ctx context.Context, name string, args ...string) (string, error) {
 
 // applySample applies the full sample; with a served catalog, pointed at its address.
 func applySample(ctx context.Context, cfg *rest.Config, catalogAddr string) error {
-	file := filepath.Join(testenv.RepoRoot(), "config", "samples", "pipelineservice_full.yaml")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	obj := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(data, &obj.Object); err != nil {
-		return fmt.Errorf("decode %s: %w", file, err)
-	}
-	if catalogAddr != "" {
+	// A real cluster has these namespaces before anyone installs an operator.
+	return createSample(ctx, cfg, "pipelineservice_full.yaml", testenv.PlatformNamespaces, func(obj *unstructured.Unstructured) {
+		if catalogAddr == "" {
+			return
+		}
 		unstructured.RemoveNestedField(obj.Object, "spec", "operator", "catalogSource", "image")
 		unstructured.RemoveNestedField(obj.Object, "spec", "operator", "catalogSource", "pollInterval")
 		_ = unstructured.SetNestedField(obj.Object, catalogAddr, "spec", "operator", "catalogSource", "address")
 		_ = unstructured.SetNestedField(obj.Object, "latest", "spec", "operator", "subscription", "channel")
-	}
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		return err
-	}
-	// A real cluster has these namespaces before anyone installs an operator.
-	if err := simulate.EnsureNamespaces(ctx, c, testenv.PlatformNamespaces...); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("apply %s: %w", file, err)
-	}
-	ctrl.Log.WithName("run").Info("applied the full sample", "file", "config/samples/pipelineservice_full.yaml")
-	return nil
+	})
 }
 
 // hostNamespace is where the host sample runs SprayProxy.
@@ -416,8 +398,14 @@ const hostNamespace = "sprayproxy"
 // applyHostSample applies the PipelineServiceHost sample, in the namespace of the
 // CodeReadyToolchain host operator that a host cluster has.
 func applyHostSample(ctx context.Context, cfg *rest.Config) error {
-	file := filepath.Join(testenv.RepoRoot(), "config", "samples", "pipelineservicehost.yaml")
-	data, err := os.ReadFile(file)
+	return createSample(ctx, cfg, "pipelineservicehost.yaml", []string{"toolchain-host-operator"}, nil)
+}
+
+// createSample creates the object of config/samples/<name>, after edit, once the given
+// namespaces exist.
+func createSample(ctx context.Context, cfg *rest.Config, name string, namespaces []string, edit func(*unstructured.Unstructured)) error {
+	file := filepath.Join("config", "samples", name)
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), file))
 	if err != nil {
 		return err
 	}
@@ -425,17 +413,20 @@ func applyHostSample(ctx context.Context, cfg *rest.Config) error {
 	if err := yaml.Unmarshal(data, &obj.Object); err != nil {
 		return fmt.Errorf("decode %s: %w", file, err)
 	}
+	if edit != nil {
+		edit(obj)
+	}
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		return err
 	}
-	if err := simulate.EnsureNamespaces(ctx, c, "toolchain-host-operator"); err != nil {
+	if err := simulate.EnsureNamespaces(ctx, c, namespaces...); err != nil {
 		return err
 	}
 	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("apply %s: %w", file, err)
 	}
-	ctrl.Log.WithName("run").Info("applied the host sample", "file", "config/samples/pipelineservicehost.yaml")
+	ctrl.Log.WithName("run").Info("applied the sample", "file", file)
 	return nil
 }
 
