@@ -101,7 +101,7 @@ func run(rounds int, counts string, idle time.Duration) error {
 	if b.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()}); err != nil {
 		return err
 	}
-	if err := simulate.EnsureNamespaces(ctx, b.c, testenv.PlatformNamespaces...); err != nil {
+	if err := simulate.EnsureNamespaces(ctx, b.c, append(testenv.PlatformNamespaces, proxyPluginNamespace)...); err != nil {
 		return err
 	}
 	if err := b.startWatch(ctx); err != nil {
@@ -115,7 +115,7 @@ func run(rounds int, counts string, idle time.Duration) error {
 		stopOperator()
 		return err
 	}
-	steps := []func(context.Context) error{b.createToApplied, b.specChange, b.driftHeal, b.statusLatency, b.noOpWrites}
+	steps := []func(context.Context) error{b.createToApplied, b.specChange, b.driftHeal, b.statusLatency, b.host, b.noOpWrites}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			stopOperator()
@@ -185,8 +185,8 @@ func (b *bench) startWatch(ctx context.Context) error {
 		UpdateFunc: func(any, any) { b.signal() },
 		DeleteFunc: func(any) { b.signal() },
 	}
-	objs := []client.Object{&psv1alpha1.PipelineService{}}
-	for _, k := range children.Rendered(children.Member) {
+	objs := []client.Object{&psv1alpha1.PipelineService{}, &psv1alpha1.PipelineServiceHost{}}
+	for _, k := range children.Rendered(children.Member | children.Host) {
 		gvk := k.GVK
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gvk)
@@ -556,6 +556,127 @@ func (b *bench) statusLatency(ctx context.Context) error {
 	}
 	b.add(csv, 20*time.Millisecond)
 	b.add(tekton, 20*time.Millisecond)
+	return nil
+}
+
+// --- 4b. the PipelineServiceHost: create, drift, status ---
+
+// proxyPluginNamespace is the CodeReadyToolchain host operator's, which a host cluster has.
+const proxyPluginNamespace = "toolchain-host-operator"
+
+// host measures the PipelineServiceHost as the PipelineService is measured: create -> every
+// child applied (deleting between rounds), SprayProxy's Deployment deleted -> restored, and
+// the router admitting its Route -> Ready=True. The last host stays, so that the no-op and
+// idle figures that follow run with both kinds.
+func (b *bench) host(ctx context.Context) error {
+	progress("host: %d rounds each of create -> applied, Deployment deleted -> restored, Route admitted -> Ready", b.rounds)
+	create := row{figure: "host: create -> every child applied", target: "median <= 40 ms, max <= 500 ms"}
+	drift := row{figure: "host: SprayProxy Deployment deleted -> restored", target: "median <= 20 ms"}
+	status := row{figure: "host: Route admitted -> Ready=True", target: "median <= 20 ms"}
+	get := func(ctx context.Context) *psv1alpha1.PipelineServiceHost {
+		h := &psv1alpha1.PipelineServiceHost{}
+		if err := b.watch.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, h); err != nil {
+			return nil
+		}
+		return h
+	}
+	for i := 0; i <= b.rounds; i++ {
+		h, err := samples.LoadHost(samples.Host)
+		if err != nil {
+			return err
+		}
+		h.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete
+		desired, err := render.Host(h, allCaps)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := b.c.Create(ctx, h); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the children of the host sample", func(ctx context.Context) bool {
+			for _, o := range desired {
+				if l := b.live(ctx, o); l == nil || !fields.IsSubset(o.Object, l.Object) {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			create.samples = append(create.samples, d)
+		}
+		if i == b.rounds {
+			break
+		}
+		if err := b.c.Delete(ctx, h); err != nil {
+			return err
+		}
+		if _, err := b.waitFor(ctx, time.Now(), "the host to be deleted", func(ctx context.Context) bool { return get(ctx) == nil }); err != nil {
+			return err
+		}
+	}
+
+	ns, name := "sprayproxy", render.SprayProxyName
+	admitted := func(ok bool) error {
+		reason := ""
+		if !ok {
+			reason = "HostAlreadyClaimed"
+		}
+		return simulate.RouteAdmitted(ctx, b.c, ns, name, "default", "sprayproxy.apps.host.example.com", ok, reason, "bench")
+	}
+	if err := simulate.DeploymentReady(ctx, b.c, ns, name, 1); err != nil {
+		return err
+	}
+	ready := func(want bool) func(context.Context) bool {
+		return func(ctx context.Context) bool {
+			h := get(ctx)
+			return h != nil && meta.IsStatusConditionTrue(h.Status.Conditions, psv1alpha1.ConditionReady) == want
+		}
+	}
+	dep := objectRef(children.GVKDeployment.Kind, ns, name)
+	for i := 0; i < b.rounds; i++ {
+		if err := admitted(false); err != nil {
+			return err
+		}
+		if _, err := b.waitFor(ctx, time.Now(), "host Ready=False", ready(false)); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := admitted(true); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "host Ready=True after the Route is admitted", ready(true))
+		if err != nil {
+			return err
+		}
+		status.samples = append(status.samples, d)
+
+		live := b.live(ctx, dep)
+		if live == nil {
+			return fmt.Errorf("no SprayProxy Deployment")
+		}
+		start = time.Now()
+		if err := b.c.Delete(ctx, live); err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", func(ctx context.Context) bool {
+			l := b.live(ctx, dep)
+			return l != nil && l.GetUID() != live.GetUID()
+		})
+		if err != nil {
+			return err
+		}
+		drift.samples = append(drift.samples, d)
+		if err := simulate.DeploymentReady(ctx, b.c, ns, name, 1); err != nil {
+			return err
+		}
+	}
+	b.addWithMax(create, 40*time.Millisecond, 500*time.Millisecond)
+	b.add(drift, 20*time.Millisecond)
+	b.add(status, 20*time.Millisecond)
 	return nil
 }
 
