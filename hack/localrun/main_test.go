@@ -14,6 +14,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -97,12 +98,21 @@ func TestMakeRunLocal(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
-	ps := &psv1alpha1.PipelineService{}
-	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
-	g.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
-	h := &psv1alpha1.PipelineServiceHost{}
-	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, h)).To(Succeed())
-	g.Expect(meta.IsStatusConditionTrue(h.Status.Conditions, psv1alpha1.ConditionReady)).To(BeTrue())
+	// Right after its first Succeeded, OLM may take the CSV through its phases once more (Ready
+	// Unknown for a moment), so this waits for Ready rather than reading it once.
+	for _, obj := range []client.Object{&psv1alpha1.PipelineService{}, &psv1alpha1.PipelineServiceHost{}} {
+		g.Eventually(func(g Gomega) {
+			g.Expect(c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, obj)).To(Succeed())
+			var conditions []metav1.Condition
+			switch o := obj.(type) {
+			case *psv1alpha1.PipelineService:
+				conditions = o.Status.Conditions
+			case *psv1alpha1.PipelineServiceHost:
+				conditions = o.Status.Conditions
+			}
+			g.Expect(meta.IsStatusConditionTrue(conditions, psv1alpha1.ConditionReady)).To(BeTrue(), "%T is not Ready", obj)
+		}, time.Minute, 200*time.Millisecond).Should(Succeed())
+	}
 
 	// Ctrl-C.
 	procs := testenv.Descendants(cmd.Process.Pid)
