@@ -65,6 +65,7 @@ func TestBadHostInputIsRefusedAtAdmission(t *testing.T) {
 		{"proxy plugin name not a DNS name", set("spec.resultsProxyPlugin.name", "Tekton Results"), "spec.resultsProxyPlugin.name"},
 		{"target route namespace not a DNS label", set("spec.resultsProxyPlugin.targetRoute.namespace", "tekton_results"), "spec.resultsProxyPlugin.targetRoute.namespace"},
 		{"unknown deletion policy", set("spec.deletionPolicy", "Keep"), "spec.deletionPolicy"},
+		{"two replicas with dynamic backends", both(set("spec.sprayProxy.dynamicBackends.enabled", true), set("spec.sprayProxy.replicas", int64(2))), "spec.sprayProxy.replicas"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

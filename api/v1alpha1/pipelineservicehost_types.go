@@ -60,6 +60,7 @@ type PipelineServiceHostSpec struct {
 // kube-rbac-proxy sidecars in front of it.
 // +kubebuilder:validation:XValidation:rule="!has(self.dynamicBackends) || !has(self.dynamicBackends.registrants) || size(self.dynamicBackends.registrants) == 0 || self.dynamicBackends.enabled",message="registrants may register backends only when dynamic backends are enabled",fieldPath=".dynamicBackends.registrants"
 // +kubebuilder:validation:XValidation:rule="(has(self.backends) && size(self.backends) > 0) || (has(self.dynamicBackends) && self.dynamicBackends.enabled)",message="list at least one backend, or enable dynamic backends so that member clusters register themselves",fieldPath=".backends"
+// +kubebuilder:validation:XValidation:rule="!has(self.dynamicBackends) || !self.dynamicBackends.enabled || !has(self.replicas) || self.replicas == 1",message="must be 1 with dynamic backends: each replica keeps the backends registered with it in memory, so a webhook reaching another replica would miss them",fieldPath=".replicas"
 type SprayProxySpec struct {
 	// Namespace SprayProxy runs in; the operator creates it.
 	// +optional
@@ -79,7 +80,7 @@ type SprayProxySpec struct {
 	// +kubebuilder:default="registry.redhat.io/openshift4/ose-kube-rbac-proxy:v4.12"
 	KubeRBACProxyImage ImageReference `json:"kubeRBACProxyImage"`
 
-	// Replicas of the SprayProxy Deployment. Keep 1 with dynamic backends: each replica keeps
+	// Replicas of the SprayProxy Deployment; 1 with dynamic backends, since each replica keeps
 	// the backends registered with it in memory.
 	// +optional
 	// +kubebuilder:default=1
