@@ -69,7 +69,8 @@ func labelString(labels []*dto.LabelPair) string {
 }
 
 // TestMetricsEndpoint scrapes the manager's metrics endpoint as Prometheus would, through a
-// healthy install, a component short of replicas, a blocking InstallPlan and an upgrade.
+// healthy install, a component short of replicas, a blocking InstallPlan and an upgrade, then
+// a PipelineServiceHost's rollout, a part turned off and its deletion.
 func TestMetricsEndpoint(t *testing.T) {
 	alone(t) // the metrics registry is the process's, shared by every manager in it
 	addr := freeAddr(t)
@@ -133,12 +134,31 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
 	}, timeout, poll).Should(Succeed())
 
+	// The host's series, through a rollout.
+	e.createHost(nil)
+	e.waitForGolden("host.yaml")
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservicehost_ready", 0.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservicehost_condition{status="Unknown",type="Ready"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservicehost_condition{status="False",type="SprayProxyAvailable"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue("pipelineservicehost_backends", 2.0))
+	}, timeout, poll).Should(Succeed())
+	e.hostHealthy()
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservicehost_ready", 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservicehost_condition{status="True",type="RouteAdmitted"}`, 1.0))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservicehost_condition{status="True",type="ProxyPluginReady"}`, 1.0))
+		g.Expect(m).NotTo(HaveKey(`pipelineservicehost_condition{status="True",type="Reconciling"}`))
+	}, timeout, poll).Should(Succeed())
+
 	// The dashboard asks only for what this endpoint serves: the operator's metrics and
 	// controller-runtime's standard ones.
 	d, err := dashboard.Build()
 	e.Expect(err).NotTo(HaveOccurred())
 	served := families(NewWithT(t), url)
-	metricRef := regexp.MustCompile(`\b(?:pipelineservice|controller_runtime|workqueue|rest_client)_[a-z_]+\b`)
+	metricRef := regexp.MustCompile(`\b(?:pipelineservice|pipelineservicehost|controller_runtime|workqueue|rest_client)_[a-z_]+\b`)
 	exprs := dashboard.Exprs(d)
 	e.Expect(len(exprs)).To(BeNumerically(">=", 12))
 	for _, expr := range exprs {
@@ -148,6 +168,21 @@ func TestMetricsEndpoint(t *testing.T) {
 			e.Expect(served).To(HaveKey(ref), "the dashboard query %q uses %s, which the operator does not serve", expr, ref)
 		}
 	}
+
+	// A plugin turned off takes its condition's series along; the host deleted, all of its
+	// series.
+	e.updateHost(func(h *psv1alpha1.PipelineServiceHost) { h.Spec.ResultsProxyPlugin.Enabled = false })
+	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionTrue, psv1alpha1.ReasonHealthy, "SprayProxy and its Route are healthy")
+	e.Eventually(func(g Gomega) {
+		g.Expect(scrape(g, url)).NotTo(HaveKey(`pipelineservicehost_condition{status="True",type="ProxyPluginReady"}`))
+	}, timeout, poll).Should(Succeed())
+	e.Expect(e.c.Delete(ctx, e.getHost())).To(Succeed())
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).NotTo(HaveKey("pipelineservicehost_ready"))
+		g.Expect(m).NotTo(HaveKey("pipelineservicehost_backends"))
+		g.Expect(m).To(HaveKey("pipelineservice_ready"), "the PipelineService's series stay")
+	}, timeout, poll).Should(Succeed())
 }
 
 // families are the metric names the endpoint serves, with a histogram's _bucket, _count and

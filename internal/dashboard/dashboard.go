@@ -1,6 +1,7 @@
 // Package dashboard builds the operator's Grafana dashboard with Grafana's Foundation SDK:
 // Ready over time, conditions, component readiness, the installed version, upgrades, pending
-// InstallPlans, and the controller's reconcile rate, errors, latency and work queue. hack/dashboard
+// InstallPlans, the host's readiness, backends and conditions, and the controller's reconcile
+// rate, errors, latency and work queue. hack/dashboard
 // writes it to config/grafana as JSON and as a GrafanaDashboard resource.
 package dashboard
 
@@ -78,6 +79,15 @@ func Build() (dashboard.Dashboard, error) {
 		WithPanel(graph("Upgrade duration", "From a change of the installed CSV to the new CSV reaching Succeeded: the 90th percentile and the number of upgrades.", "s", 12,
 			query("histogram_quantile(0.9, sum by (le) (increase(pipelineservice_upgrade_duration_seconds_bucket[$__range])))", "p90"),
 			query("sum(increase(pipelineservice_upgrade_duration_seconds_count[$__range]))", "upgrades"))).
+		WithRow(dashboard.NewRowBuilder("Host (CodeReadyToolchain)")).
+		WithPanel(statPanel("Host ready", "1 when the PipelineServiceHost is Ready: SprayProxy available, its Route admitted, the Results proxy plugin applied. No value on clusters without a host.",
+			"max(pipelineservicehost_ready)", "", "bool_yes_no")).
+		WithPanel(statPanel("SprayProxy backends", "The member clusters' webhook URLs the SprayProxy Deployment forwards to (those registered at run time not counted).",
+			"max(pipelineservicehost_backends)", "", "none")).
+		WithPanel(statetimeline.NewPanelBuilder().Title("Host conditions").
+			Description("Each condition of the PipelineServiceHost that is True, over time (SprayProxyAvailable, RouteAdmitted, ProxyPluginReady, Reconciling).").
+			Datasource(datasource).Span(12).Height(4).
+			WithTarget(query(`max by (type) (pipelineservicehost_condition{status="True"})`, "{{type}}"))).
 		WithRow(dashboard.NewRowBuilder("Operator")).
 		WithPanel(graph("Reconciles", "Reconciles of the PipelineService per second, by result.", "ops", 8,
 			query("sum by (result) (rate(controller_runtime_reconcile_total{"+controller+"}[$__rate_interval]))", "{{result}}"))).
