@@ -79,16 +79,7 @@ func (m *statusMetrics) record(ps *psv1alpha1.PipelineService, installPlanPendin
 	defer m.mu.Unlock()
 	st := &ps.Status
 	readyGauge.WithLabelValues().Set(boolValue(meta.IsStatusConditionTrue(st.Conditions, psv1alpha1.ConditionReady)))
-	for _, t := range conditionTypes {
-		c := meta.FindStatusCondition(st.Conditions, t)
-		for _, s := range conditionStatuses {
-			if c == nil {
-				conditionGauge.DeleteLabelValues(t, string(s))
-				continue
-			}
-			conditionGauge.WithLabelValues(t, string(s)).Set(boolValue(c.Status == s))
-		}
-	}
+	recordConditions(conditionGauge, conditionTypes, st.Conditions)
 
 	seen := map[[2]string]bool{}
 	ns := ps.Spec.TektonConfig.TargetNamespace
@@ -128,6 +119,21 @@ func (m *statusMetrics) forget() {
 		v.Reset()
 	}
 	m.components, m.info = nil, [3]string{}
+}
+
+// recordConditions sets, for each condition type, 1 on the series of its current status and 0
+// on the others, and deletes the series of a condition that is absent.
+func recordConditions(gauge *prometheus.GaugeVec, types []string, conditions []metav1.Condition) {
+	for _, t := range types {
+		c := meta.FindStatusCondition(conditions, t)
+		for _, s := range conditionStatuses {
+			if c == nil {
+				gauge.DeleteLabelValues(t, string(s))
+				continue
+			}
+			gauge.WithLabelValues(t, string(s)).Set(boolValue(c.Status == s))
+		}
+	}
 }
 
 func boolValue(b bool) float64 {

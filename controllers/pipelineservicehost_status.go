@@ -175,16 +175,7 @@ func (m *hostMetrics) record(h *psv1alpha1.PipelineServiceHost) {
 	defer m.mu.Unlock()
 	st := &h.Status
 	hostReadyGauge.WithLabelValues().Set(boolValue(meta.IsStatusConditionTrue(st.Conditions, psv1alpha1.ConditionReady)))
-	for _, t := range hostConditionTypes {
-		c := meta.FindStatusCondition(st.Conditions, t)
-		for _, s := range conditionStatuses {
-			if c == nil {
-				hostConditionGauge.DeleteLabelValues(t, string(s))
-				continue
-			}
-			hostConditionGauge.WithLabelValues(t, string(s)).Set(boolValue(c.Status == s))
-		}
-	}
+	recordConditions(hostConditionGauge, hostConditionTypes, st.Conditions)
 	if h.Spec.SprayProxy == nil {
 		hostBackendsGauge.Reset()
 		return

@@ -2,8 +2,8 @@
 // with ArgoCD's own code: the argocd-cm that `kustomize build config/argocd` prints is read by
 // ArgoCD's settings manager, and each fixture of each kind's health_test.yaml (ArgoCD's upstream
 // layout, live objects from an envtest run among them) is judged by the Lua VM the application
-// controller runs (github.com/argoproj/argo-cd/v3/util/lua). It is a module of its own because argo-cd pins
-// Kubernetes libraries older than the operator's.
+// controller runs (github.com/argoproj/argo-cd/v3/util/lua). It is a module of its own because
+// argo-cd pins Kubernetes libraries older than the operator's.
 package argocdhealth
 
 import (
