@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -110,5 +111,25 @@ func (e *operatorEnv) checkFixture(obj client.Object, name string) {
 	}
 	want, err := os.ReadFile(file)
 	e.Expect(err).NotTo(HaveOccurred())
-	e.Expect(string(data)).To(Equal(string(want)), "%s of %s is stale: run go test ./controllers -run %s -update-argocd-fixtures", name, kind, test)
+	e.Expect(string(data)).To(Equal(string(want)), "%s of %s is stale (%s): run go test ./controllers -run %s -update-argocd-fixtures",
+		name, kind, firstDifference(string(want), string(data)), test)
+}
+
+// firstDifference names the first line where got departs from want, for a failure message
+// that says what changed rather than printing two whole objects.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d: want %q, got %q", i+1, wl, gl)
+		}
+	}
+	return "no difference"
 }

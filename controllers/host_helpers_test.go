@@ -70,7 +70,9 @@ func (e *operatorEnv) waitHostCondition(t string, status metav1.ConditionStatus,
 }
 
 // hostHealthy plays the Deployment controller and OpenShift's router: SprayProxy's replicas
-// ready and its Route admitted.
+// ready and its Route admitted. A stand-in because neither can run here: envtest has no
+// kubelet or controller-manager, and the router is OpenShift's ingress, not part of an API
+// server; it writes only the status they would write.
 func (e *operatorEnv) hostHealthy() {
 	e.t.Helper()
 	e.Eventually(func() error {

@@ -58,7 +58,7 @@ func staleEntries(inv []psv1alpha1.InventoryEntry, desired []*unstructured.Unstr
 
 // lastInventory is what the operator applied before this pass. A PipelineService whose status
 // holds no inventory yet (reconciled by a version of the operator without one, or whose
-// status was lost) gets it from the objects carrying the operator's label, once.
+// status was lost) gets it from the objects carrying the operator's labels, once.
 func (r *PipelineServiceReconciler) lastInventory(ctx context.Context, ps *psv1alpha1.PipelineService) ([]psv1alpha1.InventoryEntry, error) {
 	if ps.Status.Inventory != nil {
 		return ps.Status.Inventory, nil
@@ -67,10 +67,16 @@ func (r *PipelineServiceReconciler) lastInventory(ctx context.Context, ps *psv1a
 }
 
 // recoverInventory lists the objects of profile p that carry the operator's labels; only
-// then is discovery asked which kinds to list.
+// then is discovery asked which kinds to list. Kinds that are neither pruned nor deleted
+// (namespaces) are left out: the inventory holds them only to prune or delete them, the pass
+// adds those it renders anyway, and a namespace both kinds label alike, left by a host that
+// is gone, is not the PipelineService's to list.
 func recoverInventory(ctx context.Context, engine *apply.Engine, served children.Served, p children.Profile) ([]psv1alpha1.InventoryEntry, error) {
 	var inv []psv1alpha1.InventoryEntry
 	for _, k := range children.Rendered(p) {
+		if !k.Prune && k.DeleteStep == 0 {
+			continue
+		}
 		gvk := served.Version(k.GVK.GroupKind())
 		if !served[gvk] {
 			continue

@@ -83,7 +83,7 @@ func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*
 	sa := newHostObject(children.GVKServiceAccount, ns, SprayProxyName)
 	saSubject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: SprayProxyName, Namespace: ns}}
 	out := []*unstructured.Unstructured{
-		newHostObject(children.GVKNamespace, "", ns),
+		Namespace(ns),
 		sa,
 		// kube-rbac-proxy asks the API server who sent each request and whether they may.
 		hostClusterRole(sprayProxyAuthRole,

@@ -22,7 +22,15 @@ const CatalogPublisher = "Pipeline Service"
 // Pipelines-as-Code starts; OSP adopts an existing namespace. It is never deleted by the
 // operator: OSP's components run in it.
 func TargetNamespace(ps *psv1alpha1.PipelineService) *unstructured.Unstructured {
-	return newObject(children.GVKNamespace, "", ps.Spec.TektonConfig.TargetNamespace)
+	return Namespace(ps.Spec.TektonConfig.TargetNamespace)
+}
+
+// Namespace renders a namespace the same way for the PipelineService and the
+// PipelineServiceHost, with the same labels: where both name one (SprayProxy in the target
+// namespace), both apply the same object with the same hash, rather than each rewriting the
+// other's labels and hash forever.
+func Namespace(name string) *unstructured.Unstructured {
+	return newObject(children.GVKNamespace, "", name)
 }
 
 // CatalogSource serves the operator's catalog to OLM: the index image, which OLM runs, or the

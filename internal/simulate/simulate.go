@@ -331,7 +331,8 @@ func DeletePlan(ctx context.Context, c client.Client, namespace, name string) er
 }
 
 // RouteAdmitted sets a Route's status as OpenShift's router named router would: admitted at
-// host, or refused with reason and message.
+// host, or refused with reason and message. The router (HAProxy and its controller) cannot run
+// against envtest.
 func RouteAdmitted(ctx context.Context, c client.Client, namespace, name, router, host string, admitted bool, reason, message string) error {
 	status := "True"
 	if !admitted {
@@ -348,8 +349,9 @@ func RouteAdmitted(ctx context.Context, c client.Client, namespace, name, router
 	})
 }
 
-// ProxyPluginCondition sets a ProxyPlugin's Ready condition, as CodeReadyToolchain declares it
-// (its host operator does not set it as of 2026-08).
+// ProxyPluginCondition sets a ProxyPlugin's Ready condition, as CodeReadyToolchain declares it.
+// Its host operator does not set it as of 2026-08 (and needs a whole toolchain to run), so this
+// plays a toolchain that would.
 func ProxyPluginCondition(ctx context.Context, c client.Client, namespace, name, status, reason, message string) error {
 	return updateStatus(ctx, c, children.GVKProxyPlugin, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"conditions": []any{map[string]any{
