@@ -81,9 +81,14 @@ envtest: ## Build the envtest kube-apiserver and etcd from source (once per mach
 olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine).
 	@hack/setup-olm.sh >/dev/null
 
+# The envtest tests spend most of their time waiting on an API server, so four run at once
+# rather than one per core (go test's default): the controllers package takes about 135 s
+# instead of 165 s on 2 cores, for the same CPU.
+TEST_PARALLEL ?= 4
+
 .PHONY: test
 test: verify vet envtest olm ## Run every test against a real API server (envtest), with the real OLM.
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) ./... -count=1 -timeout 20m
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) -parallel $(TEST_PARALLEL) ./... -count=1 -timeout 20m
 	cd hack/argocd-health && go test $(GOTEST_FLAGS) ./... -count=1
 
 .PHONY: bench
