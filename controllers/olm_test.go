@@ -147,7 +147,9 @@ func TestRealOLMPinnedInstallAndUpgrade(t *testing.T) {
 	// A channel the catalog does not have: OLM's ResolutionFailed, named.
 	e.create(samples.Full, servedBy(address, "nope", csv505))
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonResolutionFailed)
-	e.Expect(e.condition(psv1alpha1.ConditionOperatorInstalled).Message).To(ContainSubstring("nope"))
+	// Until OLM has connected to the catalog, its resolution fails for that reason first.
+	e.Eventually(func() string { return e.condition(psv1alpha1.ConditionOperatorInstalled).Message }, 2*timeout, poll).
+		Should(ContainSubstring("nope"))
 
 	// The right channel: OLM plans the pin; the operator approves that plan, once.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.Channel = "latest" })
