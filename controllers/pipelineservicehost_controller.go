@@ -115,15 +115,22 @@ func (r *PipelineServiceHostReconciler) applyChildren(ctx context.Context, h *ps
 		out.errs = append(out.errs, err)
 		return out
 	}
-	last := h.Status.Inventory
-	if last == nil {
-		if last, err = recoverInventory(ctx, r.engine, served, children.Host); err != nil {
-			out.errs = append(out.errs, err)
-			return out
-		}
+	last, err := r.lastInventory(ctx, h, served)
+	if err != nil {
+		out.errs = append(out.errs, err)
+		return out
 	}
 	applyAndPrune(ctx, r.engine, servedObjects(ctx, r.watches, desired, served, &out), last, &out)
 	return out
+}
+
+// lastInventory is what the operator applied for the host before this pass, recovered from
+// the labelled objects when the status holds none.
+func (r *PipelineServiceHostReconciler) lastInventory(ctx context.Context, h *psv1alpha1.PipelineServiceHost, served children.Served) ([]psv1alpha1.InventoryEntry, error) {
+	if h.Status.Inventory != nil {
+		return h.Status.Inventory, nil
+	}
+	return recoverInventory(ctx, r.engine, served, children.Host)
 }
 
 // observe reads SprayProxy's Deployment and Route and the ProxyPlugin, from the cache.
@@ -150,12 +157,9 @@ func (r *PipelineServiceHostReconciler) reconcileDelete(ctx context.Context, h, 
 		return ctrl.Result{}, nil
 	}
 	if h.Spec.DeletionPolicy == psv1alpha1.DeletionPolicyDelete {
-		inv := h.Status.Inventory
-		if inv == nil {
-			var err error
-			if inv, err = recoverInventory(ctx, r.engine, r.watches.servedKinds(), children.Host); err != nil {
-				return ctrl.Result{}, err
-			}
+		inv, err := r.lastInventory(ctx, h, r.watches.servedKinds())
+		if err != nil {
+			return ctrl.Result{}, err
 		}
 		waiting, err := deleteInventory(ctx, r.engine, inv, children.DeleteSteps(children.Host))
 		if err != nil {

@@ -23,17 +23,23 @@ const (
 // pipelines-as-code-secret Secret in targetNamespace, owned by the ExternalSecret: an entry of
 // spec.externalSecrets that the gitHubApp field spells for this one Secret.
 func ExternalSecret(ps *psv1alpha1.PipelineService, version string) *unstructured.Unstructured {
-	app := ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp
+	return externalSecret(ps, extractedSecret(GitHubAppSecretName, "", *ps.Spec.TektonConfig.PipelinesAsCode.GitHubApp), version)
+}
+
+// extractedSecret is the ExternalSecret that copies every key of one store entry (the GitHub
+// App's credentials, SprayProxy's webhook secret) into the Secret name, owned by it.
+func extractedSecret(name, namespace string, src psv1alpha1.GitHubAppSpec) psv1alpha1.ExternalSecretSpec {
 	es := psv1alpha1.ExternalSecretSpec{
-		Name:            GitHubAppSecretName,
-		SecretStoreRef:  app.SecretStoreRef,
-		DataFrom:        []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: app.Key}}},
-		RefreshInterval: app.RefreshInterval,
+		Name:            name,
+		Namespace:       namespace,
+		SecretStoreRef:  src.SecretStoreRef,
+		DataFrom:        []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: src.Key}}},
+		RefreshInterval: src.RefreshInterval,
 	}
-	if app.DeletionPolicy != "" {
-		es.Target = &psv1alpha1.ExternalSecretTarget{DeletionPolicy: app.DeletionPolicy}
+	if src.DeletionPolicy != "" {
+		es.Target = &psv1alpha1.ExternalSecretTarget{DeletionPolicy: src.DeletionPolicy}
 	}
-	return externalSecret(ps, es, version)
+	return es
 }
 
 // ExternalSecrets renders spec.externalSecrets as ExternalSecrets of the given version.

@@ -68,10 +68,15 @@ func Host(h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstruc
 	return out, nil
 }
 
+// hostLabels are the operator's labels on the host's children.
+func hostLabels() map[string]string {
+	return map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: HostPartOfValue}
+}
+
 // newHostObject returns an unstructured object of gvk with the operator's labels for the host.
 func newHostObject(gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
 	u := newObject(gvk, namespace, name)
-	u.SetLabels(map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: HostPartOfValue})
+	u.SetLabels(hostLabels())
 	return u
 }
 
@@ -102,18 +107,8 @@ func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*
 			out = append(out, hostClusterRoleBinding(sprayProxyRegistrarRole, sp.DynamicBackends.Registrants))
 		}
 	}
-	webhook := psv1alpha1.ExternalSecretSpec{
-		Name:            SprayProxyWebhookSecretName,
-		Namespace:       ns,
-		SecretStoreRef:  sp.WebhookSecret.SecretStoreRef,
-		DataFrom:        []psv1alpha1.ExternalSecretDataFrom{{Extract: psv1alpha1.RemoteKey{Key: sp.WebhookSecret.Key}}},
-		RefreshInterval: sp.WebhookSecret.RefreshInterval,
-	}
-	if sp.WebhookSecret.DeletionPolicy != "" {
-		webhook.Target = &psv1alpha1.ExternalSecretTarget{DeletionPolicy: sp.WebhookSecret.DeletionPolicy}
-	}
-	es := renderExternalSecret(webhook, ns, externalSecretVersion)
-	es.SetLabels(newHostObject(children.GVKExternalSecretV1, ns, "").GetLabels())
+	es := renderExternalSecret(extractedSecret(SprayProxyWebhookSecretName, ns, sp.WebhookSecret), ns, externalSecretVersion)
+	es.SetLabels(hostLabels())
 	out = append(out, es,
 		sprayProxyService(ns),
 		sprayProxyMetricsService(ns),
