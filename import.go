@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/importer"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 )
 
 // runImport is `manager import`: it reads the cluster $KUBECONFIG (or --kubeconfig) names and
@@ -45,7 +45,7 @@ func runImport(args []string) int {
 		fmt.Fprintln(os.Stderr, "import:", err)
 		return 1
 	}
-	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "import:", err)
 		return 1

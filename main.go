@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 )
 
@@ -37,7 +38,7 @@ func main() {
 	klog.SetLogger(logger)
 	setupLog := ctrl.Log.WithName("setup")
 
-	mgr, err := manager.New(ctrl.GetConfigOrDie(), opts)
+	mgr, err := controllers.NewManager(ctrl.GetConfigOrDie(), opts)
 	if err != nil {
 		setupLog.Error(err, "unable to set up the manager")
 		os.Exit(1)

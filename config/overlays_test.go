@@ -14,10 +14,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -51,7 +51,7 @@ func TestEnvironmentOverlays(t *testing.T) {
 	env, cfg, err := testenv.Start(nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = env.Stop() }()
-	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 
 	pinned := map[string]bool{"development": false, "staging": true, "production": false}
@@ -100,7 +100,7 @@ func TestHostOverlay(t *testing.T) {
 	env, cfg, err := testenv.Start(nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = env.Stop() }()
-	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	u := &unstructured.Unstructured{}
 	g.Expect(yaml.Unmarshal(build(t, filepath.Join("config", "samples", "overlays", "host")), &u.Object)).To(Succeed())

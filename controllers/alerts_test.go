@@ -1,4 +1,4 @@
-package controllers
+package controllers_test
 
 import (
 	"os"
@@ -9,6 +9,9 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
 )
 
 // TestAlertRules reads config/prometheus/alerts.yaml: each alert must say how bad it is, what
@@ -39,7 +42,7 @@ func TestAlertRules(t *testing.T) {
 
 	exported := map[string]bool{}
 	descs := make(chan *prometheus.Desc, 32)
-	for _, c := range append(operatorCollectors, hostCollectors...) {
+	for _, c := range append(pipelineservice.Collectors(), pipelineservicehost.Collectors()...) {
 		c.Describe(descs)
 	}
 	close(descs)

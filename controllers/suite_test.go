@@ -185,7 +185,7 @@ func newPlane(crds []*apiextensionsv1.CustomResourceDefinition, certDir string) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	if err == nil {
 		err = simulate.EnsureNamespaces(context.Background(), c, testenv.PlatformNamespaces...)
 	}
@@ -235,7 +235,7 @@ func (e *operatorEnv) runOperator(cfg *rest.Config, opts manager.Options) *runni
 		})
 	})
 	opts.SkipNameValidation = true
-	mgr, err := manager.New(opCfg, opts)
+	mgr, err := controllers.NewManager(opCfg, opts)
 	NewWithT(e.t).Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -382,7 +382,7 @@ func (e *operatorEnv) waitNoWrites() {
 // goldenObjects reads the objects that the render tests pin in testdata.
 func goldenObjects(t *testing.T, name string) []*unstructured.Unstructured {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "controllers", "render", "testdata", name))
+	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "internal", "render", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

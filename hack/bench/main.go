@@ -42,10 +42,10 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -98,7 +98,7 @@ func run(rounds int, counts string, idle time.Duration) error {
 	}
 	defer func() { _ = env.Stop() }()
 	b := &bench{cfg: cfg, changed: make(chan struct{}, 1), rounds: rounds}
-	if b.c, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()}); err != nil {
+	if b.c, err = client.New(cfg, client.Options{Scheme: manager.NewScheme()}); err != nil {
 		return err
 	}
 	if err := simulate.EnsureNamespaces(ctx, b.c, append(testenv.PlatformNamespaces, proxyPluginNamespace)...); err != nil {
@@ -147,7 +147,7 @@ func (b *bench) startOperator(ctx context.Context) (<-chan struct{}, error) {
 			return rt.RoundTrip(req)
 		})
 	})
-	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
+	mgr, err := controllers.NewManager(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +172,8 @@ func reconciles() float64 { return float64(testenv.Reconciles()) }
 // --- observing: informers of this process, so every wait is a watch ---
 
 func (b *bench) startWatch(ctx context.Context) error {
-	opts := controllers.CacheOptions()
-	opts.Scheme = controllers.NewScheme()
+	opts := manager.CacheOptions()
+	opts.Scheme = manager.NewScheme()
 	c, err := cache.New(b.cfg, opts)
 	if err != nil {
 		return err

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -88,7 +89,7 @@ func run(ctx context.Context, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: metricsAddr, InsecureMetrics: true, ProbeAddr: probeAddr})
+	mgr, err := controllers.NewManager(cfg, manager.Options{MetricsAddr: metricsAddr, InsecureMetrics: true, ProbeAddr: probeAddr})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -186,11 +185,6 @@ func (e *Engine) Delete(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	return remaining, nil
-}
-
-// gone is whether err says the object, or its whole kind, does not exist.
-func gone(err error) bool {
-	return apierrors.IsNotFound(err) || meta.IsNoMatchError(err)
 }
 
 // List lists the objects of gvk that selector selects.

@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 )
 
 // Kind is one kind of object the operator creates (a child) or only reads (Observed).
@@ -33,6 +35,11 @@ type Kind struct {
 	// DeleteStep is the step of deletionPolicy Delete that removes this kind (0: never
 	// deleted). Each step waits until the objects of the previous one are gone.
 	DeleteStep int
+	// Awaited kinds hold the generation back while their CRD is not served, and this is the
+	// Reconciling reason meanwhile: the CRD is expected to arrive (TektonConfig once OLM
+	// installs OSP, ProxyPlugin once CodeReadyToolchain is installed), and the parent is not
+	// wholly applied without them.
+	Awaited string
 	// Observed kinds are written by OLM, not by the operator: they carry no label of ours and
 	// are watched in the Subscription's namespace only.
 	Observed bool
@@ -150,13 +157,13 @@ var Kinds = []Kind{
 	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
 	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
 	// TektonConfig is not pruned: only deletionPolicy Delete removes it.
-	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig, Profiles: Member},
+	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig, Awaited: psv1alpha1.ReasonTektonConfigCRDMissing, Profiles: Member},
 	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets, Profiles: Member | Host},
 	// SprayProxy's Route exists only on OpenShift; elsewhere the Service is exposed by other
 	// means, so the Route is optional. The ProxyPlugin is the point of resultsProxyPlugin and
 	// has a condition of its own that waits for CodeReadyToolchain's CRD.
 	{GVK: GVKRoute, Resource: "routes", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Host},
-	{GVK: GVKProxyPlugin, Resource: "proxyplugins", Prune: true, DeleteStep: DeleteExporter, Profiles: Host},
+	{GVK: GVKProxyPlugin, Resource: "proxyplugins", Prune: true, DeleteStep: DeleteExporter, Awaited: psv1alpha1.ReasonProxyPluginCRDMissing, Profiles: Host},
 }
 
 // Lookup returns the declaration of gk.
@@ -178,10 +185,15 @@ func Rendered(p Profile) []Kind {
 	return slices.DeleteFunc(Of(p), func(k Kind) bool { return k.Observed })
 }
 
-// DeleteSteps are the deletion steps of profile p in order, each with its kinds.
+// DeleteSteps are the deletion steps of profile p in order, each with its kinds. The steps run
+// up to the last one any kind declares, so a step added after the others is not skipped.
 func DeleteSteps(p Profile) [][]Kind {
+	last := 0
+	for _, k := range Kinds {
+		last = max(last, k.DeleteStep)
+	}
 	var steps [][]Kind
-	for step := DeleteExporter; step <= DeleteCatalogSource; step++ {
+	for step := DeleteExporter; step <= last; step++ {
 		var kinds []Kind
 		for _, k := range Of(p) {
 			if k.DeleteStep == step {

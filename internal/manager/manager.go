@@ -1,5 +1,7 @@
-// Package manager builds the operator's controller-runtime manager, so that main.go and the
-// local runner (hack/localrun) run exactly the same thing.
+// Package manager builds the operator's controller-runtime manager: scheme, scoped cache,
+// metrics endpoint, leader election, health and readiness. The controllers are passed in
+// (controllers.NewManager passes both kinds), so that this package knows none of them and
+// main.go, the local runner and the benchmark run exactly the same thing.
 package manager
 
 import (
@@ -17,8 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 )
 
 // LeaderElectionID names the Lease that replicas compete for.
@@ -43,20 +43,22 @@ type Options struct {
 	MetricsCertDir string
 	// SkipNameValidation lets one process run several managers (tests, benchmarks).
 	SkipNameValidation bool
-	// Cache replaces the operator's scoped cache options (controllers.CacheOptions); the
+	// Cache replaces the operator's scoped cache options (CacheOptions); the
 	// benchmark sets it to the default, unscoped cache to show what scoping saves.
 	Cache *cache.Options
 }
 
-// New returns a manager with the PipelineService and PipelineServiceHost controllers, health
-// and readiness checks.
-func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
-	cacheOpts := controllers.CacheOptions()
+// Setup registers one controller with a manager.
+type Setup func(ctrl.Manager) error
+
+// New returns a manager with the given controllers, health and readiness checks.
+func New(cfg *rest.Config, opts Options, controllers ...Setup) (ctrl.Manager, error) {
+	cacheOpts := CacheOptions()
 	if opts.Cache != nil {
 		cacheOpts = *opts.Cache
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  controllers.NewScheme(),
+		Scheme:                  NewScheme(),
 		Cache:                   cacheOpts,
 		Client:                  client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Metrics:                 metricsOptions(opts),
@@ -75,18 +77,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	if err := (&controllers.PipelineServiceReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder(controllers.FieldManager),
-	}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("set up the pipelineservice controller: %w", err)
-	}
-	if err := (&controllers.PipelineServiceHostReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder(controllers.FieldManager),
-	}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("set up the pipelineservicehost controller: %w", err)
+	for _, setup := range controllers {
+		if err := setup(mgr); err != nil {
+			return nil, fmt.Errorf("set up a controller: %w", err)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)

@@ -27,9 +27,9 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
 // EnsureNamespaces creates namespaces that a real cluster already has.

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 )
 
@@ -27,7 +28,7 @@ func main() {
 	if !*scoped {
 		opts.Cache = &cache.Options{}
 	}
-	mgr, err := manager.New(cfg, opts)
+	mgr, err := controllers.NewManager(cfg, opts)
 	if err != nil {
 		fail(err)
 	}

@@ -1,4 +1,4 @@
-package controllers
+package pipelineservice
 
 import (
 	"context"
@@ -12,16 +12,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
 // reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
 // is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
 // webhook would refuse stalls the reconcile instead of failing one apply after another.
-func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desired *render.Desired, served children.Served) ([]osp.FieldError, error) {
+func (k *kind) reviewTektonConfig(ctx context.Context, desired *render.Desired, served children.Served) ([]osp.FieldError, error) {
 	var tc *unstructured.Unstructured
 	for _, o := range desired.Objects {
 		if o.GroupVersionKind() == children.GVKTektonConfig {
@@ -36,11 +37,11 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 		live = &unstructured.Unstructured{}
 		live.SetGroupVersionKind(children.GVKTektonConfig)
 		key := client.ObjectKeyFromObject(tc)
-		err := r.Get(ctx, key, live)
+		err := k.client.Get(ctx, key, live)
 		if apierrors.IsNotFound(err) {
 			// The cache holds only the operator's labelled objects; a TektonConfig made
 			// before it (by OSP, ArgoCD or a person) is read from the API server.
-			err = r.APIReader.Get(ctx, key, live)
+			err = k.apiReader.Get(ctx, key, live)
 		}
 		switch {
 		case apierrors.IsNotFound(err):
@@ -49,7 +50,7 @@ func (r *PipelineServiceReconciler) reviewTektonConfig(ctx context.Context, desi
 			return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
 		}
 	}
-	return r.reviews.review(tc, live), nil
+	return k.reviews.review(tc, live), nil
 }
 
 // reviewMemo remembers the last review: OSP's SetDefaults and Validate take milliseconds, most
@@ -75,9 +76,9 @@ func (m *reviewMemo) review(desired, live *unstructured.Unstructured) []osp.Fiel
 	return m.refusals
 }
 
-// invalidTektonConfig is the Stalled condition for a TektonConfig OSP would refuse: each field
-// named as the PipelineService sets it, with its TektonConfig path.
-func invalidTektonConfig(ps *psv1alpha1.PipelineService, refusals []osp.FieldError) *metav1.Condition {
+// invalidTektonConfig refuses a spec whose TektonConfig OSP would refuse: each field named as
+// the PipelineService sets it, with its TektonConfig path.
+func invalidTektonConfig(ps *psv1alpha1.PipelineService, refusals []osp.FieldError) *parent.Invalid {
 	parts := make([]string, 0, len(refusals))
 	for _, e := range refusals {
 		field := render.FieldPath(ps, e.Path)
@@ -87,24 +88,6 @@ func invalidTektonConfig(ps *psv1alpha1.PipelineService, refusals []osp.FieldErr
 		}
 		parts = append(parts, fmt.Sprintf("%s: %s (TektonConfig %s)", field, e.Message, e.Path))
 	}
-	return &metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "OpenShift Pipelines would refuse the TektonConfig: " +
-		strings.Join(parts, "; ") + ". Fix spec.tektonConfig (overrides included); nothing was applied."}
-}
-
-// rejectedByServer is whether the API server, or an admission webhook, policy or quota it
-// runs, refused the object itself: retrying the same object cannot succeed until someone
-// changes the object or the rule.
-func rejectedByServer(err error) bool {
-	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) ||
-		apierrors.IsRequestEntityTooLargeError(err)
-}
-
-// allConflicts is whether every error is an optimistic-lock conflict.
-func allConflicts(errs []error) bool {
-	for _, err := range errs {
-		if !apierrors.IsConflict(err) {
-			return false
-		}
-	}
-	return len(errs) > 0
+	return &parent.Invalid{Condition: metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "OpenShift Pipelines would refuse the TektonConfig: " +
+		strings.Join(parts, "; ") + ". Fix spec.tektonConfig (overrides included); nothing was applied."}}
 }

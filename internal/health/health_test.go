@@ -518,18 +518,19 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-// TestHealthyMessageNamesWhatWasChecked: Ready=True names the exporter only when it is
-// enabled (it has a check) and the mirrors when they are set.
+// TestHealthyMessageNamesWhatWasChecked: Ready=True names the parts that were checked, and only
+// those (a disabled exporter has no check, so the message does not claim it).
 func TestHealthyMessageNamesWhatWasChecked(t *testing.T) {
 	g := NewWithT(t)
-	ok := func(t string) Check { return healthy(t, "OK", "x") }
-	core := []Check{ok(psv1alpha1.ConditionCatalogSourceReady), ok(psv1alpha1.ConditionOperatorInstalled), ok(psv1alpha1.ConditionTektonConfigReady)}
+	ok := func(part string) Check { c := healthy("T", "OK", "x"); c.Part = part; return c }
+	core := []Check{ok("the catalog"), ok("the OpenShift Pipelines operator"), ok("the TektonConfig")}
 	applied := Apply{GenerationApplied: true}
 
 	g.Expect(Summary(applied, core).Message).To(Equal("the catalog, the OpenShift Pipelines operator and the TektonConfig are healthy"))
-	g.Expect(Summary(applied, append(core, ok(psv1alpha1.ConditionExporterAvailable), ok(psv1alpha1.ConditionMirrorsApplied))).Message).To(Equal(
+	g.Expect(Summary(applied, append(core, ok("the exporter"), ok("the mirrors"))).Message).To(Equal(
 		"the catalog, the OpenShift Pipelines operator, the TektonConfig, the exporter and the mirrors are healthy"))
 	g.Expect(Summary(applied, core[:1]).Message).To(Equal("the catalog is healthy"))
+	g.Expect(Summary(applied, nil).Message).To(Equal("every part is healthy"))
 }
 
 func TestCatalogServedByAddressNamesTheServer(t *testing.T) {

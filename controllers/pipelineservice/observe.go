@@ -1,4 +1,4 @@
-package controllers
+package pipelineservice
 
 import (
 	"context"
@@ -6,23 +6,31 @@ import (
 
 	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/health"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/watches"
 )
 
-// observation is everything the status is computed from, read from the cache in one pass.
+// observation is everything the status is computed from, read from the cache in one pass,
+// with what the spec asks for of the parts that are optional.
 type observation struct {
+	// exporterEnabled and mirrorsSet: the spec asks for the exporter, and for mirrors.
+	exporterEnabled, mirrorsSet bool
+	// mirrorKind is the kind the mirror policy was applied as, "" when neither is served.
+	mirrorKind string
+	// approval is what OLM waits for and what the operator approves (Act records what it did).
+	approval   health.Approval
 	catalog    *olmv1alpha1.CatalogSource
 	catalogErr error
 	operator   health.Operator
@@ -37,42 +45,46 @@ type observation struct {
 	componentsErr error
 }
 
-// observe reads the objects whose status makes up the PipelineService's health. Read errors
-// are kept beside each object and end up as Unknown conditions; observe never writes.
-func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) observation {
-	var o observation
+// Observe reads the objects whose status makes up the PipelineService's health. Read errors
+// are kept beside each object and end up as Unknown conditions; Observe never writes.
+func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served, out *parent.Outcome) *observation {
+	o := &observation{exporterEnabled: ps.Spec.Exporter.Enabled, mirrorsSet: len(ps.Spec.Mirrors) > 0}
+	for _, obj := range out.Applied {
+		if gvk := obj.GroupVersionKind(); gvk == children.GVKICSP || gvk == children.GVKIDMS {
+			o.mirrorKind = gvk.Kind
+		}
+	}
 	spec := ps.Spec.Operator
 	o.operator.Pin = spec.Subscription.CSV
 
 	if served[children.GVKCatalogSource] {
-		o.catalog, o.catalogErr = getTyped(ctx, r, children.GVKCatalogSource,
+		o.catalog, o.catalogErr = apply.GetAs(ctx, k.client, children.GVKCatalogSource,
 			types.NamespacedName{Namespace: spec.CatalogSource.Namespace, Name: spec.CatalogSource.Name}, &olmv1alpha1.CatalogSource{})
 	}
 	if served[children.GVKSubscription] {
-		o.operator.Subscription, o.operator.SubscriptionErr = getTyped(ctx, r, children.GVKSubscription,
+		o.operator.Subscription, o.operator.SubscriptionErr = apply.GetAs(ctx, k.client, children.GVKSubscription,
 			types.NamespacedName{Namespace: spec.Subscription.Namespace, Name: spec.Subscription.Name}, &olmv1alpha1.Subscription{})
 	}
 	if sub := o.operator.Subscription; sub != nil {
-		r.observeOLMObjects(ctx, &o, sub)
+		k.observeOLMObjects(ctx, o, sub)
+	}
+	o.approval = health.Approvals(o.operator)
+	if out.Invalid != nil {
+		// Nothing is approved for a spec that was refused.
+		o.approval.Approve = nil
 	}
 
 	if o.tektonServed = served[children.GVKTektonConfig]; o.tektonServed {
-		tc := &unstructured.Unstructured{}
-		tc.SetGroupVersionKind(children.GVKTektonConfig)
-		if err := r.Get(ctx, client.ObjectKey{Name: render.TektonConfigName}, tc); err == nil {
-			o.tekton = tc
-		} else if !apierrors.IsNotFound(err) {
-			o.tektonErr = err
-		}
+		o.tekton, o.tektonErr = apply.Get(ctx, k.client, children.GVKTektonConfig, types.NamespacedName{Name: render.TektonConfigName})
 	}
 
 	// The exporter is read from the informer that the apply reads too, so that a reconcile
 	// never sees it gone in one cache and present in the other; the component cache answers
 	// for the Deployments OSP makes.
 	namespace := ps.Spec.TektonConfig.TargetNamespace
-	o.exporter, o.exporterErr = getTyped(ctx, r, children.GVKDeployment,
+	o.exporter, o.exporterErr = apply.GetAs(ctx, k.client, children.GVKDeployment,
 		types.NamespacedName{Namespace: namespace, Name: render.ExporterName}, &appsv1.Deployment{})
-	deployments, err := r.components.deployments(ctx, namespace)
+	deployments, err := k.components.deployments(ctx, namespace)
 	if err != nil {
 		o.componentsErr = err
 	}
@@ -88,14 +100,14 @@ func (r *PipelineServiceReconciler) observe(ctx context.Context, ps *psv1alpha1.
 }
 
 // observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.
-func (r *PipelineServiceReconciler) observeOLMObjects(ctx context.Context, o *observation, sub *olmv1alpha1.Subscription) {
+func (k *kind) observeOLMObjects(ctx context.Context, o *observation, sub *olmv1alpha1.Subscription) {
 	if name := sub.Status.InstalledCSV; name != "" {
-		o.operator.CSV, o.operator.CSVErr = getTyped(ctx, r, children.GVKClusterServiceVersion,
+		o.operator.CSV, o.operator.CSVErr = apply.GetAs(ctx, k.client, children.GVKClusterServiceVersion,
 			types.NamespacedName{Namespace: sub.Namespace, Name: name}, &olmv1alpha1.ClusterServiceVersion{})
 	}
 	plans := &unstructured.UnstructuredList{}
 	plans.SetGroupVersionKind(children.GVKInstallPlan.GroupVersion().WithKind("InstallPlanList"))
-	if err := r.List(ctx, plans, client.InNamespace(sub.Namespace)); err != nil {
+	if err := k.client.List(ctx, plans, client.InNamespace(sub.Namespace)); err != nil {
 		o.operator.SubscriptionErr = fmt.Errorf("list InstallPlans in %s: %w", sub.Namespace, err)
 		return
 	}
@@ -124,44 +136,17 @@ func belongsTo(plan *olmv1alpha1.InstallPlan, sub *olmv1alpha1.Subscription) boo
 	return false
 }
 
-// getTyped reads an object through the unstructured cache and converts it to its Go type;
-// nil without an error when it does not exist.
-func getTyped[T any](ctx context.Context, c client.Reader, gvk schema.GroupVersionKind, key types.NamespacedName, into *T) (*T, error) {
-	u, err := getUnstructured(ctx, c, gvk, key)
-	if u == nil || err != nil {
-		return nil, err
-	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {
-		return nil, fmt.Errorf("decode %s %s: %w", gvk.Kind, key, err)
-	}
-	return into, nil
-}
-
-// getUnstructured reads an object through the unstructured cache; nil without an error when
-// it does not exist.
-func getUnstructured(ctx context.Context, c client.Reader, gvk schema.GroupVersionKind, key types.NamespacedName) (*unstructured.Unstructured, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gvk)
-	if err := c.Get(ctx, key, u); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return u, nil
-}
-
 // enqueueInSubscriptionNamespace reconciles for CSV and InstallPlan events in the
 // Subscription's namespace only: OLM writes those for every operator on the cluster.
-func (r *PipelineServiceReconciler) enqueueInSubscriptionNamespace() handler.EventHandler {
+func (k *kind) enqueueInSubscriptionNamespace() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		ps := &psv1alpha1.PipelineService{}
-		if err := r.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+		if err := k.client.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
 			return nil
 		}
 		if o.GetNamespace() != ps.Spec.Operator.Subscription.Namespace {
 			return nil
 		}
-		return []reconcile.Request{clusterRequest}
+		return []reconcile.Request{watches.ClusterRequest}
 	})
 }

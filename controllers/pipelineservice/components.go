@@ -1,11 +1,10 @@
-package controllers
+package pipelineservice
 
 import (
 	"context"
 	"fmt"
 	"sync"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
@@ -15,6 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/watches"
 )
 
 // componentWatch caches the Deployments of the target namespace, where OSP runs Tekton's
@@ -70,7 +72,7 @@ func (w *componentWatch) cacheFor(namespace string) (cache.Cache, error) {
 	notOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetLabels()[render.LabelManagedBy] != render.ManagedByValue
 	})
-	if err := w.ctrl.Watch(source.Kind[client.Object](c, &appsv1.Deployment{}, enqueueCluster, notOurs)); err != nil {
+	if err := w.ctrl.Watch(source.Kind[client.Object](c, &appsv1.Deployment{}, watches.EnqueueCluster, notOurs)); err != nil {
 		return nil, fmt.Errorf("watch Deployments in %s: %w", namespace, err)
 	}
 	w.caches[namespace] = c

@@ -1,4 +1,4 @@
-package controllers
+package manager
 
 import (
 	configv1 "github.com/openshift/api/config/v1"
@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
 // NewScheme returns a scheme with every typed API the operator reads or writes: Kubernetes

@@ -1,4 +1,4 @@
-package controllers
+package pipelineservice
 
 import (
 	"context"
@@ -11,22 +11,24 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
 // approvePlans approves the InstallPlans of the pinned CSV and returns those it approved,
 // with their Events, which go out with the others once the status is stored.
-func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1alpha1.PipelineService, names []string, errs []error) ([]string, []event, []error) {
+func (k *kind) approvePlans(ctx context.Context, ps *psv1alpha1.PipelineService, names []string) ([]string, []parent.Event, []error) {
 	var done []string
-	var events []event
+	var events []parent.Event
+	var errs []error
 	ns := ps.Spec.Operator.Subscription.Namespace
 	for _, name := range names {
-		if err := r.approve(ctx, ns, name); err != nil {
+		if err := k.approve(ctx, ns, name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		done = append(done, name)
 		log.FromContext(ctx).Info("approved InstallPlan", "namespace", ns, "name", name, "csv", ps.Spec.Operator.Subscription.CSV)
-		events = append(events, event{done: true, reason: psv1alpha1.ReasonInstallPlanApproved, action: "Approve", message: fmt.Sprintf(
+		events = append(events, parent.Event{Done: true, Reason: psv1alpha1.ReasonInstallPlanApproved, Action: "Approve", Message: fmt.Sprintf(
 			"approved InstallPlan %s/%s: it installs the pinned CSV %s", ns, name, ps.Spec.Operator.Subscription.CSV)})
 	}
 	return done, events, errs
@@ -34,13 +36,13 @@ func (r *PipelineServiceReconciler) approvePlans(ctx context.Context, ps *psv1al
 
 // approve approves an InstallPlan with a merge patch of spec.approved alone, so the operator
 // takes no ownership of the plan's other fields.
-func (r *PipelineServiceReconciler) approve(ctx context.Context, namespace, name string) error {
+func (k *kind) approve(ctx context.Context, namespace, name string) error {
 	plan := &unstructured.Unstructured{}
 	plan.SetGroupVersionKind(children.GVKInstallPlan)
 	plan.SetNamespace(namespace)
 	plan.SetName(name)
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"approved":true}}`))
-	if err := r.Patch(ctx, plan, patch, client.FieldOwner(FieldManager)); err != nil {
+	if err := k.client.Patch(ctx, plan, patch, client.FieldOwner(parent.FieldManager)); err != nil {
 		return fmt.Errorf("approve InstallPlan %s/%s: %w", namespace, name, err)
 	}
 	return nil

@@ -50,7 +50,7 @@ func toYAML(t *testing.T, objs []*unstructured.Unstructured) []byte {
 }
 
 // TestRenderGolden renders each sample and compares every object with testdata/*.yaml.
-// Run `go test ./controllers/render -update` after an intended change and review the diff.
+// Run `go test ./internal/render -update` after an intended change and review the diff.
 func TestRenderGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden, sample string
@@ -69,7 +69,7 @@ func TestRenderGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(file)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(string(got)).To(Equal(string(want)), "run 'go test ./controllers/render -update' and review the diff")
+			g.Expect(string(got)).To(Equal(string(want)), "run 'go test ./internal/render -update' and review the diff")
 		})
 	}
 }

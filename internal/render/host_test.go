@@ -44,7 +44,7 @@ func TestRenderHostGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(file)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(string(got)).To(Equal(string(want)), "run 'go test ./controllers/render -update' and review the diff")
+	g.Expect(string(got)).To(Equal(string(want)), "run 'go test ./internal/render -update' and review the diff")
 }
 
 // TestHostChildrenAreTheHosts: every host child but its namespace carries the host's part-of

@@ -19,7 +19,7 @@ import (
 // PaC setting, schedule, buckets, keep and pruner mode) and reviews the TektonConfig with OSP's
 // admission code, as the reconciler does. Whatever the input: no panic, the same output for
 // the same input, and every error names a field. `go test` runs the seed corpus in
-// testdata/fuzz/FuzzRenderAndReview; `go test -fuzz=FuzzRenderAndReview ./controllers/render`
+// testdata/fuzz/FuzzRenderAndReview; `go test -fuzz=FuzzRenderAndReview ./internal/render`
 // explores further.
 func FuzzRenderAndReview(f *testing.F) {
 	f.Add(`{"pipeline": {"performance": {"buckets": 12}}}`, "remember-ok-to-test", "true", "*/10 * * * *", int32(4), int32(0), uint8(0))

@@ -22,6 +22,9 @@ type Check struct {
 	Condition metav1.Condition
 	// Progressing says a status that is not True is expected to clear without anyone acting.
 	Progressing bool
+	// Part names what the check covers, for the Ready=True message ("the catalog"); the
+	// parent reconciler fills it in from the kind's declaration of its parts.
+	Part string
 }
 
 func healthy(t, reason, msg string) Check {
@@ -98,25 +101,13 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 	return ready(metav1.ConditionTrue, psv1alpha1.ReasonHealthy, healthyMessage(checks))
 }
 
-// healthyParts name what each check covers, for the Ready=True message.
-var healthyParts = map[string]string{
-	psv1alpha1.ConditionCatalogSourceReady:  "the catalog",
-	psv1alpha1.ConditionOperatorInstalled:   "the OpenShift Pipelines operator",
-	psv1alpha1.ConditionTektonConfigReady:   "the TektonConfig",
-	psv1alpha1.ConditionExporterAvailable:   "the exporter",
-	psv1alpha1.ConditionMirrorsApplied:      "the mirrors",
-	psv1alpha1.ConditionSprayProxyAvailable: "SprayProxy",
-	psv1alpha1.ConditionRouteAdmitted:       "its Route",
-	psv1alpha1.ConditionProxyPluginReady:    "the Results proxy plugin",
-}
-
 // healthyMessage names the parts that were checked, and only those: a disabled exporter or
 // absent mirrors have no check, so the message does not claim them.
 func healthyMessage(checks []Check) string {
 	parts := make([]string, 0, len(checks))
 	for _, c := range checks {
-		if part, ok := healthyParts[c.Condition.Type]; ok {
-			parts = append(parts, part)
+		if c.Part != "" {
+			parts = append(parts, c.Part)
 		}
 	}
 	switch len(parts) {

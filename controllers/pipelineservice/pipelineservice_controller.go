@@ -1,0 +1,124 @@
+// Package pipelineservice reconciles the PipelineService named cluster into the objects that
+// run Pipeline Service on OpenShift (OLM's CatalogSource and Subscription, the mirror policy,
+// the TektonConfig, the exporter) and reports back in its status. It gives the parent
+// reconciler (internal/parent) the kind's render, observe, parts and setters, and two hooks:
+// the approval of the pinned CSV's InstallPlan, and the CSV that deletionPolicy Delete removes.
+package pipelineservice
+
+import (
+	"context"
+	"errors"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+)
+
+// +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservices,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservices/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservices/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
+// The child kinds' rules are declared beside their registry, in internal/children.
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// The metrics endpoint authenticates and authorizes each scrape against the API server.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// The exporter's ClusterRole grants these; RBAC lets a subject grant only what it holds.
+// +kubebuilder:rbac:groups="",resources=pods;endpoints,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tekton.dev,resources=pipelineruns;taskruns,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=resolution.tekton.dev,resources=resolutionrequests,verbs=get;list;watch;patch
+// +kubebuilder:rbac:urls=/metrics,verbs=get
+
+// SetupWithManager registers the PipelineService controller with mgr.
+func SetupWithManager(mgr ctrl.Manager) error {
+	return parent.SetupWithManager[*psv1alpha1.PipelineService, *observation](mgr, "pipelineservice", &kind{})
+}
+
+// kind is the PipelineService's part of the parent reconciler.
+type kind struct {
+	client client.Client
+	// apiReader reads around the cache, for a TektonConfig the operator did not make.
+	apiReader  client.Reader
+	reviews    reviewMemo
+	components *componentWatch
+}
+
+func (*kind) Profile() children.Profile { return children.Member }
+
+func (*kind) NewObject() *psv1alpha1.PipelineService { return &psv1alpha1.PipelineService{} }
+
+func (*kind) Metrics() parent.Metrics[*psv1alpha1.PipelineService] { return metrics }
+
+// Setup takes the manager's clients and prepares the cache of the target namespace's
+// Deployments; CSV and InstallPlan events reconcile only in the Subscription's namespace.
+func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHandler, error) {
+	k.client, k.apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	k.components = &componentWatch{
+		cfg:    mgr.GetConfig(),
+		opts:   cache.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient()},
+		add:    mgr.Add,
+		ctrl:   c,
+		caches: map[string]cache.Cache{},
+	}
+	return k.enqueueInSubscriptionNamespace(), nil
+}
+
+// Render renders the children, and refuses a spec that render or OSP's own admission code
+// finds invalid before anything is applied.
+func (k *kind) Render(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) ([]*unstructured.Unstructured, error) {
+	desired, err := render.Render(ps, served)
+	if err != nil {
+		if invalid, ok := errors.AsType[*render.InvalidTektonConfigError](err); ok {
+			return nil, invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
+		}
+		return nil, err
+	}
+	refusals, err := k.reviewTektonConfig(ctx, desired, served)
+	if err != nil {
+		return nil, err
+	}
+	if len(refusals) > 0 {
+		return nil, invalidTektonConfig(ps, refusals)
+	}
+	return desired.Objects, nil
+}
+
+// Act approves the InstallPlans of the pinned CSV that Observe found waiting.
+func (k *kind) Act(ctx context.Context, ps *psv1alpha1.PipelineService, _ *parent.Outcome, obs *observation) ([]parent.Event, []error) {
+	var evs []parent.Event
+	var errs []error
+	obs.approval.Approve, evs, errs = k.approvePlans(ctx, ps, obs.approval.Approve)
+	return evs, errs
+}
+
+// DeletionExtras is the CSV the Subscription installed: OLM made it, so it is in no
+// inventory, and deletionPolicy Delete uninstalls OSP by deleting it.
+func (*kind) DeletionExtras(ps *psv1alpha1.PipelineService) []psv1alpha1.InventoryEntry {
+	csv := ps.Status.InstalledCSV
+	if csv == "" {
+		return nil
+	}
+	return []psv1alpha1.InventoryEntry{{APIVersion: children.GVKClusterServiceVersion.GroupVersion().String(),
+		Kind: children.GVKClusterServiceVersion.Kind, Namespace: ps.Spec.Operator.Subscription.Namespace, Name: csv}}
+}
+
+// Stalled is a pin below the installed CSV, which the schema cannot see (everything else was
+// applied).
+func (*kind) Stalled(obs *observation) *metav1.Condition {
+	if d := obs.approval.Downgrade; d != "" {
+		return &metav1.Condition{Reason: psv1alpha1.ReasonDowngradeNotSupported, Message: d}
+	}
+	return nil
+}

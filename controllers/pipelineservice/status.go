@@ -1,0 +1,113 @@
+package pipelineservice
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+)
+
+// parts are the PipelineService's parts, one condition each, in the order Ready ranks them.
+// The exporter and the mirrors have one only while the spec asks for them. A new condition is
+// declared here, with its check in internal/health and its type in the API: the metrics and
+// Ready's message follow from this list.
+var parts = []parent.Part[*observation]{
+	{Type: psv1alpha1.ConditionCatalogSourceReady, Name: "the catalog", Check: func(o *observation) (health.Check, bool) {
+		return health.CatalogSourceReady(o.catalog, o.catalogErr), true
+	}},
+	{Type: psv1alpha1.ConditionOperatorInstalled, Name: "the OpenShift Pipelines operator", Check: func(o *observation) (health.Check, bool) {
+		return health.OperatorInstalled(o.operator, o.approval), true
+	}},
+	{Type: psv1alpha1.ConditionTektonConfigReady, Name: "the TektonConfig", Check: func(o *observation) (health.Check, bool) {
+		if !o.tektonServed {
+			return health.TektonConfigCRDMissing(), true
+		}
+		return health.TektonConfigReady(o.tekton, o.tektonErr), true
+	}},
+	{Type: psv1alpha1.ConditionExporterAvailable, Name: "the exporter", Check: func(o *observation) (health.Check, bool) {
+		return health.ExporterAvailable(o.exporter, o.exporterErr), o.exporterEnabled
+	}},
+	{Type: psv1alpha1.ConditionMirrorsApplied, Name: "the mirrors", Check: func(o *observation) (health.Check, bool) {
+		return health.MirrorsApplied(o.mirrorKind != "", o.mirrorKind), o.mirrorsSet
+	}},
+}
+
+func (*kind) Parts() []parent.Part[*observation] { return parts }
+
+// SetFields sets the PipelineService's own status fields, one setter each, and returns the
+// Events of an upgrade that started or completed.
+func (*kind) SetFields(ps *psv1alpha1.PipelineService, _ *parent.Outcome, obs *observation, now metav1.Time) []parent.Event {
+	events := setUpgrade(ps, obs, now)
+	setVersions(ps, obs)
+	setComponents(ps, obs)
+	return events
+}
+
+// Working is Reconciling while an upgrade runs.
+func (*kind) Working(ps *psv1alpha1.PipelineService) *metav1.Condition {
+	if !health.UpgradeRunning(ps.Status.Upgrade) {
+		return nil
+	}
+	return &metav1.Condition{Reason: psv1alpha1.ReasonUpgrading, Message: upgradeMessage(ps.Status.Upgrade, "running")}
+}
+
+// setUpgrade records a change of the installed CSV, and its completion once the new CSV
+// has Succeeded. It runs before setVersions, which overwrites the installed CSV it compares.
+func setUpgrade(ps *psv1alpha1.PipelineService, obs *observation, now metav1.Time) []parent.Event {
+	st := &ps.Status
+	installed := st.InstalledCSV
+	if csv := obs.operator.InstalledCSV(); csv != "" {
+		installed = csv
+	}
+	step := health.TrackUpgrade(st.Upgrade, st.InstalledCSV, installed, obs.operator.Succeeded(), now)
+	st.Upgrade = step.Upgrade
+	var events []parent.Event
+	if step.Started {
+		events = append(events, parent.Event{Reason: psv1alpha1.ReasonUpgrading, Action: "Upgrade", Message: upgradeMessage(step.Upgrade, "started")})
+	}
+	if step.Completed {
+		e := parent.Event{Reason: psv1alpha1.ReasonUpgradeCompleted, Action: "Upgrade", Message: upgradeMessage(step.Upgrade, "completed")}
+		if step.Upgrade.From != "" {
+			d := step.Upgrade.CompletedAt.Sub(step.Upgrade.StartedAt.Time).Seconds()
+			e.OnEmit = func() { upgradeDuration.Observe(d) }
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+// setVersions sets the installed, desired and Tekton versions and the catalog's state. The
+// installed CSV is kept when the Subscription cannot be read or is gone: deletion needs it to
+// find the CSV.
+func setVersions(ps *psv1alpha1.PipelineService, obs *observation) {
+	st := &ps.Status
+	last := st.InstalledCSV
+	if csv := obs.operator.InstalledCSV(); csv != "" {
+		st.InstalledCSV = csv
+	}
+	if v := obs.operator.InstalledVersion(); v != "" || st.InstalledCSV != last {
+		st.InstalledVersion = v
+	}
+	st.DesiredCSV = obs.operator.DesiredCSV()
+	st.TektonVersion = health.TektonVersion(obs.tekton)
+	st.CatalogState = health.CatalogState(obs.catalog)
+}
+
+// setComponents lists the Deployments of the target namespace. A failed list keeps the last
+// components rather than reporting none: the status and the component metrics would
+// otherwise say every Deployment is gone.
+func setComponents(ps *psv1alpha1.PipelineService, obs *observation) {
+	if obs.componentsErr == nil {
+		ps.Status.Components = health.Components(obs.components)
+	}
+}
+
+func upgradeMessage(u *psv1alpha1.UpgradeStatus, what string) string {
+	if u.From == "" {
+		return fmt.Sprintf("install of %s %s", u.To, what)
+	}
+	return fmt.Sprintf("upgrade from %s to %s %s", u.From, u.To, what)
+}

@@ -1,0 +1,326 @@
+package pipelineservice
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blang/semver/v4"
+	. "github.com/onsi/gomega"
+	"github.com/operator-framework/api/pkg/lib/version"
+	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+)
+
+// Tiny builders for the setters' table tests, after Cluster API's: a PipelineService, an
+// Outcome and an observation, each from options that say only what a case needs. The setters
+// every parent shares are tested in internal/parent; these are the PipelineService's own.
+
+const (
+	csvOld = "openshift-pipelines-operator-rh.v5.0.5"
+	csvNew = "openshift-pipelines-operator-rh.v5.0.6"
+)
+
+func fakePS(opts ...func(*psv1alpha1.PipelineService)) *psv1alpha1.PipelineService {
+	ps := &psv1alpha1.PipelineService{}
+	ps.Name = psv1alpha1.Name
+	ps.Generation = 2
+	for _, o := range opts {
+		o(ps)
+	}
+	return ps
+}
+
+func exporterOn(ps *psv1alpha1.PipelineService) { ps.Spec.Exporter.Enabled = true }
+
+func mirrorsOn(ps *psv1alpha1.PipelineService) {
+	ps.Spec.Mirrors = []psv1alpha1.Mirror{{Source: "registry.redhat.io/openshift-pipelines", Mirrors: []psv1alpha1.Repository{"quay.io/x"}}}
+}
+
+func installedCSV(name string) func(*psv1alpha1.PipelineService) {
+	return func(ps *psv1alpha1.PipelineService) { ps.Status.InstalledCSV = name }
+}
+
+func hasCondition(t, reason, msg string, generation int64) func(*psv1alpha1.PipelineService) {
+	return func(ps *psv1alpha1.PipelineService) {
+		status := metav1.ConditionTrue
+		if t == psv1alpha1.ConditionReady && reason != psv1alpha1.ReasonHealthy {
+			status = metav1.ConditionFalse
+		}
+		meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation})
+	}
+}
+
+func outcome(opts ...func(*parent.Outcome)) *parent.Outcome {
+	o := &parent.Outcome{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+func invalidSpec(o *parent.Outcome) {
+	o.Invalid = &metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "bad"}
+}
+
+func observed(opts ...func(*observation)) *observation {
+	o := &observation{tektonServed: true}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+// healthy is a cluster where every part reports healthy, with csv installed.
+func healthy(csv string) func(*observation) {
+	return func(o *observation) {
+		catalogReady(o)
+		operatorAt(csv, olmv1alpha1.CSVPhaseSucceeded)(o)
+		tektonReady(o)
+		exporterAvailable(o)
+	}
+}
+
+func catalogReady(o *observation) {
+	o.catalog = &olmv1alpha1.CatalogSource{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-marketplace", Name: "catalog"}}
+	o.catalog.Status.GRPCConnectionState = &olmv1alpha1.GRPCConnectionState{LastObservedState: "READY"}
+}
+
+func operatorAt(csv string, phase olmv1alpha1.ClusterServiceVersionPhase) func(*observation) {
+	return func(o *observation) {
+		sub := &olmv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-operators", Name: "openshift-pipelines-operator"}}
+		sub.Status.InstalledCSV, sub.Status.CurrentCSV = csv, csv
+		o.operator.Subscription = sub
+		c := &olmv1alpha1.ClusterServiceVersion{ObjectMeta: metav1.ObjectMeta{Namespace: sub.Namespace, Name: csv}}
+		c.Spec.Version = version.OperatorVersion{Version: semver.MustParse(health.VersionFromCSVName(csv))}
+		c.Status.Phase = phase
+		o.operator.CSV = c
+	}
+}
+
+func subscriptionUnreadable(o *observation) {
+	o.operator.SubscriptionErr = errors.New("connection refused")
+}
+
+func tektonReady(o *observation) {
+	o.tekton = &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{
+		"version":    "1.21.0",
+		"conditions": []any{map[string]any{"type": "Ready", "status": "True"}},
+	}}}
+}
+
+func tektonCRDMissing(o *observation) { o.tektonServed, o.tekton = false, nil }
+
+func exporterAvailable(o *observation) {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-pipelines", Name: "pipeline-metrics-exporter", Generation: 1}}
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, ReadyReplicas: 1,
+		Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}}
+	o.exporter = d
+	o.components = []appsv1.Deployment{*d}
+}
+
+func componentsUnlisted(o *observation) {
+	o.componentsErr = errors.New("connection refused")
+	o.exporterErr, o.exporter, o.components = o.componentsErr, nil, nil
+}
+
+func reasons(events []parent.Event) []string {
+	out := []string{}
+	for _, e := range events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+// expectCondition checks that ps has condition t True with reason, or none when reason is "".
+func expectCondition(g Gomega, ps *psv1alpha1.PipelineService, t, reason string) {
+	c := meta.FindStatusCondition(ps.Status.Conditions, t)
+	if reason == "" {
+		g.Expect(c).To(BeNil(), t)
+		return
+	}
+	g.Expect(c).NotTo(BeNil(), t)
+	g.Expect(c.Reason).To(Equal(reason), t)
+	g.Expect(c.Status).To(Equal(metav1.ConditionTrue), t)
+}
+
+var now = metav1.NewTime(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
+
+func TestSetUpgrade(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ps         *psv1alpha1.PipelineService
+		obs        *observation
+		wantFrom   string
+		wantTo     string
+		completed  bool
+		wantEvents []string
+	}{
+		{"first install, still installing", fakePS(), observed(operatorAt(csvOld, olmv1alpha1.CSVPhaseInstalling)),
+			"", csvOld, false, []string{psv1alpha1.ReasonUpgrading}},
+		{"first install seen already succeeded", fakePS(), observed(healthy(csvOld)),
+			"", csvOld, true, []string{psv1alpha1.ReasonUpgrading, psv1alpha1.ReasonUpgradeCompleted}},
+		{"upgrade started", fakePS(installedCSV(csvOld)), observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling)),
+			csvOld, csvNew, false, []string{psv1alpha1.ReasonUpgrading}},
+		{"nothing changed", fakePS(installedCSV(csvOld)), observed(healthy(csvOld)), "", "", false, []string{}},
+		{"Subscription unreadable: nothing recorded", fakePS(installedCSV(csvOld)), observed(subscriptionUnreadable), "", "", false, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			events := setUpgrade(tc.ps, tc.obs, now)
+			g.Expect(reasons(events)).To(Equal(tc.wantEvents))
+			if tc.wantTo == "" {
+				g.Expect(tc.ps.Status.Upgrade).To(BeNil())
+				return
+			}
+			g.Expect(tc.ps.Status.Upgrade.From).To(Equal(tc.wantFrom))
+			g.Expect(tc.ps.Status.Upgrade.To).To(Equal(tc.wantTo))
+			g.Expect(tc.ps.Status.Upgrade.CompletedAt != nil).To(Equal(tc.completed))
+		})
+	}
+}
+
+func TestSetVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name                     string
+		ps                       *psv1alpha1.PipelineService
+		obs                      *observation
+		csv, version, tekton, cs string
+	}{
+		{"healthy", fakePS(), observed(healthy(csvOld)), csvOld, "5.0.5", "1.21.0", "READY"},
+		{"the installed CSV is kept while the Subscription is unreadable",
+			fakePS(installedCSV(csvOld), func(ps *psv1alpha1.PipelineService) { ps.Status.InstalledVersion = "5.0.5" }),
+			observed(subscriptionUnreadable), csvOld, "5.0.5", "", ""},
+		{"a new CSV not read yet has no version", fakePS(installedCSV(csvOld)),
+			observed(operatorAt(csvNew, ""), func(o *observation) { o.operator.CSV = nil }), csvNew, "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			setVersions(tc.ps, tc.obs)
+			g.Expect(tc.ps.Status.InstalledCSV).To(Equal(tc.csv))
+			g.Expect(tc.ps.Status.InstalledVersion).To(Equal(tc.version))
+			g.Expect(tc.ps.Status.TektonVersion).To(Equal(tc.tekton))
+			g.Expect(tc.ps.Status.CatalogState).To(Equal(tc.cs))
+		})
+	}
+}
+
+func TestSetComponents(t *testing.T) {
+	known := []psv1alpha1.ComponentStatus{{Name: "tekton-pipelines-controller", Ready: 2, Desired: 2}}
+	withKnown := func(ps *psv1alpha1.PipelineService) { ps.Status.Components = known }
+	for _, tc := range []struct {
+		name string
+		ps   *psv1alpha1.PipelineService
+		obs  *observation
+		want []psv1alpha1.ComponentStatus
+	}{
+		{"listed", fakePS(withKnown), observed(exporterAvailable), []psv1alpha1.ComponentStatus{{Name: "pipeline-metrics-exporter", Ready: 1, Desired: 1}}},
+		{"a failed list keeps the last, exporter on", fakePS(withKnown, exporterOn), observed(componentsUnlisted), known},
+		{"a failed list keeps the last, exporter off", fakePS(withKnown), observed(componentsUnlisted), known},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setComponents(tc.ps, tc.obs)
+			NewWithT(t).Expect(tc.ps.Status.Components).To(Equal(tc.want))
+		})
+	}
+}
+
+// TestComponentsSurviveAFailedList: when the Deployments in targetNamespace cannot be listed,
+// the status keeps the components it had (and with them the component metrics) instead of
+// reporting none, whether or not the exporter is enabled; a list that works replaces them.
+func TestComponentsSurviveAFailedList(t *testing.T) {
+	known := []psv1alpha1.ComponentStatus{{Name: "tekton-pipelines-controller", Ready: 2, Desired: 2}}
+	for _, exporter := range []bool{true, false} {
+		g := NewWithT(t)
+		ps := fakePS(func(ps *psv1alpha1.PipelineService) {
+			ps.Spec.Exporter.Enabled = exporter
+			ps.Status.Components = known
+		})
+		obs := observed(componentsUnlisted)
+		obs.exporterEnabled = exporter
+		parent.SetStatus[*psv1alpha1.PipelineService, *observation](&kind{}, ps, outcome(), obs, now)
+		g.Expect(ps.Status.Components).To(Equal(known), "exporter enabled: %v", exporter)
+
+		d := appsv1.Deployment{}
+		d.Name = "tekton-pipelines-webhook"
+		parent.SetStatus[*psv1alpha1.PipelineService, *observation](&kind{}, ps, outcome(), observed(func(o *observation) { o.components = []appsv1.Deployment{d} }), now)
+		g.Expect(ps.Status.Components).To(HaveLen(1))
+		g.Expect(ps.Status.Components[0].Name).To(Equal("tekton-pipelines-webhook"))
+	}
+}
+
+// TestParts: the exporter and the mirrors have a condition only while the spec asks for them,
+// the TektonConfig's says when its CRD is missing, and Ready=True names exactly the parts
+// that were checked, in the order Ready ranks them.
+func TestParts(t *testing.T) {
+	base := []string{psv1alpha1.ConditionCatalogSourceReady, psv1alpha1.ConditionOperatorInstalled, psv1alpha1.ConditionTektonConfigReady}
+	exporterOn := func(o *observation) { o.exporterEnabled = true }
+	mirrorsOn := func(o *observation) { o.mirrorsSet, o.mirrorKind = true, "ImageContentSourcePolicy" }
+	for _, tc := range []struct {
+		name        string
+		obs         *observation
+		want        []string
+		wantMessage string
+	}{
+		{"exporter and mirrors off", observed(healthy(csvOld)), base,
+			"the catalog, the OpenShift Pipelines operator and the TektonConfig are healthy"},
+		{"exporter on", observed(healthy(csvOld), exporterOn), append(slices.Clone(base), psv1alpha1.ConditionExporterAvailable),
+			"the catalog, the OpenShift Pipelines operator, the TektonConfig and the exporter are healthy"},
+		{"exporter and mirrors on", observed(healthy(csvOld), exporterOn, mirrorsOn),
+			append(slices.Clone(base), psv1alpha1.ConditionExporterAvailable, psv1alpha1.ConditionMirrorsApplied),
+			"the catalog, the OpenShift Pipelines operator, the TektonConfig, the exporter and the mirrors are healthy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			checks := parent.PartChecks(parts, tc.obs)
+			var types []string
+			for _, c := range checks {
+				types = append(types, c.Condition.Type)
+				g.Expect(c.Condition.Status).To(Equal(metav1.ConditionTrue), c.Condition.Type)
+			}
+			g.Expect(types).To(Equal(tc.want))
+			g.Expect(health.Summary(health.Apply{GenerationApplied: true}, checks).Message).To(Equal(tc.wantMessage))
+		})
+	}
+	g := NewWithT(t)
+	checks := parent.PartChecks(parts, observed(healthy(csvOld), tektonCRDMissing))
+	g.Expect(checks[2].Condition.Reason).To(Equal(psv1alpha1.ReasonTektonConfigCRDMissing))
+	checks = parent.PartChecks(parts, observed(healthy(csvOld), func(o *observation) { o.mirrorsSet = true }))
+	g.Expect(checks[3].Condition.Reason).To(Equal(psv1alpha1.ReasonMirrorAPIMissing), "mirrors set, neither kind served")
+}
+
+// TestStalledByADowngrade: a pin below the installed CSV stalls the PipelineService.
+func TestStalledByADowngrade(t *testing.T) {
+	g := NewWithT(t)
+	k := &kind{}
+	g.Expect(k.Stalled(observed())).To(BeNil())
+	c := k.Stalled(observed(func(o *observation) { o.approval.Downgrade = "pin older than installed" }))
+	g.Expect(c).NotTo(BeNil())
+	g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonDowngradeNotSupported))
+	g.Expect(c.Message).To(Equal("pin older than installed"))
+}
+
+// TestReconcilingWhileUpgrading: an upgrade that started and has not completed is work left.
+func TestReconcilingWhileUpgrading(t *testing.T) {
+	g := NewWithT(t)
+	k := &kind{}
+	g.Expect(k.Working(fakePS())).To(BeNil())
+	running := fakePS(func(ps *psv1alpha1.PipelineService) {
+		ps.Status.Upgrade = &psv1alpha1.UpgradeStatus{From: csvOld, To: csvNew, StartedAt: now}
+	})
+	c := k.Working(running)
+	g.Expect(c).NotTo(BeNil())
+	g.Expect(c.Reason).To(Equal(psv1alpha1.ReasonUpgrading))
+	g.Expect(c.Message).To(Equal("upgrade from " + csvOld + " to " + csvNew + " running"))
+	parent.SetStatus[*psv1alpha1.PipelineService, *observation](k, running, outcome(), observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling)), now)
+	g.Expect(meta.FindStatusCondition(running.Status.Conditions, psv1alpha1.ConditionReconciling).Reason).To(Equal(psv1alpha1.ReasonUpgrading))
+}

@@ -1,0 +1,182 @@
+package parent
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
+)
+
+// Event is a Kubernetes Event a pass emits once its status is stored.
+type Event struct {
+	// Done: the Event reports something the pass did (a write, an approval), which is
+	// announced even when the status cannot be stored, rather than a status transition.
+	Done    bool
+	Warning bool
+	Reason  string
+	Action  string
+	Message string
+	// OnEmit runs when the Event is sent (the member observes an upgrade's duration then).
+	OnEmit func()
+}
+
+func (e Event) eventType() string {
+	if e.Warning {
+		return corev1.EventTypeWarning
+	}
+	return corev1.EventTypeNormal
+}
+
+// SetStatus computes the whole status from what was applied and observed, one setter per
+// field or condition; it does no I/O. It returns the Events that the changes are worth, to be
+// emitted once the status is stored: a pass that read a stale parent must not announce a
+// transition twice.
+func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now metav1.Time) []Event {
+	before := slices.Clone(*obj.StatusConditions())
+	evs := k.SetFields(obj, out, obs, now)
+	setInventory(obj, out)
+	setObservedGeneration(obj, out)
+
+	checks := PartChecks(k.Parts(), obs)
+	setPartConditions(obj, k.Parts(), checks)
+	stalled := out.Invalid
+	if stalled == nil {
+		stalled = k.Stalled(obs)
+	}
+	evs = append(evs, setStalledCondition(obj, before, stalled)...)
+	evs = append(evs, setReconcilingCondition(obj, before, out, k.Working(obj))...)
+	evs = append(evs, setReadyCondition(obj, before, out, stalled, checks)...)
+	return evs
+}
+
+// setInventory records what is applied and not pruned.
+func setInventory(obj Object, out *Outcome) {
+	*obj.StatusInventory() = out.Inventory
+}
+
+// setObservedGeneration advances observedGeneration once every object of the generation is
+// applied.
+func setObservedGeneration(obj Object, out *Outcome) {
+	if out.GenerationApplied() {
+		*obj.StatusObservedGeneration() = obj.GetGeneration()
+	}
+}
+
+// PartChecks are the checks of the parts the spec asks for, each named for Ready's message.
+func PartChecks[O any](parts []Part[O], obs O) []health.Check {
+	var checks []health.Check
+	for _, p := range parts {
+		if c, ok := p.Check(obs); ok {
+			c.Part = p.Name
+			checks = append(checks, c)
+		}
+	}
+	return checks
+}
+
+// setPartConditions sets the condition of each check and removes those of parts the spec no
+// longer asks for.
+func setPartConditions[O any](obj Object, parts []Part[O], checks []health.Check) {
+	for _, p := range parts {
+		if !slices.ContainsFunc(checks, func(c health.Check) bool { return c.Condition.Type == p.Type }) {
+			meta.RemoveStatusCondition(obj.StatusConditions(), p.Type)
+		}
+	}
+	for _, c := range checks {
+		setCondition(obj, c.Condition)
+	}
+}
+
+// setStalledCondition sets Stalled while the spec has a terminal error, with a Warning the
+// first time each message is seen for a generation.
+func setStalledCondition(obj Object, before []metav1.Condition, stalled *metav1.Condition) []Event {
+	if stalled == nil {
+		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionStalled)
+		return nil
+	}
+	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: stalled.Reason, Message: stalled.Message})
+	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionStalled); prev != nil && prev.Message == stalled.Message && prev.ObservedGeneration == obj.GetGeneration() {
+		return nil
+	}
+	return []Event{{Warning: true, Reason: stalled.Reason, Action: "Reconcile", Message: stalled.Message}}
+}
+
+// setReconcilingCondition sets Reconciling while the operator has work left: a refused or
+// failed apply, a child waiting for its CRD, or the kind's own (working: an upgrade running).
+// A spec that stalled the apply is not work in progress.
+func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome, working *metav1.Condition) []Event {
+	reconciling := func(reason, msg string) {
+		setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg})
+	}
+	switch awaited := out.Awaited(); {
+	case out.Invalid != nil:
+		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
+	case len(out.Rejected) > 0:
+		prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReconciling)
+		reconciling(psv1alpha1.ReasonApplyRejected, out.Err().Error()+"; the children not named here are applied; retrying with backoff")
+		// One Event per distinct refusal, not one per retry.
+		var evs []Event
+		for _, r := range out.Rejected {
+			if prev == nil || prev.Reason != psv1alpha1.ReasonApplyRejected || !strings.Contains(prev.Message, r) {
+				evs = append(evs, Event{Warning: true, Reason: psv1alpha1.ReasonApplyRejected, Action: "Apply", Message: r})
+			}
+		}
+		return evs
+	case len(out.Errs) > 0:
+		reconciling(psv1alpha1.ReasonApplyFailed, out.Err().Error())
+	case awaited != nil:
+		reconciling(awaited.Awaited, fmt.Sprintf("everything else is applied; the %s waits for its CRD", awaited.GVK.Kind))
+	case working != nil:
+		reconciling(working.Reason, working.Message)
+	default:
+		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
+	}
+	return nil
+}
+
+// setReadyCondition sets the summary, with an Event when its status changes; a failure that
+// the Stalled or ApplyRejected Event already announces is not announced twice.
+func setReadyCondition(obj Object, before []metav1.Condition, out *Outcome, stalled *metav1.Condition, checks []health.Check) []Event {
+	ready := health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: len(out.Rejected) > 0,
+		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied()}, checks)
+	setCondition(obj, ready)
+	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReady); prev != nil && prev.Status == ready.Status {
+		return nil
+	}
+	switch {
+	case ready.Status == metav1.ConditionTrue:
+		return []Event{{Reason: psv1alpha1.ReasonHealthy, Action: "Observe", Message: ready.Message}}
+	case ready.Status == metav1.ConditionFalse && stalled == nil && len(out.Rejected) == 0:
+		return []Event{{Warning: true, Reason: ready.Reason, Action: "Observe", Message: ready.Message}}
+	}
+	return nil
+}
+
+// setDeleting says that deletion is under way and what it waits for.
+func setDeleting(obj Object, msg string) {
+	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: psv1alpha1.ReasonDeleting, Message: msg})
+	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: psv1alpha1.ReasonDeleting, Message: msg})
+}
+
+// setCondition sets c for the current generation.
+func setCondition(obj Object, c metav1.Condition) {
+	c.ObservedGeneration = obj.GetGeneration()
+	meta.SetStatusCondition(obj.StatusConditions(), c)
+}
+
+// writeEvent is the Event for the children one pass wrote: a new generation applied, or drift
+// healed when the generation had been applied before and someone changed a child.
+func writeEvent(generation int64, generationWasApplied bool, written []string) Event {
+	if generationWasApplied {
+		return Event{Done: true, Reason: psv1alpha1.ReasonDriftHealed, Action: "Apply",
+			Message: "restored " + strings.Join(written, ", ")}
+	}
+	return Event{Done: true, Reason: psv1alpha1.ReasonApplied, Action: "Apply",
+		Message: fmt.Sprintf("applied %d change(s) for generation %d: %s", len(written), generation, strings.Join(written, ", "))}
+}

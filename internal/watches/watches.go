@@ -1,0 +1,148 @@
+// Package watches starts the watches of a parent's children: every registered kind the API
+// server serves, started at start-up or as soon as its CRD arrives, each event mapped to the
+// one parent named cluster.
+package watches
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+)
+
+// ClusterRequest is the one request every event maps to: there is one PipelineService, and
+// one PipelineServiceHost, each named cluster.
+var ClusterRequest = reconcile.Request{NamespacedName: types.NamespacedName{Name: psv1alpha1.Name}}
+
+// EnqueueCluster maps any event to the object named cluster.
+var EnqueueCluster = handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+	return []reconcile.Request{ClusterRequest}
+})
+
+// enqueueChildOf maps an event of a child of profile p to its parent's reconcile, so that
+// SprayProxy's rollout does not wake the PipelineService and the other way round.
+func enqueueChildOf(p children.Profile) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		if !render.ChildOf(p, o.GetLabels()) {
+			return nil
+		}
+		return []reconcile.Request{ClusterRequest}
+	})
+}
+
+// Children watches every registered kind of one profile that the API server serves, so that
+// the operator neither fails to start when a CRD is missing (TektonConfig appears only once
+// OSP is installed; ServiceMonitor or ExternalSecret may never) nor needs a restart when it
+// appears: the CRD watch reconciles, and the reconcile starts the new kind's watch.
+type Children struct {
+	mu      sync.Mutex
+	profile children.Profile
+	ctrl    controller.Controller
+	cache   cache.Cache
+	mapper  meta.RESTMapper
+	started map[schema.GroupVersionKind]bool
+	// observed maps events of the kinds OLM writes (CSV, InstallPlan) to a reconcile.
+	observed handler.EventHandler
+}
+
+// New returns the watches of profile p's children on c. observed handles the events of the
+// registry's Observed kinds, which carry no label of ours; nil when p has none.
+func New(p children.Profile, c controller.Controller, ca cache.Cache, mapper meta.RESTMapper, observed handler.EventHandler) *Children {
+	return &Children{profile: p, ctrl: c, cache: ca, mapper: mapper, started: map[schema.GroupVersionKind]bool{}, observed: observed}
+}
+
+// served is whether the API server serves gvk. The RESTMapper re-reads discovery for a group
+// it has not found, so a CRD installed after start is seen on the next reconcile.
+func (w *Children) served(gvk schema.GroupVersionKind) bool {
+	_, err := w.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	return err == nil
+}
+
+// Served asks the RESTMapper, once per reconcile, which versions of the profile's kinds are
+// served: a missing group costs a discovery request each time it is asked.
+func (w *Children) Served() children.Served {
+	return children.ServedOf(w.profile, w.served)
+}
+
+// Ensure starts the watch on every served kind that has none yet. It runs at start-up, so that
+// the first reconcile finds every informer started and the caches sync together, and on every
+// reconcile, for kinds whose CRD arrived since.
+func (w *Children) Ensure(served children.Served) error {
+	for _, k := range children.Of(w.profile) {
+		gvk := served.Version(k.GVK.GroupKind())
+		if !served[gvk] {
+			continue
+		}
+		h := enqueueChildOf(w.profile)
+		if k.Observed {
+			if w.observed == nil {
+				return fmt.Errorf("watch %s: the kind is observed and no handler was given for it", gvk.Kind)
+			}
+			h = w.observed
+		}
+		if err := w.ensureWith(gvk, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureWith starts the watch on gvk with handler h if it is not running yet.
+func (w *Children) ensureWith(gvk schema.GroupVersionKind, h handler.EventHandler) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started[gvk] {
+		return nil
+	}
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(gvk)
+	if err := w.ctrl.Watch(source.Kind[client.Object](w.cache, obj, h)); err != nil {
+		return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+	}
+	w.started[gvk] = true
+	return nil
+}
+
+// CRDExists is whether the CRD of gk exists, from the metadata-only CRD cache. A CRD that
+// exists while its kind is not served yet is discovery catching up: worth a quick retry,
+// unlike a CRD that is absent, which the CRD watch will announce.
+func (w *Children) CRDExists(ctx context.Context, gk schema.GroupKind) bool {
+	k, ok := children.Lookup(gk)
+	if !ok || k.BuiltIn {
+		return false
+	}
+	return w.cache.Get(ctx, client.ObjectKey{Name: k.CRD()}, CRDMetadata()) == nil
+}
+
+// CRDs keeps events of the CRDs that serve the kinds of profile p.
+func CRDs(p children.Profile) predicate.Predicate {
+	crds := children.CRDKinds(p)
+	return predicate.NewPredicateFuncs(func(o client.Object) bool {
+		_, ok := crds[o.GetName()]
+		return ok
+	})
+}
+
+// CRDMetadata is the metadata-only CRD type the operator watches: CRDs are large, and only
+// their names matter here.
+func CRDMetadata() client.Object {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(children.GVKCustomResourceDefinition)
+	return m
+}
