@@ -21,6 +21,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 const (
@@ -269,12 +271,7 @@ func ownedCRD() olmv1alpha1.CRDDescription {
 	return olmv1alpha1.CRDDescription{
 		Name: crdName, Version: "v1alpha1", Kind: "PipelineService", DisplayName: "Pipeline Service",
 		Description: "The desired state of Pipeline Service on this cluster; only one, named cluster.",
-		Resources: []olmv1alpha1.APIResourceReference{
-			{Kind: "CatalogSource", Name: "pipeline-service-catalog", Version: "v1alpha1"},
-			{Kind: "Subscription", Name: "openshift-pipelines-operator", Version: "v1alpha1"},
-			{Kind: "TektonConfig", Name: "config", Version: "v1alpha1"},
-			{Kind: "Deployment", Name: "pipeline-metrics-exporter", Version: "v1"},
-		},
+		Resources:   resources(children.Member),
 		SpecDescriptors: []olmv1alpha1.SpecDescriptor{
 			spec("operator.catalogSource.image", "Index image", "The catalog index image, pinned by digest in production.", text),
 			spec("operator.subscription.channel", "Channel", "The OLM channel of the OpenShift Pipelines operator.", text),
@@ -297,17 +294,28 @@ func ownedCRD() olmv1alpha1.CRDDescription {
 	}
 }
 
+// resources are the kinds of the objects a kind creates, from the registry, for the console's
+// resources tab. OLM's Name is the plural of a custom resource's type and empty for a built-in
+// one (operator-framework/api, APIResourceReference), not an object's name.
+func resources(p children.Profile) []olmv1alpha1.APIResourceReference {
+	var out []olmv1alpha1.APIResourceReference
+	for _, k := range children.Rendered(p) {
+		ref := olmv1alpha1.APIResourceReference{Kind: k.GVK.Kind, Version: k.GVK.Version}
+		if !k.BuiltIn {
+			ref.Name = k.Resource
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
 // ownedHostCRD describes the PipelineServiceHost for the console.
 func ownedHostCRD() olmv1alpha1.CRDDescription {
 	text := "urn:alm:descriptor:com.tectonic.ui:text"
 	return olmv1alpha1.CRDDescription{
 		Name: hostCRDName, Version: "v1alpha1", Kind: "PipelineServiceHost", DisplayName: "Pipeline Service Host",
 		Description: "The host side of a CodeReadyToolchain installation: SprayProxy and the Tekton Results proxy plugin; only one, named cluster.",
-		Resources: []olmv1alpha1.APIResourceReference{
-			{Kind: "Deployment", Name: "sprayproxy", Version: "v1"},
-			{Kind: "Route", Name: "sprayproxy", Version: "v1"},
-			{Kind: "ProxyPlugin", Name: "tekton-results", Version: "v1alpha1"},
-		},
+		Resources:   resources(children.Host),
 		SpecDescriptors: []olmv1alpha1.SpecDescriptor{
 			{Path: "sprayProxy.backends", DisplayName: "Backends", Description: "The Pipelines-as-Code webhook URLs of the member clusters."},
 			{Path: "sprayProxy.route.host", DisplayName: "Route host", Description: "The host of SprayProxy's Route.", XDescriptors: []string{text}},
