@@ -46,7 +46,27 @@ type Kind struct {
 	// Profiles are the reconcilers that create or read the kind: the member side
 	// (PipelineService), the host side (PipelineServiceHost) or both.
 	Profiles Profile
+	// Import is what the import subcommand does with the kind's objects on a live cluster;
+	// every kind the member side renders must say (TestEveryMemberKindSaysHowItIsImported).
+	Import Import
 }
+
+// Import is how `import` reproduces a member child kind in the PipelineService it prints.
+type Import uint8
+
+const (
+	// importUnset is a declaration that forgot to say.
+	importUnset Import = iota
+	// ImportRead: import reads the kind's objects and turns them into spec fields
+	// (internal/importer; TestReadReadsTheImportedKinds checks it does).
+	ImportRead
+	// ImportDerived: the kind's objects follow from others import reads (the exporter's
+	// ServiceAccount and RBAC from its Deployment, the target namespace from the TektonConfig).
+	ImportDerived
+)
+
+// Says is whether the declaration says how the kind is imported.
+func (i Import) Says() bool { return i != importUnset }
 
 // Profile is one side of Pipeline Service, each reconciled by its own controller.
 type Profile uint8
@@ -143,22 +163,22 @@ var (
 var Kinds = []Kind{
 	// The namespaces are never pruned or deleted: OSP runs in the target namespace, and
 	// SprayProxy's may hold what others put there.
-	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Profiles: Member | Host},
-	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host},
-	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource, Profiles: Member},
-	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription, Profiles: Member},
+	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Profiles: Member | Host, Import: ImportDerived},
+	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
+	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
+	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
+	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
+	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportRead},
+	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportRead},
+	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource, Profiles: Member, Import: ImportRead},
+	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription, Profiles: Member, Import: ImportRead},
 	{GVK: GVKClusterServiceVersion, Resource: "clusterserviceversions", Observed: true, DeleteStep: DeleteCSV, Profiles: Member},
 	{GVK: GVKInstallPlan, Resource: "installplans", Observed: true, Profiles: Member},
-	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
-	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member},
+	{GVK: GVKICSP, Resource: "imagecontentsourcepolicies", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member, Import: ImportRead},
+	{GVK: GVKIDMS, Resource: "imagedigestmirrorsets", Prune: true, DeleteStep: DeleteMirrors, Profiles: Member, Import: ImportRead},
 	// TektonConfig is not pruned: only deletionPolicy Delete removes it.
-	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig, Awaited: psv1alpha1.ReasonTektonConfigCRDMissing, Profiles: Member},
-	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets, Profiles: Member | Host},
+	{GVK: GVKTektonConfig, Resource: "tektonconfigs", DeleteStep: DeleteTektonConfig, Awaited: psv1alpha1.ReasonTektonConfigCRDMissing, Profiles: Member, Import: ImportRead},
+	{GVK: GVKExternalSecretV1, OlderVersions: []string{"v1beta1"}, Resource: "externalsecrets", Optional: true, Prune: true, DeleteStep: DeleteSecrets, Profiles: Member | Host, Import: ImportRead},
 	// SprayProxy's Route exists only on OpenShift; elsewhere the Service is exposed by other
 	// means, so the Route is optional. The ProxyPlugin is the point of resultsProxyPlugin and
 	// has a condition of its own that waits for CodeReadyToolchain's CRD.

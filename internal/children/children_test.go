@@ -17,15 +17,16 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
-// registered is whether gvk is a version of a registered kind.
-func registered(gvk schema.GroupVersionKind) bool {
+// declaredFor is whether gvk is a version of a kind the registry declares as rendered by
+// profile p.
+func declaredFor(p children.Profile, gvk schema.GroupVersionKind) bool {
 	k, ok := children.Lookup(gvk.GroupKind())
-	return ok && slices.Contains(k.Versions(), gvk)
+	return ok && k.In(p) && !k.Observed && slices.Contains(k.Versions(), gvk)
 }
 
 // TestRenderEmitsOnlyRegisteredKinds renders every sample on clusters that serve each
-// alternative: an object of a kind the registry does not know would never be pruned,
-// deleted or watched.
+// alternative: an object of a kind the registry does not declare for the side that renders it
+// would never be pruned, deleted or watched by that side (its profile selects all three).
 func TestRenderEmitsOnlyRegisteredKinds(t *testing.T) {
 	g := NewWithT(t)
 	clusters := map[string]children.Served{
@@ -41,8 +42,50 @@ func TestRenderEmitsOnlyRegisteredKinds(t *testing.T) {
 			d, err := render.Render(ps, served)
 			g.Expect(err).NotTo(HaveOccurred())
 			for _, o := range d.Objects {
-				g.Expect(registered(o.GroupVersionKind())).To(BeTrue(),
-					"%s renders %s on a cluster with %s, and internal/children does not register it", sample, o.GroupVersionKind(), name)
+				g.Expect(declaredFor(children.Member, o.GroupVersionKind())).To(BeTrue(),
+					"%s renders %s on a cluster with %s, and internal/children does not declare it for the member side", sample, o.GroupVersionKind(), name)
+			}
+		}
+	}
+	h, err := samples.LoadHost(samples.Host)
+	g.Expect(err).NotTo(HaveOccurred())
+	objs, err := render.Host(h, children.AllServed())
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, o := range objs {
+		g.Expect(declaredFor(children.Host, o.GroupVersionKind())).To(BeTrue(),
+			"the host sample renders %s, and internal/children does not declare it for the host side", o.GroupVersionKind())
+	}
+}
+
+// TestEveryMemberKindSaysHowItIsImported: a kind the member side renders must say whether the
+// import subcommand reads it or derives it, so that a new kind cannot be left out of import
+// unnoticed.
+func TestEveryMemberKindSaysHowItIsImported(t *testing.T) {
+	for _, k := range children.Rendered(children.Member) {
+		if !k.Import.Says() {
+			t.Errorf("%s is rendered for the PipelineService and does not say how import reproduces it (Import)", k.GVK.Kind)
+		}
+	}
+}
+
+// TestDeleteStepsCoverEveryDeletedKind: every kind with a deletion step is deleted by some
+// step of each profile it belongs to, in the order of the steps.
+func TestDeleteStepsCoverEveryDeletedKind(t *testing.T) {
+	for _, p := range []children.Profile{children.Member, children.Host} {
+		var deleted []string
+		last := 0
+		for _, step := range children.DeleteSteps(p) {
+			for _, k := range step {
+				if k.DeleteStep < last {
+					t.Errorf("%s: step %d runs after step %d", k.GVK.Kind, k.DeleteStep, last)
+				}
+				last = k.DeleteStep
+				deleted = append(deleted, k.GVK.Kind)
+			}
+		}
+		for _, k := range children.Of(p) {
+			if k.DeleteStep != 0 && !slices.Contains(deleted, k.GVK.Kind) {
+				t.Errorf("profile %d: %s has deletion step %d, which no step runs", p, k.GVK.Kind, k.DeleteStep)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 //go:embed crds/*.yaml
@@ -194,6 +197,16 @@ func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 			return nil, err
 		}
 		crds = append(crds, crd)
+	}
+	// Every kind of the registry that a CRD serves must be installable here, so that a new
+	// child kind fails the tests until its CRD is added, rather than going untested.
+	for _, k := range children.Kinds {
+		if k.BuiltIn {
+			continue
+		}
+		if !slices.ContainsFunc(crds, func(c *apiextensionsv1.CustomResourceDefinition) bool { return c.Name == k.CRD() }) {
+			return nil, fmt.Errorf("the registry's %s is served by the CRD %s, which testenv does not install: add it to AllThirdPartyCRDs", k.GVK.Kind, k.CRD())
+		}
 	}
 	return crds, nil
 }

@@ -6,6 +6,8 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // TestThirdPartyCRDsAreServed starts a control plane with every third-party CRD and checks that
@@ -21,21 +23,17 @@ func TestThirdPartyCRDsAreServed(t *testing.T) {
 
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	g.Expect(err).NotTo(HaveOccurred())
-	for _, gvk := range []schema.GroupVersionKind{
+	// Every version of every kind of the registry, and what tests create besides.
+	gvks := []schema.GroupVersionKind{
 		{Group: "pipelineservice.appstudio.io", Version: "v1alpha1", Kind: "PipelineService"},
-		{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "CatalogSource"},
-		{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "Subscription"},
-		{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "InstallPlan"},
-		{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "ClusterServiceVersion"},
+		{Group: "pipelineservice.appstudio.io", Version: "v1alpha1", Kind: "PipelineServiceHost"},
 		{Group: "operators.coreos.com", Version: "v1", Kind: "OperatorGroup"},
-		{Group: "operator.tekton.dev", Version: "v1alpha1", Kind: "TektonConfig"},
-		{Group: "operator.openshift.io", Version: "v1alpha1", Kind: "ImageContentSourcePolicy"},
-		{Group: "config.openshift.io", Version: "v1", Kind: "ImageDigestMirrorSet"},
-		{Group: "external-secrets.io", Version: "v1", Kind: "ExternalSecret"},
-		{Group: "external-secrets.io", Version: "v1beta1", Kind: "ExternalSecret"},
-		{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"},
 		{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"},
-	} {
+	}
+	for _, k := range children.Kinds {
+		gvks = append(gvks, k.Versions()...)
+	}
+	for _, gvk := range gvks {
 		list, err := dc.ServerResourcesForGroupVersion(gvk.GroupVersion().String())
 		g.Expect(err).NotTo(HaveOccurred(), gvk.String())
 		kinds := []string{}
