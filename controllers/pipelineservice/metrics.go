@@ -106,3 +106,6 @@ func (m *statusMetrics) Forget() {
 	}
 	m.components, m.info = nil, [3]string{}
 }
+
+// ConditionTypes are the PipelineService's condition types: every parent's, then its parts'.
+func ConditionTypes() []string { return metrics.Types() }

@@ -324,3 +324,24 @@ func TestReconcilingWhileUpgrading(t *testing.T) {
 	parent.SetStatus[*psv1alpha1.PipelineService, *observation](k, running, outcome(), observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling)), now)
 	g.Expect(meta.FindStatusCondition(running.Status.Conditions, psv1alpha1.ConditionReconciling).Reason).To(Equal(psv1alpha1.ReasonUpgrading))
 }
+
+// TestPartsSetTheirOwnType: each part's check sets the condition type it is declared with,
+// whatever it observed, so that the metrics and the removal of a part's condition, both
+// derived from the declaration, cannot miss it.
+func TestPartsSetTheirOwnType(t *testing.T) {
+	for _, obs := range []*observation{{}, observed(), observed(healthy(csvOld)), observed(tektonCRDMissing, componentsUnlisted)} {
+		obs.exporterEnabled, obs.mirrorsSet = true, true
+		for _, p := range parts {
+			c, ok := p.Check(obs)
+			if !ok {
+				t.Errorf("%s: the spec asks for every part, and the check says it does not", p.Type)
+			}
+			if c.Condition.Type != p.Type {
+				t.Errorf("the part declared as %s sets %s", p.Type, c.Condition.Type)
+			}
+			if p.Name == "" {
+				t.Errorf("%s: no name for Ready's message", p.Type)
+			}
+		}
+	}
+}

@@ -107,3 +107,7 @@ func (m *hostMetrics) Forget() {
 	m.StatusMetrics.Forget()
 	backendsGauge.Reset()
 }
+
+// ConditionTypes are the PipelineServiceHost's condition types: every parent's, then its
+// parts'.
+func ConditionTypes() []string { return metrics.Types() }
