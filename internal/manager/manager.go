@@ -94,12 +94,7 @@ func New(cfg *rest.Config, opts Options, controllers ...Setup) (ctrl.Manager, er
 	if err := mgr.Add(synced); err != nil {
 		return nil, fmt.Errorf("add the cache-sync marker: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("caches", func(*http.Request) error {
-		if !synced.done.Load() {
-			return errors.New("caches have not synced yet")
-		}
-		return nil
-	}); err != nil {
+	if err := mgr.AddReadyzCheck("caches", synced.check); err != nil {
 		return nil, fmt.Errorf("add readiness check: %w", err)
 	}
 	return mgr, nil
@@ -112,6 +107,14 @@ type cachesSynced struct{ done atomic.Bool }
 func (c *cachesSynced) Start(ctx context.Context) error {
 	c.done.Store(true)
 	<-ctx.Done()
+	return nil
+}
+
+// check is the readiness check: ready once the caches have synced.
+func (c *cachesSynced) check(*http.Request) error {
+	if !c.done.Load() {
+		return errors.New("caches have not synced yet")
+	}
 	return nil
 }
 
