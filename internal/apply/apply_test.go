@@ -180,7 +180,9 @@ func TestApplyStopsWaitingWhenTheContextEnds(t *testing.T) {
 		return nil
 	})
 	done := make(chan []Result)
-	go func() { done <- e.Apply(ctx, []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")}) }()
+	go func() {
+		done <- e.Apply(ctx, []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")})
+	}()
 	var results []Result
 	g.Eventually(done, 10*time.Second).Should(Receive(&results), "Apply returns once the context ends")
 	for _, r := range results {
@@ -192,7 +194,9 @@ func TestApplyWritesNothingWhenUpToDate(t *testing.T) {
 	g := NewWithT(t)
 	j := &journal{}
 	e := engine(t, j, nil)
-	objs := func() []*unstructured.Unstructured { return []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")} }
+	objs := func() []*unstructured.Unstructured {
+		return []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")}
+	}
 	for _, r := range e.Apply(context.Background(), objs()) {
 		g.Expect(r.Changed).To(BeTrue())
 	}
