@@ -16,9 +16,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -49,6 +51,9 @@ func main() {
 		level = zapcore.DebugLevel
 	}
 	logger := zap.New(zap.UseDevMode(true), zap.Level(level))
+	if !*verbose {
+		logger = logger.WithSink(quiet{logger.GetSink()})
+	}
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
 	if err := run(ctrl.SetupSignalHandler(), *verbose); err != nil {
@@ -56,6 +61,26 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// startupNoise are controller-runtime's start-up messages, one per watch, controller and server:
+// about thirty lines before the first one a person reads. make run shows them with -v only.
+var startupNoise = []string{"Starting EventSource", "Starting Controller", "Starting workers",
+	"Starting metrics server", "Serving metrics server", "starting server"}
+
+// quiet drops startupNoise and passes everything else on.
+type quiet struct{ logr.LogSink }
+
+func (q quiet) Info(level int, msg string, keysAndValues ...any) {
+	if !slices.Contains(startupNoise, msg) {
+		q.LogSink.Info(level, msg, keysAndValues...)
+	}
+}
+
+func (q quiet) WithValues(keysAndValues ...any) logr.LogSink {
+	return quiet{q.LogSink.WithValues(keysAndValues...)}
+}
+
+func (q quiet) WithName(name string) logr.LogSink { return quiet{q.LogSink.WithName(name)} }
 
 func run(ctx context.Context, verbose bool) error {
 	log := ctrl.Log.WithName("run")

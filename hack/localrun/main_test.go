@@ -85,6 +85,10 @@ func TestMakeRunLocal(t *testing.T) {
 	g.Expect(text).To(MatchRegexp(`127\.0\.0\.1:8081 is taken: using 127\.0\.0\.1:\d+ instead`))
 	g.Expect(text).To(MatchRegexp(`Operator metrics: http://127\.0\.0\.1:\d+/metrics`))
 	g.Expect(text + cmd.Stderr.(*tail).String()).NotTo(ContainSubstring("DEBUG"))
+	// The first screen is what a person reads: controller-runtime's start-up lines and a line
+	// per applied child are for -v.
+	g.Expect(cmd.Stderr.(*tail).String()).NotTo(ContainSubstring("Starting EventSource"))
+	g.Expect(cmd.Stderr.(*tail).String()).NotTo(MatchRegexp(`\tapplied\t`))
 	g.Expect(text).To(MatchRegexp(`Ready=True \(Healthy\)`))
 	for _, child := range []string{"CatalogSource", "Subscription", "TektonConfig", "Deployment", "ExternalSecret", "Route", "ProxyPlugin"} {
 		g.Expect(text).To(MatchRegexp(`\n  ` + child + ` +\S+`))
