@@ -491,6 +491,7 @@ func (r *Result) tektonConfig(u *unstructured.Unstructured) error {
 	if base, err = defaultedSpec(r.PipelineService); err != nil {
 		return err
 	}
+	alignParams(base, live)
 	if patch := fields.Patch(base, live); patch != nil {
 		data, err := json.Marshal(patch)
 		if err != nil {
@@ -611,6 +612,53 @@ func defaultedSpec(ps *psv1alpha1.PipelineService) (map[string]any, error) {
 	}
 	out := map[string]any{}
 	return out, utiljson.Unmarshal(data, &out)
+}
+
+// alignParams orders every list of params ({name, value} items) in base as the same list in
+// live orders the names it shares. OSP reads such a list as a map (tektoncd/operator's
+// ParseParams), and its SetDefaults appends the missing addon params in Go's map order
+// (setAddonDefaults ranges over AddonParams): two defaultings of one spec, in the webhook and
+// here or in two processes, list them in different orders. Compared by position, that order
+// showed up as overrides now and then; aligned, only a name or a value does, and the overrides
+// keep live's order.
+func alignParams(base, live any) {
+	switch b := base.(type) {
+	case map[string]any:
+		l, _ := live.(map[string]any)
+		for k, e := range b {
+			alignParams(e, l[k])
+		}
+	case []any:
+		l, ok := live.([]any)
+		if !ok || !isParamList(b) || !isParamList(l) {
+			return
+		}
+		position := map[string]int{}
+		for i, e := range l {
+			position[e.(map[string]any)["name"].(string)] = i
+		}
+		at := func(e any) int {
+			if i, ok := position[e.(map[string]any)["name"].(string)]; ok {
+				return i
+			}
+			return len(l)
+		}
+		slices.SortStableFunc(b, func(x, y any) int { return at(x) - at(y) })
+	}
+}
+
+// isParamList is whether every item of list is a param: a name, and a value at most.
+func isParamList(list []any) bool {
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if _, named := m["name"].(string); !ok || !named || len(m) > 2 {
+			return false
+		}
+		if _, other := m["value"]; len(m) == 2 && !other {
+			return false
+		}
+	}
+	return len(list) > 0
 }
 
 func int32Field(v any) *int32 {

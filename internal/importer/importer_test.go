@@ -147,3 +147,39 @@ func TestConvertMapsWhatProductionDoesNotHave(t *testing.T) {
 		t.Errorf("the notes are not printed first:\n%s", out.String())
 	}
 }
+
+// TestAddonParamOrderIsNoOverride: OSP's defaulting appends the missing addon params in Go's
+// map order, so a live TektonConfig lists them in any of four rotations, and the import's own
+// defaulting in another. Whatever the live order, the import is the same and has no overrides
+// for them: this was the difference between the import subcommand and the library that the
+// takeover test saw under load.
+func TestAddonParamOrderIsNoOverride(t *testing.T) {
+	names := []string{"communityResolverTasks", "pipelineTemplates", "resolverTasks", "resolverStepActions"}
+	var first string
+	for i := range names {
+		cl := productionCluster(t)
+		var params []any
+		for j := range names {
+			params = append(params, map[string]any{"name": names[(i+j)%len(names)], "value": "true"})
+		}
+		if err := unstructured.SetNestedSlice(cl.TektonConfig.Object, params, "spec", "addon", "params"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Convert(cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := r.PipelineService.Spec.TektonConfig.Overrides; o != nil && strings.Contains(string(o.Raw), "addon") {
+			t.Errorf("rotation %d: the addon params' order became an override: %s", i, o.Raw)
+		}
+		var out bytes.Buffer
+		if err := Write(&out, r, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = out.String()
+		} else if out.String() != first {
+			t.Errorf("rotation %d imports differently:\n%s\nrotation 0:\n%s", i, out.String(), first)
+		}
+	}
+}
