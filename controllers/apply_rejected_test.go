@@ -83,9 +83,8 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
 	}
 
-	time.Sleep(time.Until(start.Add(30 * time.Second)))
 	attempts := 0
-	for _, w := range e.writesSince(mark) {
+	for _, w := range e.writesUntil(start.Add(30*time.Second), mark) {
 		if strings.HasSuffix(w, "/deployments/"+render.ExporterName) {
 			attempts++
 		}

@@ -19,20 +19,11 @@ func (e *operatorEnv) gone() bool {
 	return client.IgnoreNotFound(e.c.Get(context.Background(), client.ObjectKey{Name: psv1alpha1.Name}, ps)) == nil && ps.Name == ""
 }
 
-// TestDeletionPolicyOrphan: deleting the PipelineService leaves OSP and every child running.
-func TestDeletionPolicyOrphan(t *testing.T) {
-	e := startOperator(t, nil)
-	e.create(samples.Full, nil)
-	e.waitConverged()
-	e.Expect(e.c.Delete(context.Background(), e.get())).To(Succeed())
-	e.Eventually(e.gone, timeout, poll).Should(BeTrue())
-	for _, w := range goldenObjects(t, "full.yaml") {
-		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s", w.GetKind(), w.GetName())
-	}
-}
-
-// TestDeletionPolicyDelete: every child goes, the installed CSV included, then the finalizer.
-func TestDeletionPolicyDelete(t *testing.T) {
+// TestDeletionPolicyDeleteOrder: the PipelineService's children go in the registry's order,
+// each step waiting for the one before (OSP holds its TektonConfig with a finalizer while it
+// uninstalls Tekton), the installed CSV included, then the finalizer. (Both policies on every
+// kind are TestSharedBehaviours'.)
+func TestDeletionPolicyDeleteOrder(t *testing.T) {
 	e := startOperator(t, nil)
 	ctx := context.Background()
 	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })

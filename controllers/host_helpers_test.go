@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -95,4 +96,13 @@ func (e *operatorEnv) waitHostQuiet() {
 		g.Expect(ready.ObservedGeneration).To(Equal(h.Generation))
 	}, timeout, poll).Should(Succeed())
 	e.waitNoWrites()
+}
+
+// entries names objects as the inventory does.
+func entries(objs []*unstructured.Unstructured) []psv1alpha1.InventoryEntry {
+	out := make([]psv1alpha1.InventoryEntry, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, psv1alpha1.InventoryEntry{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()})
+	}
+	return out
 }

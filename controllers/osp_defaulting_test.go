@@ -66,7 +66,6 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	idle := testenv.Reconciles()
 	// Longer than every requeue the operator schedules (deletion poll 2s, discovery lag 1s);
 	// make bench counts over a whole minute.
-	time.Sleep(5 * time.Second)
-	e.Expect(e.writesSince(mark)).To(BeEmpty(), "no write while idle")
+	e.expectNoWritesFor(5*time.Second, "no write while idle")
 	e.Expect(testenv.Reconciles()).To(Equal(idle), "no reconcile while idle")
 }

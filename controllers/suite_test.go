@@ -379,6 +379,23 @@ func (e *operatorEnv) waitNoWrites() {
 	}, timeout, 100*time.Millisecond).Should(BeNumerically(">=", 10))
 }
 
+// expectNoWritesFor checks, at the transport, that the operator makes no write for d, and
+// fails at the first one, naming it: an operator with nothing to do stays idle, with no
+// retry, requeue or fight that writes. d is longer than every requeue it schedules.
+func (e *operatorEnv) expectNoWritesFor(d time.Duration, why string) {
+	e.t.Helper()
+	mark := e.writeMark()
+	e.Consistently(func() []string { return e.writesSince(mark) }, d, 50*time.Millisecond).Should(BeEmpty(), why)
+}
+
+// writesUntil returns the operator's writes logged after mark, once until has passed: the
+// writes of an observation window that started at mark.
+func (e *operatorEnv) writesUntil(until time.Time, mark int) []string {
+	e.t.Helper()
+	e.Consistently(func() bool { return true }, time.Until(until), 100*time.Millisecond).Should(BeTrue())
+	return e.writesSince(mark)
+}
+
 // goldenObjects reads the objects that the render tests pin in testdata.
 func goldenObjects(t *testing.T, name string) []*unstructured.Unstructured {
 	t.Helper()

@@ -8,38 +8,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
-// TestDriftIsHealed deletes or edits children the way people and other tools do, and expects
-// each restored.
-func TestDriftIsHealed(t *testing.T) {
+// TestAnotherFieldManagerKeepsItsFields: another field manager forcibly takes over one of the
+// operator's fields of the TektonConfig and sets one of its own: the operator takes its field
+// back and leaves the other's. (Deleted and edited children are TestSharedBehaviours'.)
+func TestAnotherFieldManagerKeepsItsFields(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 	e.waitConverged()
 	ctx := context.Background()
-
-	// The exporter Deployment is deleted.
-	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
-	e.Expect(e.c.Delete(ctx, dep)).To(Succeed())
-	e.Eventually(func() string {
-		if d := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName); d != nil {
-			return string(d.GetUID())
-		}
-		return ""
-	}, timeout, poll).ShouldNot(Or(BeEmpty(), Equal(string(dep.GetUID()))))
-	e.Eventually(e.events, timeout, poll).Should(ContainElement(psv1alpha1.ReasonDriftHealed))
-
-	// Someone edits the Subscription's channel with kubectl (an update, taking no ownership).
-	sub := e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")
-	e.Expect(unstructured.SetNestedField(sub.Object, "stable", "spec", "channel")).To(Succeed())
-	e.Expect(e.c.Update(ctx, sub)).To(Succeed())
-	e.Eventually(func() any {
-		return field(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator"), "spec", "channel")
-	}, timeout, poll).Should(Equal("latest"))
 
 	// Another field manager takes over the pruner and sets a field the operator does not own.
 	patch := &unstructured.Unstructured{Object: map[string]any{

@@ -1,42 +1,14 @@
 package controllers_test
 
 import (
-	"context"
-	"fmt"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
-
-// TestNoOpReconcileWritesNothing converges, then makes the operator reconcile many times with
-// nothing to change (annotations on the PipelineService and on children trigger reconciles
-// without changing the spec), and counts the operator's write requests: there must be none.
-func TestNoOpReconcileWritesNothing(t *testing.T) {
-	e := startOperator(t, nil)
-	e.create(samples.Full, nil)
-	e.waitConverged()
-	e.waitQuiet()
-
-	mark := e.writeMark()
-	ctx := context.Background()
-	for i := range 20 {
-		ps := e.get()
-		ps.Annotations = map[string]string{"test/poke": fmt.Sprint(i)}
-		e.Expect(e.c.Update(ctx, ps)).To(Succeed())
-		dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
-		e.Expect(e.c.Patch(ctx, dep, client.RawPatch("application/merge-patch+json",
-			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
-	}
-	e.waitQuiet()
-	e.Expect(e.writesSince(mark)).To(BeEmpty(), "a reconcile with nothing to change must not write")
-}
 
 // TestSchemalessTektonConfigCRD runs against the TektonConfig CRD shape of tektoncd/operator up
 // to v0.79 (no schema): the same render must apply and converge with no writes when idle.

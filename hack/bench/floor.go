@@ -1,0 +1,447 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// The floor of each latency figure, measured in the same run before the operator starts: the
+// shortest sequence of API requests that any operator must make for the event, sent by a bare
+// client, timed from the same trigger to the same observation (this process's informers).
+// On 2 cores the API server alone takes 10-35 ms a request, so a figure is judged by its ratio
+// to its floor, not in absolute milliseconds.
+//
+// The bare client writes straight to the API server and reads from this process's informers
+// (as any operator learns the cluster, from a watch), so only its writes cost requests:
+//   - a create applies every child in parallel, each waiting only on its own Namespace or
+//     ClusterRole, through OSP's webhook, skipping what is already up to date (the apply
+//     engine's ordering, on this client);
+//   - a drift or a spec change applies the one object that changed, at once: no operator can
+//     do it sooner, since it must first learn of the change;
+//   - a status change is one status patch of the parent.
+
+// informerReads reads from the bench's informers and writes with the direct client.
+type informerReads struct {
+	client.Client
+	reader client.Reader
+}
+
+func (c informerReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.reader.Get(ctx, key, obj, opts...)
+}
+
+// floors measures every floor, then empties the control plane for the operator.
+func (b *bench) floors(ctx context.Context) error {
+	b.floor = map[string][]time.Duration{}
+	b.bare = apply.New(informerReads{Client: b.c, reader: b.watch}, apply.Options{
+		FieldManager: parent.FieldManager, HashAnnotation: render.AnnotationAppliedHash, Workers: 12})
+	progress("floors: %d rounds of each event, sent by a bare client before the operator runs", b.rounds)
+	for _, step := range []func(context.Context) error{b.floorCreate, b.floorSpecChange, b.floorDrift, b.floorStatus, b.floorHost} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	if err := testenv.Reset(ctx, b.c); err != nil {
+		return fmt.Errorf("empty the control plane after the floors: %w", err)
+	}
+	return nil
+}
+
+// applyNow server-side applies obj as the operator would, without looking first.
+func (b *bench) applyNow(ctx context.Context, obj *unstructured.Unstructured) error {
+	return b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()), client.FieldOwner(parent.FieldManager), client.ForceOwnership)
+}
+
+// applyAll applies objs with the engine's ordering on the bare client.
+func (b *bench) applyAll(ctx context.Context, objs []*unstructured.Unstructured) error {
+	for _, r := range b.bare.Apply(ctx, objs) {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
+}
+
+// deleteAll deletes ps's children but the namespaces, and ps itself, and waits until the
+// informers see them gone.
+func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*unstructured.Unstructured) error {
+	if err := b.c.Delete(ctx, parentObj); client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	var wait []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GroupVersionKind() == children.GVKNamespace {
+			continue
+		}
+		if err := b.c.Delete(ctx, o.DeepCopy()); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		wait = append(wait, o)
+	}
+	_, err := b.waitFor(ctx, time.Now(), "the floor's objects to be deleted", func(ctx context.Context) bool {
+		for _, o := range wait {
+			if b.live(ctx, o) != nil {
+				return false
+			}
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(parentObj.GetObjectKind().GroupVersionKind())
+		return b.watch.Get(ctx, client.ObjectKeyFromObject(parentObj), u) != nil
+	})
+	return err
+}
+
+func (b *bench) floorCreate(ctx context.Context) error {
+	for i := 0; i <= b.rounds; i++ {
+		ps, err := fullSample()
+		if err != nil {
+			return err
+		}
+		desired, err := render.Render(ps, allCaps)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := b.c.Create(ctx, ps); err != nil {
+			return err
+		}
+		if err := b.applyAll(ctx, desired.Objects); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the floor's children of the full sample", b.applied(ps))
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.floor[figCreate] = append(b.floor[figCreate], d)
+		}
+		if i < b.rounds {
+			if err := b.deleteAll(ctx, ps, desired.Objects); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rendered is the object of ref's kind, namespace and name that ps renders.
+func rendered(ps *psv1alpha1.PipelineService, ref *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	desired, err := render.Render(ps, allCaps)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range desired.Objects {
+		if o.GetKind() == ref.GetKind() && o.GetNamespace() == ref.GetNamespace() && o.GetName() == ref.GetName() {
+			return o, nil
+		}
+	}
+	return nil, fmt.Errorf("the PipelineService renders no %s", apply.Describe(ref))
+}
+
+func (b *bench) floorSpecChange(ctx context.Context) error {
+	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
+	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
+	for i := 0; i < b.rounds; i++ {
+		want := fmt.Sprintf("quay.io/openshift-pipeline/pipelines-controller-rhel9:floor-%d", i)
+		start, ps, err := b.updated(ctx, func(ps *psv1alpha1.PipelineService) {
+			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(want)
+		})
+		if err != nil {
+			return err
+		}
+		d, err := b.applyRendered(ctx, start, ps, sub, func(l *unstructured.Unstructured) bool { return envValue(l, "IMAGE_PIPELINES_CONTROLLER") == want })
+		if err != nil {
+			return err
+		}
+		b.floor[figImage] = append(b.floor[figImage], d)
+
+		url := fmt.Sprintf("https://console.example.com/floor-%d", i)
+		if start, ps, err = b.updated(ctx, func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url }); err != nil {
+			return err
+		}
+		d, err = b.applyRendered(ctx, start, ps, tc, func(l *unstructured.Unstructured) bool {
+			got, _, _ := unstructured.NestedString(l.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
+			return got == url
+		})
+		if err != nil {
+			return err
+		}
+		b.floor[figConsole] = append(b.floor[figConsole], d)
+	}
+	return nil
+}
+
+// applyRendered applies what ps renders for ref, and times from start until the informers
+// see done hold of it.
+func (b *bench) applyRendered(ctx context.Context, start time.Time, ps *psv1alpha1.PipelineService, ref *unstructured.Unstructured, done func(*unstructured.Unstructured) bool) (time.Duration, error) {
+	obj, err := rendered(ps, ref)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.applyNow(ctx, obj); err != nil {
+		return 0, err
+	}
+	return b.waitFor(ctx, start, apply.Describe(ref), func(ctx context.Context) bool {
+		l := b.live(ctx, ref)
+		return l != nil && done(l)
+	})
+}
+
+func (b *bench) floorDrift(ctx context.Context) error {
+	ps := &psv1alpha1.PipelineService{}
+	if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+		return err
+	}
+	dep := objectRef(children.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
+	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
+	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
+	for i := 0; i < b.rounds; i++ {
+		live := b.live(ctx, dep)
+		if live == nil {
+			return fmt.Errorf("no exporter Deployment")
+		}
+		start := time.Now()
+		if err := b.c.Delete(ctx, live); err != nil {
+			return err
+		}
+		d, err := b.applyRendered(ctx, start, ps, dep, func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() })
+		if err != nil {
+			return err
+		}
+		b.floor[figDriftDeployment] = append(b.floor[figDriftDeployment], d)
+
+		s := &unstructured.Unstructured{}
+		s.SetGroupVersionKind(children.GVKSubscription)
+		if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
+			return err
+		}
+		_ = unstructured.SetNestedField(s.Object, "stable", "spec", "channel")
+		start = time.Now()
+		if err := b.c.Update(ctx, s); err != nil {
+			return err
+		}
+		d, err = b.applyRendered(ctx, start, ps, sub, func(l *unstructured.Unstructured) bool {
+			ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
+			return ch == "latest"
+		})
+		if err != nil {
+			return err
+		}
+		b.floor[figDriftSubscription] = append(b.floor[figDriftSubscription], d)
+
+		start = time.Now()
+		if err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(otherPrunerWriter()), client.FieldOwner("bench-other-writer"), client.ForceOwnership); err != nil {
+			return err
+		}
+		d, err = b.applyRendered(ctx, start, ps, tc, func(l *unstructured.Unstructured) bool {
+			off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
+			return off
+		})
+		if err != nil {
+			return err
+		}
+		b.floor[figDriftPruner] = append(b.floor[figDriftPruner], d)
+	}
+	return nil
+}
+
+// otherPrunerWriter is another field manager taking the TektonConfig's pruner over.
+func otherPrunerWriter() *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "operator.tekton.dev/v1alpha1", "kind": "TektonConfig", "metadata": map[string]any{"name": render.TektonConfigName},
+		"spec": map[string]any{"pruner": map[string]any{"disabled": false, "keep": int64(3), "schedule": "0 * * * *"}},
+	}}
+}
+
+// setReady patches the Ready condition of obj's status, as one status write of a pass would.
+func (b *bench) setReady(ctx context.Context, obj client.Object, conditions *[]metav1.Condition, status metav1.ConditionStatus) error {
+	base, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return fmt.Errorf("copy %T", obj)
+	}
+	meta.SetStatusCondition(conditions, metav1.Condition{Type: psv1alpha1.ConditionReady, Status: status, Reason: "Floor", Message: "floor",
+		ObservedGeneration: obj.GetGeneration()})
+	return b.c.Status().Patch(ctx, obj, client.MergeFrom(base))
+}
+
+func (b *bench) floorStatus(ctx context.Context) error {
+	spec, stack := statusStack()
+	if err := simulate.Healthy(ctx, b.c, spec, stack); err != nil {
+		return err
+	}
+	ready := func(want bool) func(context.Context) bool {
+		return func(ctx context.Context) bool {
+			ps := b.pipelineService(ctx)
+			return ps != nil && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) == want
+		}
+	}
+	patch := func(status metav1.ConditionStatus) error {
+		ps := &psv1alpha1.PipelineService{}
+		if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
+			return err
+		}
+		return b.setReady(ctx, ps, &ps.Status.Conditions, status)
+	}
+	for i := 0; i < b.rounds; i++ {
+		for _, event := range []struct {
+			figure        string
+			break_, mend_ func() error
+		}{
+			{figStatusCSV,
+				func() error {
+					return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Failed", "InstallComponentFailed", "bench")
+				},
+				func() error {
+					return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", "")
+				}},
+			{figStatusTekton,
+				func() error {
+					return simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"})
+				},
+				func() error { return simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion) }},
+		} {
+			if err := event.break_(); err != nil {
+				return err
+			}
+			if err := patch(metav1.ConditionFalse); err != nil {
+				return err
+			}
+			if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := event.mend_(); err != nil {
+				return err
+			}
+			if err := patch(metav1.ConditionTrue); err != nil {
+				return err
+			}
+			d, err := b.waitFor(ctx, start, "Ready=True", ready(true))
+			if err != nil {
+				return err
+			}
+			b.floor[event.figure] = append(b.floor[event.figure], d)
+		}
+	}
+	return nil
+}
+
+func (b *bench) floorHost(ctx context.Context) error {
+	get := func(ctx context.Context) *psv1alpha1.PipelineServiceHost {
+		h := &psv1alpha1.PipelineServiceHost{}
+		if err := b.watch.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, h); err != nil {
+			return nil
+		}
+		return h
+	}
+	var h *psv1alpha1.PipelineServiceHost
+	var desired []*unstructured.Unstructured
+	for i := 0; i <= b.rounds; i++ {
+		var err error
+		if h, err = samples.LoadHost(samples.Host); err != nil {
+			return err
+		}
+		if desired, err = render.Host(h, allCaps); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := b.c.Create(ctx, h); err != nil {
+			return err
+		}
+		if err := b.applyAll(ctx, desired); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "the floor's children of the host sample", b.hostApplied(desired))
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.floor[figHostCreate] = append(b.floor[figHostCreate], d)
+		}
+		if i < b.rounds {
+			if err := b.deleteAll(ctx, h, desired); err != nil {
+				return err
+			}
+		}
+	}
+	ns, name := "sprayproxy", render.SprayProxyName
+	dep := objectRef(children.GVKDeployment.Kind, ns, name)
+	var depObj *unstructured.Unstructured
+	for _, o := range desired {
+		if o.GetKind() == dep.GetKind() && o.GetName() == name {
+			depObj = o
+		}
+	}
+	ready := func(want bool) func(context.Context) bool {
+		return func(ctx context.Context) bool {
+			h := get(ctx)
+			return h != nil && meta.IsStatusConditionTrue(h.Status.Conditions, psv1alpha1.ConditionReady) == want
+		}
+	}
+	patch := func(status metav1.ConditionStatus) error {
+		h := &psv1alpha1.PipelineServiceHost{}
+		if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, h); err != nil {
+			return err
+		}
+		return b.setReady(ctx, h, &h.Status.Conditions, status)
+	}
+	for i := 0; i < b.rounds; i++ {
+		if err := b.routeAdmitted(ctx, false); err != nil {
+			return err
+		}
+		if err := patch(metav1.ConditionFalse); err != nil {
+			return err
+		}
+		if _, err := b.waitFor(ctx, time.Now(), "host Ready=False", ready(false)); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := b.routeAdmitted(ctx, true); err != nil {
+			return err
+		}
+		if err := patch(metav1.ConditionTrue); err != nil {
+			return err
+		}
+		d, err := b.waitFor(ctx, start, "host Ready=True", ready(true))
+		if err != nil {
+			return err
+		}
+		b.floor[figHostStatus] = append(b.floor[figHostStatus], d)
+
+		live := b.live(ctx, dep)
+		if live == nil {
+			return fmt.Errorf("no SprayProxy Deployment")
+		}
+		start = time.Now()
+		if err := b.c.Delete(ctx, live); err != nil {
+			return err
+		}
+		if err := b.applyNow(ctx, depObj); err != nil {
+			return err
+		}
+		d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", func(ctx context.Context) bool {
+			l := b.live(ctx, dep)
+			return l != nil && l.GetUID() != live.GetUID()
+		})
+		if err != nil {
+			return err
+		}
+		b.floor[figHostDrift] = append(b.floor[figHostDrift], d)
+	}
+	return nil
+}
