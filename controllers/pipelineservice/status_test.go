@@ -40,24 +40,8 @@ func fakePS(opts ...func(*psv1alpha1.PipelineService)) *psv1alpha1.PipelineServi
 	return ps
 }
 
-func exporterOn(ps *psv1alpha1.PipelineService) { ps.Spec.Exporter.Enabled = true }
-
-func mirrorsOn(ps *psv1alpha1.PipelineService) {
-	ps.Spec.Mirrors = []psv1alpha1.Mirror{{Source: "registry.redhat.io/openshift-pipelines", Mirrors: []psv1alpha1.Repository{"quay.io/x"}}}
-}
-
 func installedCSV(name string) func(*psv1alpha1.PipelineService) {
 	return func(ps *psv1alpha1.PipelineService) { ps.Status.InstalledCSV = name }
-}
-
-func hasCondition(t, reason, msg string, generation int64) func(*psv1alpha1.PipelineService) {
-	return func(ps *psv1alpha1.PipelineService) {
-		status := metav1.ConditionTrue
-		if t == psv1alpha1.ConditionReady && reason != psv1alpha1.ReasonHealthy {
-			status = metav1.ConditionFalse
-		}
-		meta.SetStatusCondition(&ps.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation})
-	}
 }
 
 func outcome(opts ...func(*parent.Outcome)) *parent.Outcome {
@@ -66,10 +50,6 @@ func outcome(opts ...func(*parent.Outcome)) *parent.Outcome {
 		opt(o)
 	}
 	return o
-}
-
-func invalidSpec(o *parent.Outcome) {
-	o.Invalid = &metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "bad"}
 }
 
 func observed(opts ...func(*observation)) *observation {
@@ -139,18 +119,6 @@ func reasons(events []parent.Event) []string {
 		out = append(out, e.Reason)
 	}
 	return out
-}
-
-// expectCondition checks that ps has condition t True with reason, or none when reason is "".
-func expectCondition(g Gomega, ps *psv1alpha1.PipelineService, t, reason string) {
-	c := meta.FindStatusCondition(ps.Status.Conditions, t)
-	if reason == "" {
-		g.Expect(c).To(BeNil(), t)
-		return
-	}
-	g.Expect(c).NotTo(BeNil(), t)
-	g.Expect(c.Reason).To(Equal(reason), t)
-	g.Expect(c.Status).To(Equal(metav1.ConditionTrue), t)
 }
 
 var now = metav1.NewTime(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
@@ -224,7 +192,7 @@ func TestSetComponents(t *testing.T) {
 		want []psv1alpha1.ComponentStatus
 	}{
 		{"listed", fakePS(withKnown), observed(exporterAvailable), []psv1alpha1.ComponentStatus{{Name: "pipeline-metrics-exporter", Ready: 1, Desired: 1}}},
-		{"a failed list keeps the last, exporter on", fakePS(withKnown, exporterOn), observed(componentsUnlisted), known},
+		{"a failed list keeps the last, exporter on", fakePS(withKnown, func(ps *psv1alpha1.PipelineService) { ps.Spec.Exporter.Enabled = true }), observed(componentsUnlisted), known},
 		{"a failed list keeps the last, exporter off", fakePS(withKnown), observed(componentsUnlisted), known},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -26,13 +27,15 @@ import (
 // On 2 cores the API server alone takes 10-35 ms a request, so a figure is judged by its ratio
 // to its floor, not in absolute milliseconds.
 //
-// The bare client writes straight to the API server and reads from this process's informers
-// (as any operator learns the cluster, from a watch), so only its writes cost requests:
-//   - a create applies every child in parallel, each waiting only on its own Namespace or
-//     ClusterRole, through OSP's webhook, skipping what is already up to date (the apply
-//     engine's ordering, on this client);
-//   - a drift or a spec change applies the one object that changed, at once: no operator can
-//     do it sooner, since it must first learn of the change;
+// The bare client learns of the event as any operator must, from a watch (this process's
+// informers), then writes straight to the API server, reading only from its informers, so
+// that only its writes cost requests:
+//   - a create adds the finalizer that deletionPolicy Delete needs before any child exists
+//     (a child made first would outlive a parent deleted meanwhile), then applies every child
+//     in parallel, each waiting only on its own Namespace or ClusterRole, through OSP's
+//     webhook, skipping what is already up to date (the apply engine's ordering, on this
+//     client);
+//   - a drift or a spec change applies the one object that changed;
 //   - a status change is one status patch of the parent.
 
 // informerReads reads from the bench's informers and writes with the direct client.
@@ -62,6 +65,28 @@ func (b *bench) floors(ctx context.Context) error {
 	return nil
 }
 
+// seen waits until the informers see cond hold: the watch event that tells an operator of
+// the trigger, before which no operator can answer it.
+func (b *bench) seen(ctx context.Context, what string, cond func(context.Context) bool) error {
+	_, err := b.waitFor(ctx, time.Now(), what, cond)
+	return err
+}
+
+// addFinalizer adds the operator's finalizer to obj, once the informers see it.
+func (b *bench) addFinalizer(ctx context.Context, obj client.Object) error {
+	if err := b.seen(ctx, "the new parent", func(ctx context.Context) bool {
+		probe, _ := obj.DeepCopyObject().(client.Object)
+		return b.watch.Get(ctx, client.ObjectKeyFromObject(obj), probe) == nil
+	}); err != nil {
+		return err
+	}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":["`+finalizer+`"]}}`))
+	return b.c.Patch(ctx, obj, patch)
+}
+
+// finalizer is the operator's (internal/parent).
+const finalizer = "pipelineservice.appstudio.io/finalizer"
+
 // applyNow server-side applies obj as the operator would, without looking first.
 func (b *bench) applyNow(ctx context.Context, obj *unstructured.Unstructured) error {
 	return b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()), client.FieldOwner(parent.FieldManager), client.ForceOwnership)
@@ -80,6 +105,10 @@ func (b *bench) applyAll(ctx context.Context, objs []*unstructured.Unstructured)
 // deleteAll deletes ps's children but the namespaces, and ps itself, and waits until the
 // informers see them gone.
 func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*unstructured.Unstructured) error {
+	clear := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
+	if err := b.c.Patch(ctx, parentObj, clear); client.IgnoreNotFound(err) != nil {
+		return err
+	}
 	if err := b.c.Delete(ctx, parentObj); client.IgnoreNotFound(err) != nil {
 		return err
 	}
@@ -99,9 +128,8 @@ func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*
 				return false
 			}
 		}
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(parentObj.GetObjectKind().GroupVersionKind())
-		return b.watch.Get(ctx, client.ObjectKeyFromObject(parentObj), u) != nil
+		probe, _ := parentObj.DeepCopyObject().(client.Object)
+		return b.watch.Get(ctx, client.ObjectKeyFromObject(parentObj), probe) != nil
 	})
 	return err
 }
@@ -118,6 +146,9 @@ func (b *bench) floorCreate(ctx context.Context) error {
 		}
 		start := time.Now()
 		if err := b.c.Create(ctx, ps); err != nil {
+			return err
+		}
+		if err := b.addFinalizer(ctx, ps); err != nil {
 			return err
 		}
 		if err := b.applyAll(ctx, desired.Objects); err != nil {
@@ -164,7 +195,7 @@ func (b *bench) floorSpecChange(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d, err := b.applyRendered(ctx, start, ps, sub, func(l *unstructured.Unstructured) bool { return envValue(l, "IMAGE_PIPELINES_CONTROLLER") == want })
+		d, err := b.applyRendered(ctx, start, b.generationSeen(ps), ps, sub, func(l *unstructured.Unstructured) bool { return envValue(l, "IMAGE_PIPELINES_CONTROLLER") == want })
 		if err != nil {
 			return err
 		}
@@ -174,7 +205,7 @@ func (b *bench) floorSpecChange(ctx context.Context) error {
 		if start, ps, err = b.updated(ctx, func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url }); err != nil {
 			return err
 		}
-		d, err = b.applyRendered(ctx, start, ps, tc, func(l *unstructured.Unstructured) bool {
+		d, err = b.applyRendered(ctx, start, b.generationSeen(ps), ps, tc, func(l *unstructured.Unstructured) bool {
 			got, _, _ := unstructured.NestedString(l.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
 			return got == url
 		})
@@ -186,11 +217,14 @@ func (b *bench) floorSpecChange(ctx context.Context) error {
 	return nil
 }
 
-// applyRendered applies what ps renders for ref, and times from start until the informers
-// see done hold of it.
-func (b *bench) applyRendered(ctx context.Context, start time.Time, ps *psv1alpha1.PipelineService, ref *unstructured.Unstructured, done func(*unstructured.Unstructured) bool) (time.Duration, error) {
+// applyRendered applies what ps renders for ref once the informers see the trigger, and times
+// from start until they see done hold of ref.
+func (b *bench) applyRendered(ctx context.Context, start time.Time, trigger func(context.Context) bool, ps *psv1alpha1.PipelineService, ref *unstructured.Unstructured, done func(*unstructured.Unstructured) bool) (time.Duration, error) {
 	obj, err := rendered(ps, ref)
 	if err != nil {
+		return 0, err
+	}
+	if err := b.seen(ctx, "the trigger of "+apply.Describe(ref), trigger); err != nil {
 		return 0, err
 	}
 	if err := b.applyNow(ctx, obj); err != nil {
@@ -219,7 +253,8 @@ func (b *bench) floorDrift(ctx context.Context) error {
 		if err := b.c.Delete(ctx, live); err != nil {
 			return err
 		}
-		d, err := b.applyRendered(ctx, start, ps, dep, func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() })
+		d, err := b.applyRendered(ctx, start, func(ctx context.Context) bool { return b.live(ctx, dep) == nil }, ps, dep,
+			func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() })
 		if err != nil {
 			return err
 		}
@@ -235,10 +270,13 @@ func (b *bench) floorDrift(ctx context.Context) error {
 		if err := b.c.Update(ctx, s); err != nil {
 			return err
 		}
-		d, err = b.applyRendered(ctx, start, ps, sub, func(l *unstructured.Unstructured) bool {
-			ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
-			return ch == "latest"
-		})
+		channel := func(want string) func(*unstructured.Unstructured) bool {
+			return func(l *unstructured.Unstructured) bool {
+				ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
+				return ch == want
+			}
+		}
+		d, err = b.applyRendered(ctx, start, b.liveHolds(sub, channel("stable")), ps, sub, channel("latest"))
 		if err != nil {
 			return err
 		}
@@ -248,16 +286,60 @@ func (b *bench) floorDrift(ctx context.Context) error {
 		if err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(otherPrunerWriter()), client.FieldOwner("bench-other-writer"), client.ForceOwnership); err != nil {
 			return err
 		}
-		d, err = b.applyRendered(ctx, start, ps, tc, func(l *unstructured.Unstructured) bool {
-			off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
-			return off
-		})
+		prunerOff := func(want bool) func(*unstructured.Unstructured) bool {
+			return func(l *unstructured.Unstructured) bool {
+				off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
+				return off == want
+			}
+		}
+		d, err = b.applyRendered(ctx, start, b.liveHolds(tc, prunerOff(false)), ps, tc, prunerOff(true))
 		if err != nil {
 			return err
 		}
 		b.floor[figDriftPruner] = append(b.floor[figDriftPruner], d)
 	}
 	return nil
+}
+
+// generationSeen is whether the informers see ps's generation, just written.
+func (b *bench) generationSeen(ps *psv1alpha1.PipelineService) func(context.Context) bool {
+	return func(ctx context.Context) bool {
+		live := b.pipelineService(ctx)
+		return live != nil && live.Generation >= ps.Generation
+	}
+}
+
+// liveHolds is whether the informers see ref, and cond holds of it.
+func (b *bench) liveHolds(ref *unstructured.Unstructured, cond func(*unstructured.Unstructured) bool) func(context.Context) bool {
+	return func(ctx context.Context) bool {
+		l := b.live(ctx, ref)
+		return l != nil && cond(l)
+	}
+}
+
+// csvRef names a ClusterServiceVersion.
+func csvRef(namespace, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(children.GVKClusterServiceVersion)
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	return u
+}
+
+// conditionTrue is whether an object's status (or a Route ingress's) has condition t True.
+func conditionTrue(t string) func(*unstructured.Unstructured) bool {
+	return func(l *unstructured.Unstructured) bool {
+		conditions, _, _ := unstructured.NestedSlice(l.Object, "status", "conditions")
+		if conditions == nil {
+			conditions, _, _ = unstructured.NestedSlice(l.Object, "conditions")
+		}
+		for _, c := range conditions {
+			if m, ok := c.(map[string]any); ok && m["type"] == t && m["status"] == "True" {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // otherPrunerWriter is another field manager taking the TektonConfig's pruner over.
@@ -301,6 +383,7 @@ func (b *bench) floorStatus(ctx context.Context) error {
 		for _, event := range []struct {
 			figure        string
 			break_, mend_ func() error
+			mended        func(context.Context) bool
 		}{
 			{figStatusCSV,
 				func() error {
@@ -308,12 +391,17 @@ func (b *bench) floorStatus(ctx context.Context) error {
 				},
 				func() error {
 					return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", "")
-				}},
+				},
+				b.liveHolds(csvRef(spec.SubscriptionNamespace, stack.CSV), func(l *unstructured.Unstructured) bool {
+					phase, _, _ := unstructured.NestedString(l.Object, "status", "phase")
+					return phase == "Succeeded"
+				})},
 			{figStatusTekton,
 				func() error {
 					return simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"})
 				},
-				func() error { return simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion) }},
+				func() error { return simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion) },
+				b.liveHolds(objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName), conditionTrue("Ready"))},
 		} {
 			if err := event.break_(); err != nil {
 				return err
@@ -326,6 +414,9 @@ func (b *bench) floorStatus(ctx context.Context) error {
 			}
 			start := time.Now()
 			if err := event.mend_(); err != nil {
+				return err
+			}
+			if err := b.seen(ctx, "the mended "+event.figure, event.mended); err != nil {
 				return err
 			}
 			if err := patch(metav1.ConditionTrue); err != nil {
@@ -356,11 +447,15 @@ func (b *bench) floorHost(ctx context.Context) error {
 		if h, err = samples.LoadHost(samples.Host); err != nil {
 			return err
 		}
+		h.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete
 		if desired, err = render.Host(h, allCaps); err != nil {
 			return err
 		}
 		start := time.Now()
 		if err := b.c.Create(ctx, h); err != nil {
+			return err
+		}
+		if err := b.addFinalizer(ctx, h); err != nil {
 			return err
 		}
 		if err := b.applyAll(ctx, desired); err != nil {
@@ -414,6 +509,13 @@ func (b *bench) floorHost(ctx context.Context) error {
 		if err := b.routeAdmitted(ctx, true); err != nil {
 			return err
 		}
+		route := objectRef(children.GVKRoute.Kind, ns, name)
+		if err := b.seen(ctx, "the admitted Route", b.liveHolds(route, func(l *unstructured.Unstructured) bool {
+			ingress, _, _ := unstructured.NestedSlice(l.Object, "status", "ingress")
+			return len(ingress) > 0 && conditionTrue("Admitted")(&unstructured.Unstructured{Object: ingress[0].(map[string]any)})
+		})); err != nil {
+			return err
+		}
 		if err := patch(metav1.ConditionTrue); err != nil {
 			return err
 		}
@@ -429,6 +531,9 @@ func (b *bench) floorHost(ctx context.Context) error {
 		}
 		start = time.Now()
 		if err := b.c.Delete(ctx, live); err != nil {
+			return err
+		}
+		if err := b.seen(ctx, "the deleted SprayProxy Deployment", func(ctx context.Context) bool { return b.live(ctx, dep) == nil }); err != nil {
 			return err
 		}
 		if err := b.applyNow(ctx, depObj); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -18,7 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -44,7 +47,7 @@ type Reconciler[T Object, O any] struct {
 func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, O]) error {
 	r := &Reconciler[T, O]{client: mgr.GetClient(), recorder: mgr.GetEventRecorder(FieldManager), kind: k}
 	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(k.NewObject()).
+		For(k.NewObject(), builder.WithPredicates(notStatusOnly)).
 		Watches(watches.CRDMetadata(), watches.EnqueueCluster, builder.OnlyMetadata, builder.WithPredicates(watches.CRDs(k.Profile()))).
 		Named(name).
 		WithOptions(controller.Options{RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](retryBaseDelay, retryMaxDelay)}).
@@ -62,6 +65,17 @@ func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, 
 	// before the first reconcile rather than one kind at a time during it.
 	return r.watches.Ensure(r.watches.Served())
 }
+
+// notStatusOnly drops the updates of a parent that change only its status: the operator's own
+// status writes. Each would wake a pass with nothing to do, and an event that matters (a CSV
+// Succeeded, a child deleted) would wait behind it. A change of generation, labels,
+// annotations, finalizers or deletion passes.
+var notStatusOnly = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, n := e.ObjectOld, e.ObjectNew
+	return o.GetGeneration() != n.GetGeneration() || !maps.Equal(o.GetLabels(), n.GetLabels()) ||
+		!maps.Equal(o.GetAnnotations(), n.GetAnnotations()) || !slices.Equal(o.GetFinalizers(), n.GetFinalizers()) ||
+		!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
+}}
 
 // Reconcile brings the cluster to the state the parent describes: get, finalizer or deletion,
 // render and apply, observe, the kind's own steps, then one status patch, Events and metrics.
@@ -107,9 +121,10 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		// did (writes, approvals) happened all the same and is.
 		r.emit(obj, slices.DeleteFunc(evs, func(e Event) bool { return !e.Done }))
 		if apierrors.IsConflict(err) {
-			// The cache held an older parent; the newer one is on its way as an event, and
-			// that reconcile decides again from it.
-			return ctrl.Result{}, out.Err()
+			// The cache held an older parent: decide again in a moment, from the newer one.
+			// Its event may not come (notStatusOnly drops a status-only change), so the
+			// retry is asked for, quietly, rather than awaited.
+			return ctrl.Result{RequeueAfter: conflictRetry}, out.Err()
 		}
 		return ctrl.Result{}, errors.Join(append(out.Errs, err)...)
 	}
