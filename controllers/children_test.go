@@ -17,10 +17,11 @@ func TestFullSampleCreatesEveryChild(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
 
-	e.Expect(e.waitForGolden("full.yaml")).To(HaveLen(13))
+	want := e.waitForGolden("full.yaml")
 	e.waitConverged()
 
 	g := NewWithT(t)
+	g.Expect(e.get().Status.Inventory).To(ConsistOf(entries(want)), "the inventory lists every child, and nothing else")
 	tc := e.object(children.GVKTektonConfig, "", "config")
 	g.Expect(tc.GetOwnerReferences()).To(BeEmpty(), "TektonConfig is shared with OSP")
 	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
