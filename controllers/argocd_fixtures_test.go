@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,14 +107,31 @@ func (e *operatorEnv) checkFixture(obj client.Object, name string) {
 	test := map[string]string{"PipelineService": "TestArgoCDHealthFixturesAreLive", "PipelineServiceHost": "TestArgoCDHostHealthFixturesAreLive"}[kind]
 	data = append([]byte(fmt.Sprintf("# The %s as the operator wrote it in %s (controllers/),\n# times fixed. Regenerate: go test ./controllers -run %s -update-argocd-fixtures\n", kind, test, test)), data...)
 	file := filepath.Join(testenv.RepoRoot(), healthFixtureDir(kind), name)
+	// ArgoCD's health message for a live fixture is the message the operator wrote in Ready;
+	// health_test.yaml expects it, and is rewritten with the fixture.
+	ready := ""
+	for _, c := range conditions {
+		if m := c.(map[string]any); m["type"] == psv1alpha1.ConditionReady {
+			ready, _ = m["message"].(string)
+		}
+	}
+	testsFile := filepath.Join(testenv.RepoRoot(), filepath.Dir(healthFixtureDir(kind)), "health_test.yaml")
+	tests, err := os.ReadFile(testsFile)
+	e.Expect(err).NotTo(HaveOccurred())
+	expectation := regexp.MustCompile(`(?m)^(    message: )(.*)(\n  inputPath: testdata/` + regexp.QuoteMeta(name) + `)$`)
+	e.Expect(expectation.Match(tests)).To(BeTrue(), "health_test.yaml of %s has no test of %s", kind, name)
+	rewritten := expectation.ReplaceAll(tests, []byte("${1}"+strings.ReplaceAll(strconv.Quote(ready), "$", "$$")+"${3}"))
 	if *updateFixtures {
 		e.Expect(os.WriteFile(file, data, 0o644)).To(Succeed())
+		e.Expect(os.WriteFile(testsFile, rewritten, 0o644)).To(Succeed())
 		return
 	}
 	want, err := os.ReadFile(file)
 	e.Expect(err).NotTo(HaveOccurred())
 	e.Expect(string(data)).To(Equal(string(want)), "%s of %s is stale (%s): run go test ./controllers -run %s -update-argocd-fixtures",
 		name, kind, firstDifference(string(want), string(data)), test)
+	e.Expect(string(rewritten)).To(Equal(string(tests)), "health_test.yaml of %s does not expect Ready's message for %s (%s): run go test ./controllers -run %s -update-argocd-fixtures",
+		kind, name, firstDifference(string(tests), string(rewritten)), test)
 }
 
 // firstDifference names the first line where got departs from want, for a failure message
