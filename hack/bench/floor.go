@@ -185,34 +185,18 @@ func rendered(ps *psv1alpha1.PipelineService, ref *unstructured.Unstructured) (*
 }
 
 func (b *bench) floorSpecChange(ctx context.Context) error {
-	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
-	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
 	for i := 0; i < b.rounds; i++ {
-		want := fmt.Sprintf("quay.io/openshift-pipeline/pipelines-controller-rhel9:floor-%d", i)
-		start, ps, err := b.updated(ctx, func(ps *psv1alpha1.PipelineService) {
-			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(want)
-		})
-		if err != nil {
-			return err
+		for _, ch := range specChanges(fmt.Sprintf("floor-%d", i)) {
+			start, ps, err := b.updated(ctx, ch.mutate)
+			if err != nil {
+				return err
+			}
+			d, err := b.applyRendered(ctx, start, b.generationSeen(ps), ps, ch.ref, ch.applied)
+			if err != nil {
+				return err
+			}
+			b.floor[ch.figure] = append(b.floor[ch.figure], d)
 		}
-		d, err := b.applyRendered(ctx, start, b.generationSeen(ps), ps, sub, func(l *unstructured.Unstructured) bool { return envValue(l, "IMAGE_PIPELINES_CONTROLLER") == want })
-		if err != nil {
-			return err
-		}
-		b.floor[figImage] = append(b.floor[figImage], d)
-
-		url := fmt.Sprintf("https://console.example.com/floor-%d", i)
-		if start, ps, err = b.updated(ctx, func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url }); err != nil {
-			return err
-		}
-		d, err = b.applyRendered(ctx, start, b.generationSeen(ps), ps, tc, func(l *unstructured.Unstructured) bool {
-			got, _, _ := unstructured.NestedString(l.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
-			return got == url
-		})
-		if err != nil {
-			return err
-		}
-		b.floor[figConsole] = append(b.floor[figConsole], d)
 	}
 	return nil
 }
@@ -241,62 +225,18 @@ func (b *bench) floorDrift(ctx context.Context) error {
 	if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
 		return err
 	}
-	dep := objectRef(children.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
-	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
-	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
 	for i := 0; i < b.rounds; i++ {
-		live := b.live(ctx, dep)
-		if live == nil {
-			return fmt.Errorf("no exporter Deployment")
-		}
-		start := time.Now()
-		if err := b.c.Delete(ctx, live); err != nil {
-			return err
-		}
-		d, err := b.applyRendered(ctx, start, func(ctx context.Context) bool { return b.live(ctx, dep) == nil }, ps, dep,
-			func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() })
-		if err != nil {
-			return err
-		}
-		b.floor[figDriftDeployment] = append(b.floor[figDriftDeployment], d)
-
-		s := &unstructured.Unstructured{}
-		s.SetGroupVersionKind(children.GVKSubscription)
-		if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
-			return err
-		}
-		_ = unstructured.SetNestedField(s.Object, "stable", "spec", "channel")
-		start = time.Now()
-		if err := b.c.Update(ctx, s); err != nil {
-			return err
-		}
-		channel := func(want string) func(*unstructured.Unstructured) bool {
-			return func(l *unstructured.Unstructured) bool {
-				ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
-				return ch == want
+		for _, ev := range b.drifts() {
+			start, made, undone, err := ev.make(ctx)
+			if err != nil {
+				return err
 			}
-		}
-		d, err = b.applyRendered(ctx, start, b.liveHolds(sub, channel("stable")), ps, sub, channel("latest"))
-		if err != nil {
-			return err
-		}
-		b.floor[figDriftSubscription] = append(b.floor[figDriftSubscription], d)
-
-		start = time.Now()
-		if err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(otherPrunerWriter()), client.FieldOwner("bench-other-writer"), client.ForceOwnership); err != nil {
-			return err
-		}
-		prunerOff := func(want bool) func(*unstructured.Unstructured) bool {
-			return func(l *unstructured.Unstructured) bool {
-				off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
-				return off == want
+			d, err := b.applyRendered(ctx, start, made, ps, ev.ref, undone)
+			if err != nil {
+				return err
 			}
+			b.floor[ev.figure] = append(b.floor[ev.figure], d)
 		}
-		d, err = b.applyRendered(ctx, start, b.liveHolds(tc, prunerOff(false)), ps, tc, prunerOff(true))
-		if err != nil {
-			return err
-		}
-		b.floor[figDriftPruner] = append(b.floor[figDriftPruner], d)
 	}
 	return nil
 }
@@ -366,12 +306,6 @@ func (b *bench) floorStatus(ctx context.Context) error {
 	if err := simulate.Healthy(ctx, b.c, spec, stack); err != nil {
 		return err
 	}
-	ready := func(want bool) func(context.Context) bool {
-		return func(ctx context.Context) bool {
-			ps := b.pipelineService(ctx)
-			return ps != nil && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) == want
-		}
-	}
 	patch := func(status metav1.ConditionStatus) error {
 		ps := &psv1alpha1.PipelineService{}
 		if err := b.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps); err != nil {
@@ -380,53 +314,31 @@ func (b *bench) floorStatus(ctx context.Context) error {
 		return b.setReady(ctx, ps, &ps.Status.Conditions, status)
 	}
 	for i := 0; i < b.rounds; i++ {
-		for _, event := range []struct {
-			figure        string
-			break_, mend_ func() error
-			mended        func(context.Context) bool
-		}{
-			{figStatusCSV,
-				func() error {
-					return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Failed", "InstallComponentFailed", "bench")
-				},
-				func() error {
-					return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", "")
-				},
-				b.liveHolds(csvRef(spec.SubscriptionNamespace, stack.CSV), func(l *unstructured.Unstructured) bool {
-					phase, _, _ := unstructured.NestedString(l.Object, "status", "phase")
-					return phase == "Succeeded"
-				})},
-			{figStatusTekton,
-				func() error {
-					return simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"})
-				},
-				func() error { return simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion) },
-				b.liveHolds(objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName), conditionTrue("Ready"))},
-		} {
-			if err := event.break_(); err != nil {
+		for _, ev := range b.statusEvents(ctx, spec, stack) {
+			if err := ev.spoil(); err != nil {
 				return err
 			}
 			if err := patch(metav1.ConditionFalse); err != nil {
 				return err
 			}
-			if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
+			if _, err := b.waitFor(ctx, time.Now(), "Ready=False", b.ready(false)); err != nil {
 				return err
 			}
 			start := time.Now()
-			if err := event.mend_(); err != nil {
+			if err := ev.mend(); err != nil {
 				return err
 			}
-			if err := b.seen(ctx, "the mended "+event.figure, event.mended); err != nil {
+			if err := b.seen(ctx, "the mended "+ev.figure, ev.mended); err != nil {
 				return err
 			}
 			if err := patch(metav1.ConditionTrue); err != nil {
 				return err
 			}
-			d, err := b.waitFor(ctx, start, "Ready=True", ready(true))
+			d, err := b.waitFor(ctx, start, "Ready=True", b.ready(true))
 			if err != nil {
 				return err
 			}
-			b.floor[event.figure] = append(b.floor[event.figure], d)
+			b.floor[ev.figure] = append(b.floor[ev.figure], d)
 		}
 	}
 	return nil

@@ -389,51 +389,54 @@ func (b *bench) updated(ctx context.Context, mutate func(*psv1alpha1.PipelineSer
 	}
 }
 
+// specChange is a change of the PipelineService's spec, and the one child it reaches.
+type specChange struct {
+	figure  string
+	ref     *unstructured.Unstructured
+	mutate  func(*psv1alpha1.PipelineService)
+	applied func(*unstructured.Unstructured) bool
+}
+
+// specChanges are the spec changes the figures time, the same for the operator and the floor,
+// each to a value of its own (tag): a hot-fix image, which reaches the Subscription's env, and
+// the PaC console URL, which reaches the TektonConfig through OSP's webhook.
+func specChanges(tag string) []specChange {
+	image := "quay.io/openshift-pipeline/pipelines-controller-rhel9:" + tag
+	url := "https://console.example.com/" + tag
+	return []specChange{
+		{figImage, objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator"),
+			func(ps *psv1alpha1.PipelineService) {
+				ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(image)
+			},
+			func(l *unstructured.Unstructured) bool { return envValue(l, "IMAGE_PIPELINES_CONTROLLER") == image }},
+		{figConsole, objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName),
+			func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url },
+			func(l *unstructured.Unstructured) bool {
+				got, _, _ := unstructured.NestedString(l.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
+				return got == url
+			}},
+	}
+}
+
 func (b *bench) specChange(ctx context.Context) error {
 	progress("spec change -> applied: %d rounds each of an imageOverride and a PaC console URL", b.rounds)
-	image := row{figure: figImage, target: "ref. 40 ms"}
-	console := row{figure: figConsole, target: "ref. 40 ms"}
+	rows := map[string]*row{figImage: {figure: figImage, target: "ref. 40 ms"}, figConsole: {figure: figConsole, target: "ref. 40 ms"}}
 	for i := 0; i < b.rounds; i++ {
-		want := fmt.Sprintf("quay.io/openshift-pipeline/pipelines-controller-rhel9:bench-%d", i)
-		b.settle(ctx)
-		start, err := b.update(ctx, func(ps *psv1alpha1.PipelineService) {
-			ps.Spec.Operator.Subscription.ImageOverrides["IMAGE_PIPELINES_CONTROLLER"] = psv1alpha1.ImageReference(want)
-		})
-		if err != nil {
-			return err
-		}
-		d, err := b.waitFor(ctx, start, "the Subscription env", func(ctx context.Context) bool {
-			sub := b.live(ctx, objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator"))
-			return sub != nil && envValue(sub, "IMAGE_PIPELINES_CONTROLLER") == want
-		})
-		if err != nil {
-			return err
-		}
-		image.samples = append(image.samples, d)
-
-		url := fmt.Sprintf("https://console.example.com/bench-%d", i)
-		b.settle(ctx)
-		start, err = b.update(ctx, func(ps *psv1alpha1.PipelineService) {
-			ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = url
-		})
-		if err != nil {
-			return err
-		}
-		d, err = b.waitFor(ctx, start, "the TektonConfig PaC console", func(ctx context.Context) bool {
-			tc := b.live(ctx, objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName))
-			if tc == nil {
-				return false
+		for _, ch := range specChanges(fmt.Sprintf("bench-%d", i)) {
+			b.settle(ctx)
+			start, err := b.update(ctx, ch.mutate)
+			if err != nil {
+				return err
 			}
-			got, _, _ := unstructured.NestedString(tc.Object, "spec", "platforms", "openshift", "pipelinesAsCode", "settings", "custom-console-url")
-			return got == url
-		})
-		if err != nil {
-			return err
+			d, err := b.waitFor(ctx, start, apply.Describe(ch.ref), b.liveHolds(ch.ref, ch.applied))
+			if err != nil {
+				return err
+			}
+			rows[ch.figure].samples = append(rows[ch.figure].samples, d)
 		}
-		console.samples = append(console.samples, d)
 	}
-	b.add(image)
-	b.add(console)
+	b.add(*rows[figImage])
+	b.add(*rows[figConsole])
 	return nil
 }
 
@@ -463,76 +466,130 @@ func envValue(sub *unstructured.Unstructured, name string) string {
 
 // --- 3. drift heal ---
 
-func (b *bench) driftHeal(ctx context.Context) error {
-	progress("drift heal: %d rounds each of a deleted Deployment, an edited Subscription, an edited TektonConfig", b.rounds)
-	deleted := row{figure: figDriftDeployment, target: "ref. 20 ms"}
-	edited := row{figure: figDriftSubscription, target: "ref. 20 ms"}
-	pruner := row{figure: figDriftPruner, target: "ref. 20 ms"}
+// drift is a change someone makes to a child, which the operator undoes.
+type drift struct {
+	figure string
+	ref    *unstructured.Unstructured
+	// make makes the change, and returns when it was sent, whether the informers see it made,
+	// and whether they see the child as rendered again.
+	make func(ctx context.Context) (start time.Time, made func(context.Context) bool, undone func(*unstructured.Unstructured) bool, err error)
+}
+
+// drifts are the changes the drift figures time, the same for the operator and the floor: the
+// exporter Deployment deleted, the Subscription's channel edited with an update, and another
+// field manager taking the TektonConfig's pruner over.
+func (b *bench) drifts() []drift {
 	dep := objectRef(children.GVKDeployment.Kind, "openshift-pipelines", render.ExporterName)
 	sub := objectRef(children.GVKSubscription.Kind, "openshift-operators", "openshift-pipelines-operator")
 	tc := objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName)
-	for i := 0; i < b.rounds; i++ {
-		live := b.live(ctx, dep)
-		if live == nil {
-			return fmt.Errorf("no exporter Deployment")
-		}
-		b.settle(ctx)
-		start := time.Now()
-		if err := b.c.Delete(ctx, live); err != nil {
-			return err
-		}
-		d, err := b.waitFor(ctx, start, "the exporter Deployment", func(ctx context.Context) bool {
-			l := b.live(ctx, dep)
-			return l != nil && l.GetUID() != live.GetUID()
-		})
-		if err != nil {
-			return err
-		}
-		deleted.samples = append(deleted.samples, d)
-
-		s := &unstructured.Unstructured{}
-		s.SetGroupVersionKind(children.GVKSubscription)
-		if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
-			return err
-		}
-		_ = unstructured.SetNestedField(s.Object, "stable", "spec", "channel")
-		b.settle(ctx)
-		start = time.Now()
-		if err := b.c.Update(ctx, s); err != nil {
-			return err
-		}
-		d, err = b.waitFor(ctx, start, "the Subscription channel", func(ctx context.Context) bool {
-			l := b.live(ctx, sub)
+	channel := func(want string) func(*unstructured.Unstructured) bool {
+		return func(l *unstructured.Unstructured) bool {
 			ch, _, _ := unstructured.NestedString(l.Object, "spec", "channel")
-			return ch == "latest"
-		})
-		if err != nil {
-			return err
+			return ch == want
 		}
-		edited.samples = append(edited.samples, d)
-
-		b.settle(ctx)
-		start = time.Now()
-		if err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(otherPrunerWriter()), client.FieldOwner("bench-other-writer"), client.ForceOwnership); err != nil {
-			return err
-		}
-		d, err = b.waitFor(ctx, start, "the TektonConfig pruner", func(ctx context.Context) bool {
-			l := b.live(ctx, tc)
-			off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
-			return off
-		})
-		if err != nil {
-			return err
-		}
-		pruner.samples = append(pruner.samples, d)
 	}
-	b.add(deleted)
-	b.add(edited)
-	b.add(pruner)
+	prunerOff := func(want bool) func(*unstructured.Unstructured) bool {
+		return func(l *unstructured.Unstructured) bool {
+			off, _, _ := unstructured.NestedBool(l.Object, "spec", "pruner", "disabled")
+			return off == want
+		}
+	}
+	return []drift{
+		{figDriftDeployment, dep, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
+			live := b.live(ctx, dep)
+			if live == nil {
+				return time.Time{}, nil, nil, fmt.Errorf("no exporter Deployment")
+			}
+			start := time.Now()
+			return start, func(ctx context.Context) bool { return b.live(ctx, dep) == nil },
+				func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() }, b.c.Delete(ctx, live)
+		}},
+		{figDriftSubscription, sub, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
+			s := &unstructured.Unstructured{}
+			s.SetGroupVersionKind(children.GVKSubscription)
+			if err := b.c.Get(ctx, client.ObjectKeyFromObject(sub), s); err != nil {
+				return time.Time{}, nil, nil, err
+			}
+			_ = unstructured.SetNestedField(s.Object, "stable", "spec", "channel")
+			start := time.Now()
+			return start, b.liveHolds(sub, channel("stable")), channel("latest"), b.c.Update(ctx, s)
+		}},
+		{figDriftPruner, tc, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
+			start := time.Now()
+			err := b.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(otherPrunerWriter()), client.FieldOwner("bench-other-writer"), client.ForceOwnership)
+			return start, b.liveHolds(tc, prunerOff(false)), prunerOff(true), err
+		}},
+	}
+}
+
+func (b *bench) driftHeal(ctx context.Context) error {
+	progress("drift heal: %d rounds each of a deleted Deployment, an edited Subscription, an edited TektonConfig", b.rounds)
+	rows := map[string]*row{}
+	events := b.drifts()
+	for _, ev := range events {
+		rows[ev.figure] = &row{figure: ev.figure, target: "ref. 20 ms"}
+	}
+	for i := 0; i < b.rounds; i++ {
+		for _, ev := range events {
+			b.settle(ctx)
+			start, _, undone, err := ev.make(ctx)
+			if err != nil {
+				return err
+			}
+			d, err := b.waitFor(ctx, start, apply.Describe(ev.ref), b.liveHolds(ev.ref, undone))
+			if err != nil {
+				return err
+			}
+			rows[ev.figure].samples = append(rows[ev.figure].samples, d)
+		}
+	}
+	for _, ev := range events {
+		b.add(*rows[ev.figure])
+	}
 	return nil
 }
 
 // --- 4. status latency ---
+
+// statusEvent is what OLM or OSP reports of a part: spoil makes it unhealthy, mend healthy
+// again, and mended is whether the informers see it mended.
+type statusEvent struct {
+	figure      string
+	spoil, mend func() error
+	mended      func(context.Context) bool
+}
+
+// statusEvents are the reports the status figures time, the same for the operator and the
+// floor: the CSV reaching Succeeded, and the TektonConfig Ready.
+func (b *bench) statusEvents(ctx context.Context, spec simulate.Spec, stack simulate.Stack) []statusEvent {
+	return []statusEvent{
+		{figStatusCSV,
+			func() error {
+				return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Failed", "InstallComponentFailed", "bench")
+			},
+			func() error {
+				return simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", "")
+			},
+			b.liveHolds(csvRef(spec.SubscriptionNamespace, stack.CSV), func(l *unstructured.Unstructured) bool {
+				phase, _, _ := unstructured.NestedString(l.Object, "status", "phase")
+				return phase == "Succeeded"
+			})},
+		{figStatusTekton,
+			func() error {
+				return simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"})
+			},
+			func() error { return simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion) },
+			b.liveHolds(objectRef(children.GVKTektonConfig.Kind, "", render.TektonConfigName), conditionTrue("Ready"))},
+	}
+}
+
+// ready is whether the informers see the PipelineService's Ready as want.
+func (b *bench) ready(want bool) func(context.Context) bool {
+	return func(ctx context.Context) bool {
+		ps := b.pipelineService(ctx)
+		return ps != nil && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) == want
+	}
+}
 
 func (b *bench) statusLatency(ctx context.Context) error {
 	progress("status latency: %d rounds each of CSV Succeeded and TektonConfig Ready", b.rounds)
@@ -540,54 +597,32 @@ func (b *bench) statusLatency(ctx context.Context) error {
 	if err := simulate.Healthy(ctx, b.c, spec, stack); err != nil {
 		return err
 	}
-	ready := func(want bool) func(context.Context) bool {
-		return func(ctx context.Context) bool {
-			ps := b.pipelineService(ctx)
-			return ps != nil && meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady) == want
-		}
-	}
-	if _, err := b.waitFor(ctx, time.Now(), "Ready", ready(true)); err != nil {
+	if _, err := b.waitFor(ctx, time.Now(), "Ready", b.ready(true)); err != nil {
 		return err
 	}
-	csv := row{figure: figStatusCSV, target: "ref. 20 ms"}
-	tekton := row{figure: figStatusTekton, target: "ref. 20 ms"}
+	rows := map[string]*row{figStatusCSV: {figure: figStatusCSV, target: "ref. 20 ms"}, figStatusTekton: {figure: figStatusTekton, target: "ref. 20 ms"}}
 	for i := 0; i < b.rounds; i++ {
-		if err := simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Failed", "InstallComponentFailed", "bench"); err != nil {
-			return err
+		for _, ev := range b.statusEvents(ctx, spec, stack) {
+			if err := ev.spoil(); err != nil {
+				return err
+			}
+			if _, err := b.waitFor(ctx, time.Now(), "Ready=False", b.ready(false)); err != nil {
+				return err
+			}
+			b.settle(ctx)
+			start := time.Now()
+			if err := ev.mend(); err != nil {
+				return err
+			}
+			d, err := b.waitFor(ctx, start, "Ready=True after "+ev.figure, b.ready(true))
+			if err != nil {
+				return err
+			}
+			rows[ev.figure].samples = append(rows[ev.figure].samples, d)
 		}
-		if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
-			return err
-		}
-		b.settle(ctx)
-		start := time.Now()
-		if err := simulate.CSVPhase(ctx, b.c, spec.SubscriptionNamespace, stack.CSV, "Succeeded", "InstallSucceeded", ""); err != nil {
-			return err
-		}
-		d, err := b.waitFor(ctx, start, "Ready=True after CSV Succeeded", ready(true))
-		if err != nil {
-			return err
-		}
-		csv.samples = append(csv.samples, d)
-
-		if err := simulate.TektonConfigStatus(ctx, b.c, stack.TektonVersion, [3]string{"ComponentsReady", "False", "bench"}, [3]string{"Ready", "False", "bench"}); err != nil {
-			return err
-		}
-		if _, err := b.waitFor(ctx, time.Now(), "Ready=False", ready(false)); err != nil {
-			return err
-		}
-		b.settle(ctx)
-		start = time.Now()
-		if err := simulate.TektonConfigReady(ctx, b.c, stack.TektonVersion); err != nil {
-			return err
-		}
-		d, err = b.waitFor(ctx, start, "Ready=True after TektonConfig Ready", ready(true))
-		if err != nil {
-			return err
-		}
-		tekton.samples = append(tekton.samples, d)
 	}
-	b.add(csv)
-	b.add(tekton)
+	b.add(*rows[figStatusCSV])
+	b.add(*rows[figStatusTekton])
 	return nil
 }
 
