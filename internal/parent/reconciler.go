@@ -124,7 +124,10 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			// The cache held an older parent: decide again in a moment, from the newer one.
 			// Its event may not come (notStatusOnly drops a status-only change), so the
 			// retry is asked for, quietly, rather than awaited.
-			return ctrl.Result{RequeueAfter: conflictRetry}, out.Err()
+			if err := out.Err(); err != nil {
+				return ctrl.Result{}, err
+			}
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
 		}
 		return ctrl.Result{}, errors.Join(append(out.Errs, err)...)
 	}

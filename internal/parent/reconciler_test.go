@@ -1,0 +1,37 @@
+package parent
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+)
+
+// TestOwnStatusWritesWakeNoPass: an update of the parent that changes only its status (the
+// operator's own write) is dropped; any change a person or ArgoCD makes passes.
+func TestOwnStatusWritesWakeNoPass(t *testing.T) {
+	now := metav1.Now()
+	for name, tc := range map[string]struct {
+		change func(*psv1alpha1.PipelineService)
+		wakes  bool
+	}{
+		"status only":        {func(ps *psv1alpha1.PipelineService) { ps.Status.ObservedGeneration = 7; ps.ResourceVersion = "2" }, false},
+		"spec (generation)":  {func(ps *psv1alpha1.PipelineService) { ps.Generation++ }, true},
+		"an annotation":      {func(ps *psv1alpha1.PipelineService) { ps.Annotations = map[string]string{"poke": "1"} }, true},
+		"a label":            {func(ps *psv1alpha1.PipelineService) { ps.Labels = map[string]string{"team": "a"} }, true},
+		"the finalizers":     {func(ps *psv1alpha1.PipelineService) { ps.Finalizers = nil }, true},
+		"deletion requested": {func(ps *psv1alpha1.PipelineService) { ps.DeletionTimestamp = &now }, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			old := &psv1alpha1.PipelineService{}
+			old.Name, old.Generation, old.ResourceVersion, old.Finalizers = psv1alpha1.Name, 1, "1", []string{finalizer}
+			updated := old.DeepCopy()
+			tc.change(updated)
+			if got := notStatusOnly.Update(event.UpdateEvent{ObjectOld: old, ObjectNew: updated}); got != tc.wakes {
+				t.Errorf("wakes a pass: %v, want %v", got, tc.wakes)
+			}
+		})
+	}
+}
