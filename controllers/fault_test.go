@@ -5,7 +5,8 @@ package controllers_test
 //   - TektonConfig CRD installed after the operator started, ExternalSecret and
 //     ServiceMonitor never: TestLateCRDs (late_crds_test.go)
 //   - a second field manager edits one of our TektonConfig fields and one of its own:
-//     TestDriftIsHealed (drift_test.go)
+//     TestAnotherFieldManagerKeepsItsFields (field_managers_test.go); children deleted and
+//     edited: TestSharedBehaviours (shared_behaviours_test.go)
 //   - the manager stopped between two applies and started again: TestManagerStoppedMidReconcile
 //   - two managers with leader election, the leader stops: TestLeaderElection
 //   - 200 rapid spec updates: TestUpdateStorm

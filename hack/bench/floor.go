@@ -27,6 +27,10 @@ import (
 // On 2 cores the API server alone takes 10-35 ms a request, so a figure is judged by its ratio
 // to its floor, not in absolute milliseconds.
 //
+// The events' other side (OLM reporting a CSV, OSP a TektonConfig, the router a Route) is
+// played by internal/simulate, as in the operator's figures: OSP's controllers and the router
+// cannot run here, and the real OLM's own reaction time would swamp the figures.
+//
 // The bare client learns of the event as any operator must, from a watch (this process's
 // informers), then writes straight to the API server, reading only from its informers, so
 // that only its writes cost requests:
@@ -437,25 +441,17 @@ func (b *bench) floorHost(ctx context.Context) error {
 		}
 		b.floor[figHostStatus] = append(b.floor[figHostStatus], d)
 
-		live := b.live(ctx, dep)
-		if live == nil {
-			return fmt.Errorf("no SprayProxy Deployment")
-		}
-		start = time.Now()
-		if err := b.c.Delete(ctx, live); err != nil {
+		start, made, undone, err := b.deletion(figHostDrift, dep).make(ctx)
+		if err != nil {
 			return err
 		}
-		if err := b.seen(ctx, "the deleted SprayProxy Deployment", func(ctx context.Context) bool { return b.live(ctx, dep) == nil }); err != nil {
+		if err := b.seen(ctx, "the deleted SprayProxy Deployment", made); err != nil {
 			return err
 		}
 		if err := b.applyNow(ctx, depObj); err != nil {
 			return err
 		}
-		d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", func(ctx context.Context) bool {
-			l := b.live(ctx, dep)
-			return l != nil && l.GetUID() != live.GetUID()
-		})
-		if err != nil {
+		if d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", b.liveHolds(dep, undone)); err != nil {
 			return err
 		}
 		b.floor[figHostDrift] = append(b.floor[figHostDrift], d)

@@ -521,15 +521,7 @@ func (b *bench) drifts() []drift {
 		}
 	}
 	return []drift{
-		{figDriftDeployment, dep, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
-			live := b.live(ctx, dep)
-			if live == nil {
-				return time.Time{}, nil, nil, fmt.Errorf("no exporter Deployment")
-			}
-			start := time.Now()
-			return start, func(ctx context.Context) bool { return b.live(ctx, dep) == nil },
-				func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() }, b.c.Delete(ctx, live)
-		}},
+		b.deletion(figDriftDeployment, dep),
 		{figDriftSubscription, sub, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
 			s := &unstructured.Unstructured{}
 			s.SetGroupVersionKind(children.GVKSubscription)
@@ -546,6 +538,19 @@ func (b *bench) drifts() []drift {
 			return start, b.liveHolds(tc, prunerOff(false)), prunerOff(true), err
 		}},
 	}
+}
+
+// deletion is the drift of a child deleted, undone once a new one (another UID) is live.
+func (b *bench) deletion(figure string, ref *unstructured.Unstructured) drift {
+	return drift{figure, ref, func(ctx context.Context) (time.Time, func(context.Context) bool, func(*unstructured.Unstructured) bool, error) {
+		live := b.live(ctx, ref)
+		if live == nil {
+			return time.Time{}, nil, nil, fmt.Errorf("no %s", apply.Describe(ref))
+		}
+		start := time.Now()
+		return start, func(ctx context.Context) bool { return b.live(ctx, ref) == nil },
+			func(l *unstructured.Unstructured) bool { return l.GetUID() != live.GetUID() }, b.c.Delete(ctx, live)
+	}}
 }
 
 func (b *bench) driftHeal(ctx context.Context) error {
@@ -742,20 +747,12 @@ func (b *bench) host(ctx context.Context) error {
 		}
 		status.samples = append(status.samples, d)
 
-		live := b.live(ctx, dep)
-		if live == nil {
-			return fmt.Errorf("no SprayProxy Deployment")
-		}
 		b.settle(ctx)
-		start = time.Now()
-		if err := b.c.Delete(ctx, live); err != nil {
+		start, _, undone, err := b.deletion(figHostDrift, dep).make(ctx)
+		if err != nil {
 			return err
 		}
-		d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", func(ctx context.Context) bool {
-			l := b.live(ctx, dep)
-			return l != nil && l.GetUID() != live.GetUID()
-		})
-		if err != nil {
+		if d, err = b.waitFor(ctx, start, "the SprayProxy Deployment", b.liveHolds(dep, undone)); err != nil {
 			return err
 		}
 		drift.samples = append(drift.samples, d)
