@@ -147,14 +147,22 @@ func TestSharedBehaviours(t *testing.T) {
 	}
 }
 
-// testDrift: a child deleted is made again, a field of ours edited is set back, and the
-// operator says so.
-func testDrift(t *testing.T, k parentKind) {
+// startConverged runs the operator with the kind's sample (deletionPolicy Orphan) applied and
+// converged: where drift, pruning and no-op writes start from.
+func startConverged(t *testing.T, k parentKind) *operatorEnv {
+	t.Helper()
 	e := startOperator(t, nil)
-	ctx := context.Background()
 	k.create(e, psv1alpha1.DeletionPolicyOrphan)
 	e.waitForGolden(k.golden)
 	e.waitParentConverged(k)
+	return e
+}
+
+// testDrift: a child deleted is made again, a field of ours edited is set back, and the
+// operator says so.
+func testDrift(t *testing.T, k parentKind) {
+	e := startConverged(t, k)
+	ctx := context.Background()
 
 	deleted := e.object(k.deleted.gvk, k.deleted.namespace, k.deleted.name)
 	e.Expect(e.c.Delete(ctx, deleted)).To(Succeed())
@@ -175,10 +183,7 @@ func testDrift(t *testing.T, k parentKind) {
 // testPruning: a child the spec no longer renders is deleted, leaves the inventory, and its
 // part's condition goes.
 func testPruning(t *testing.T, k parentKind) {
-	e := startOperator(t, nil)
-	k.create(e, psv1alpha1.DeletionPolicyOrphan)
-	e.waitForGolden(k.golden)
-	e.waitParentConverged(k)
+	e := startConverged(t, k)
 	e.Expect(inventoryHolds(e.parentObject(k), k.pruned)).To(BeTrue())
 
 	e.updateParent(k, k.pruneTo, k.prune...)
@@ -195,11 +200,8 @@ func testPruning(t *testing.T, k parentKind) {
 // testNoOp: reconciles with nothing to change (the parent and a child annotated, which wakes
 // the operator without changing a spec) make no write, OSP's webhook in the loop.
 func testNoOp(t *testing.T, k parentKind) {
-	e := startOperator(t, nil)
+	e := startConverged(t, k)
 	ctx := context.Background()
-	k.create(e, psv1alpha1.DeletionPolicyOrphan)
-	e.waitForGolden(k.golden)
-	e.waitParentConverged(k)
 
 	mark := e.writeMark()
 	for i := range 10 {
