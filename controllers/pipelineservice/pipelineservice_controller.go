@@ -75,9 +75,8 @@ func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHa
 	return k.enqueueInSubscriptionNamespace(), nil
 }
 
-// Render renders the children, and refuses a spec that render or OSP's own admission code
-// finds invalid before anything is applied.
-func (k *kind) Render(ctx context.Context, ps *psv1alpha1.PipelineService, served children.Served) ([]*unstructured.Unstructured, error) {
+// Render renders the children, and refuses a spec that render refuses.
+func (*kind) Render(ps *psv1alpha1.PipelineService, served children.Served) ([]*unstructured.Unstructured, error) {
 	desired, err := render.Render(ps, served)
 	if err != nil {
 		if invalid, ok := errors.AsType[*render.InvalidTektonConfigError](err); ok {
@@ -85,14 +84,19 @@ func (k *kind) Render(ctx context.Context, ps *psv1alpha1.PipelineService, serve
 		}
 		return nil, err
 	}
+	return desired.Objects, nil
+}
+
+// Review refuses a spec whose TektonConfig OSP's own admission code would refuse.
+func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, served children.Served) error {
 	refusals, err := k.reviewTektonConfig(ctx, desired, served)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(refusals) > 0 {
-		return nil, invalidTektonConfig(ps, refusals)
+		return invalidTektonConfig(ps, refusals)
 	}
-	return desired.Objects, nil
+	return nil
 }
 
 // Act approves the InstallPlans of the pinned CSV that Observe found waiting.

@@ -22,9 +22,9 @@ import (
 // reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
 // is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
 // webhook would refuse stalls the reconcile instead of failing one apply after another.
-func (k *kind) reviewTektonConfig(ctx context.Context, desired *render.Desired, served children.Served) ([]osp.FieldError, error) {
+func (k *kind) reviewTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served) ([]osp.FieldError, error) {
 	var tc *unstructured.Unstructured
-	for _, o := range desired.Objects {
+	for _, o := range desired {
 		if o.GroupVersionKind() == children.GVKTektonConfig {
 			tc = o
 		}

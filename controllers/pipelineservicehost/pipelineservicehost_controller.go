@@ -55,7 +55,7 @@ func (k *kind) Setup(mgr ctrl.Manager, _ controller.Controller) (handler.EventHa
 }
 
 // Render renders SprayProxy and the proxy plugin.
-func (*kind) Render(_ context.Context, h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstructured.Unstructured, error) {
+func (*kind) Render(h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstructured.Unstructured, error) {
 	return render.Host(h, served)
 }
 

@@ -67,8 +67,14 @@ type Kind[T Object, O any] interface {
 	// (nil when the profile has none).
 	Setup(mgr ctrl.Manager, c controller.Controller) (observed handler.EventHandler, err error)
 	// Render returns the children the spec asks for, in the served versions. An *Invalid
-	// error refuses the spec: the parent is Stalled and nothing is applied.
-	Render(ctx context.Context, parent T, served children.Served) ([]*unstructured.Unstructured, error)
+	// error refuses the spec: the parent is Stalled and nothing is applied. It reads nothing
+	// but the spec and served, so the skeleton renders once per generation and served set,
+	// and never changes what it returns.
+	Render(parent T, served children.Served) ([]*unstructured.Unstructured, error)
+	// Review checks the rendered children against what only the cluster knows (the member
+	// runs OSP's admission code on its TektonConfig, as an update of the live one), on every
+	// pass; an *Invalid error refuses the spec as Render's does.
+	Review(ctx context.Context, parent T, desired []*unstructured.Unstructured, served children.Served) error
 	// Observe reads what the status is computed from; it never writes. Read errors are kept
 	// beside each object, and end up as Unknown conditions.
 	Observe(ctx context.Context, parent T, served children.Served, out *Outcome) O
@@ -112,6 +118,11 @@ type Metrics[T Object] interface {
 
 // Hooks gives a kind the hooks it does not need, each doing nothing.
 type Hooks[T Object, O any] struct{}
+
+// Review finds nothing to refuse.
+func (Hooks[T, O]) Review(context.Context, T, []*unstructured.Unstructured, children.Served) error {
+	return nil
+}
 
 // Act does nothing.
 func (Hooks[T, O]) Act(context.Context, T, *Outcome, O) ([]Event, []error) { return nil, nil }

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/events"
@@ -39,6 +40,30 @@ type Reconciler[T Object, O any] struct {
 	kind     Kind[T, O]
 	engine   *apply.Engine
 	watches  *watches.Children
+	renders  renderMemo
+}
+
+// renderMemo remembers the last render: it depends only on the parent's spec (its UID and
+// generation) and the served kinds, and most passes (a drift, a status report) change
+// neither, so the render (a tenth of such a pass's time) is left off the path from the event
+// to the write.
+type renderMemo struct {
+	uid        types.UID
+	generation int64
+	served     children.Served
+	objs       []*unstructured.Unstructured
+	err        error
+}
+
+// render returns the memo's render when its inputs are those of obj and served, else renders
+// with the kind and remembers. Only the controller's one worker calls it.
+func (m *renderMemo) render(obj Object, served children.Served, render func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
+	if m.served != nil && m.uid == obj.GetUID() && m.generation == obj.GetGeneration() && maps.Equal(m.served, served) {
+		return m.objs, m.err
+	}
+	m.objs, m.err = render()
+	m.uid, m.generation, m.served = obj.GetUID(), obj.GetGeneration(), served
+	return m.objs, m.err
 }
 
 // SetupWithManager registers the controller of kind k, named name, with mgr. Child kinds are
@@ -140,7 +165,10 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // refused spec stops it before anything is applied.
 func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served children.Served) *Outcome {
 	out := &Outcome{Inventory: *obj.StatusInventory()}
-	desired, err := r.kind.Render(ctx, obj, served)
+	desired, err := r.renders.render(obj, served, func() ([]*unstructured.Unstructured, error) { return r.kind.Render(obj, served) })
+	if err == nil {
+		err = r.kind.Review(ctx, obj, desired, served)
+	}
 	if err != nil {
 		if invalid, ok := errors.AsType[*Invalid](err); ok {
 			out.Invalid = &invalid.Condition

@@ -1,12 +1,15 @@
 package parent
 
 import (
+	"maps"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
 // TestOwnStatusWritesWakeNoPass: an update of the parent that changes only its status (the
@@ -33,5 +36,37 @@ func TestOwnStatusWritesWakeNoPass(t *testing.T) {
 				t.Errorf("wakes a pass: %v, want %v", got, tc.wakes)
 			}
 		})
+	}
+}
+
+// TestRenderMemo: a pass renders again only when the spec (UID, generation) or the served
+// kinds changed since the last render; otherwise it reuses the last one, error included.
+func TestRenderMemo(t *testing.T) {
+	ps := &psv1alpha1.PipelineService{}
+	ps.UID, ps.Generation = "a", 1
+	served := children.Served{children.GVKTektonConfig: true}
+	var m renderMemo
+	renders := 0
+	render := func() ([]*unstructured.Unstructured, error) { renders++; return nil, nil }
+	for _, step := range []struct {
+		name    string
+		change  func()
+		renders int
+	}{
+		{"first pass", func() {}, 1},
+		{"nothing changed", func() {}, 1},
+		{"a status write (resourceVersion)", func() { ps.ResourceVersion = "9" }, 1},
+		{"served kinds, equal but another map", func() { served = maps.Clone(served) }, 1},
+		{"spec (generation)", func() { ps.Generation++ }, 2},
+		{"a CRD arrives", func() { served = children.Served{children.GVKTektonConfig: true, children.GVKRoute: true} }, 3},
+		{"recreated (UID)", func() { ps.UID = "b" }, 4},
+	} {
+		step.change()
+		if _, err := m.render(ps, served, render); err != nil {
+			t.Fatal(err)
+		}
+		if renders != step.renders {
+			t.Errorf("%s: %d renders, want %d", step.name, renders, step.renders)
+		}
 	}
 }
