@@ -11,6 +11,9 @@ const (
 	ConditionTektonConfigReady  = "TektonConfigReady"
 	ConditionExporterAvailable  = "ExporterAvailable"
 	ConditionMirrorsApplied     = "MirrorsApplied"
+	// ConditionOverridesApplied: every container of Tekton's components runs the image the
+	// OSP operator's environment (its CSV's images, with the hot-fix overrides) names for it.
+	ConditionOverridesApplied = "OverridesApplied"
 )
 
 // Condition reasons.
@@ -83,6 +86,24 @@ const (
 	ReasonExporterRollingOut  = "ExporterRollingOut"
 	ReasonExporterUnavailable = "ExporterUnavailable"
 	ReasonExporterNotObserved = "ExporterNotObserved"
+
+	// OverridesApplied reasons.
+	// ReasonComponentsCurrent: every component container runs its wanted image.
+	ReasonComponentsCurrent = "ComponentsCurrent"
+	// ReasonComponentsStale: a component container runs another image than the one the OSP
+	// operator's environment names; the message names each workload, container, running and
+	// wanted image.
+	ReasonComponentsStale = "ComponentsStale"
+	// ReasonOperatorRolling: OLM has not yet rolled the OSP operator with the Subscription's
+	// environment, so the wanted images are not known yet.
+	ReasonOperatorRolling = "OperatorRolling"
+	// ReasonComponentsRefreshing: the operator asked OSP to re-render the stale components,
+	// or OSP's rollout of their new images is under way.
+	ReasonComponentsRefreshing = "ComponentsRefreshing"
+	// ReasonComponentsNotObserved: the OSP operator or the components cannot be read yet.
+	ReasonComponentsNotObserved = "ComponentsNotObserved"
+	// ReasonComponentsRefreshed: the Event of a refresh the operator asked OSP for.
+	ReasonComponentsRefreshed = "ComponentsRefreshed"
 )
 
 // Condition types of a PipelineServiceHost, besides Ready and Reconciling.

@@ -222,6 +222,16 @@ type SubscriptionSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!('AUTOINSTALL_COMPONENTS' in self)",message="AUTOINSTALL_COMPONENTS is set by the operator and cannot be overridden"
 	ImageOverrides map[string]ImageReference `json:"imageOverrides,omitempty"`
 
+	// OverridesRollout says what the operator does when Tekton's components do not run the
+	// images the OSP operator's environment names, as after a hot-fix override: OSP re-renders
+	// a component only when its spec changes, not when its operator's environment does.
+	// Refresh (the default) asks OSP to re-render each stale component, once the OSP operator
+	// runs the new environment and no upgrade is running; Report only reports them, in the
+	// OverridesApplied condition.
+	// +optional
+	// +kubebuilder:default=Refresh
+	OverridesRollout OverridesRollout `json:"overridesRollout,omitempty"`
+
 	// Env is further environment for the OpenShift Pipelines operator pod.
 	// +optional
 	// +listType=map
@@ -229,6 +239,17 @@ type SubscriptionSpec struct {
 	// +kubebuilder:validation:MaxItems=64
 	Env []corev1.EnvVar `json:"env,omitempty"`
 }
+
+// OverridesRollout is how image overrides reach the running components.
+// +kubebuilder:validation:Enum=Refresh;Report
+type OverridesRollout string
+
+const (
+	// OverridesRefresh asks OSP to re-render the stale components.
+	OverridesRefresh OverridesRollout = "Refresh"
+	// OverridesReport only reports them.
+	OverridesReport OverridesRollout = "Report"
+)
 
 // Mirror is one source repository and the repositories that mirror it.
 type Mirror struct {

@@ -3,9 +3,11 @@ package pipelineservice
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -43,6 +45,10 @@ type observation struct {
 	components   []appsv1.Deployment
 	// componentsErr is the error listing the Deployments in targetNamespace.
 	componentsErr error
+	// overrides is what OverridesApplied is computed from; Act adds the refreshes it asked.
+	overrides health.Overrides
+	// overridesObserved: the OSP operator is installed, so its images can be checked.
+	overridesObserved bool
 }
 
 // Observe reads the objects whose status makes up the PipelineService's health. Read errors
@@ -84,19 +90,80 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 	namespace := ps.Spec.TektonConfig.TargetNamespace
 	o.exporter, o.exporterErr = apply.GetAs(ctx, k.client, children.GVKDeployment,
 		types.NamespacedName{Namespace: namespace, Name: render.ExporterName}, &appsv1.Deployment{})
-	deployments, err := k.components.deployments(ctx, namespace)
+	deployments, sets, err := k.components.workloads(ctx, namespace)
 	if err != nil {
 		o.componentsErr = err
 	}
-	for _, d := range deployments {
-		if d.Labels[render.LabelManagedBy] != render.ManagedByValue {
-			o.components = append(o.components, d)
-		}
-	}
+	o.components = append(o.components, deployments...)
 	if o.exporter != nil {
 		o.components = append(o.components, *o.exporter)
 	}
+	k.observeOverrides(ctx, ps, o, out, deployments, sets)
 	return o
+}
+
+// observeOverrides reads the OSP operator's Deployment, which OLM rolled with the
+// Subscription's environment, and finds the component containers that do not run the images
+// that environment names.
+func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, out *parent.Outcome, deployments []appsv1.Deployment, sets []appsv1.StatefulSet) {
+	csv := ""
+	if o.operator.Subscription != nil {
+		csv = o.operator.Subscription.Status.InstalledCSV
+	}
+	if o.overridesObserved = csv != ""; !o.overridesObserved {
+		return
+	}
+	ov := &o.overrides
+	ov.Mode = ps.Spec.Operator.Subscription.OverridesRollout
+	ov.UpgradeRunning = health.UpgradeRunning(ps.Status.Upgrade) || !o.operator.Succeeded()
+	ov.Asked = subscriptionEnv(out.Applied)
+	ov.Operator, ov.OperatorErr = k.components.operatorDeployment(ctx, ps.Spec.Operator.Subscription.Namespace, csv)
+	if ov.Operator == nil || o.componentsErr != nil {
+		ov.StaleErr = o.componentsErr
+		return
+	}
+	workloads, err := health.Workloads(deployments, sets)
+	if err != nil {
+		ov.StaleErr = err
+		return
+	}
+	// OLM sets the Subscription's environment on every container; the first value of a
+	// name wins, as the lifecycle container, which renders the components, comes first.
+	var env []corev1.EnvVar
+	for _, c := range ov.Operator.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if !slices.ContainsFunc(env, func(x corev1.EnvVar) bool { return x.Name == e.Name }) {
+				env = append(env, e)
+			}
+		}
+	}
+	for _, w := range workloads {
+		stale, err := health.Stale(w, health.Images(env, w.Component))
+		if err != nil {
+			ov.StaleErr = err
+			return
+		}
+		ov.Stale = append(ov.Stale, stale...)
+	}
+}
+
+// subscriptionEnv is the environment the rendered Subscription asks OLM to set on the operator.
+func subscriptionEnv(applied []*unstructured.Unstructured) map[string]string {
+	env := map[string]string{}
+	for _, obj := range applied {
+		if obj.GroupVersionKind() != children.GVKSubscription {
+			continue
+		}
+		vars, _, _ := unstructured.NestedSlice(obj.Object, "spec", "config", "env")
+		for _, v := range vars {
+			if m, ok := v.(map[string]any); ok {
+				name, _ := m["name"].(string)
+				value, _ := m["value"].(string)
+				env[name] = value
+			}
+		}
+	}
+	return env
 }
 
 // observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.

@@ -99,12 +99,14 @@ func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desir
 	return nil
 }
 
-// Act approves the InstallPlans of the pinned CSV that Observe found waiting.
+// Act approves the InstallPlans of the pinned CSV that Observe found waiting, and asks OSP to
+// re-render the components that do not run the images its operator's environment names.
 func (k *kind) Act(ctx context.Context, ps *psv1alpha1.PipelineService, _ *parent.Outcome, obs *observation) ([]parent.Event, []error) {
 	var evs []parent.Event
 	var errs []error
 	obs.approval.Approve, evs, errs = k.approvePlans(ctx, ps, obs.approval.Approve)
-	return evs, errs
+	refreshed, refreshErrs := k.refresh(ctx, obs)
+	return append(evs, refreshed...), append(errs, refreshErrs...)
 }
 
 // DeletionExtras is the CSV the Subscription installed: OLM made it, so it is in no

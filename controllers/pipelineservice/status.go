@@ -33,6 +33,9 @@ var parts = []parent.Part[*observation]{
 	{Type: psv1alpha1.ConditionMirrorsApplied, Name: "the mirrors", Check: func(o *observation) (health.Check, bool) {
 		return health.MirrorsApplied(o.mirrorKind != "", o.mirrorKind), o.mirrorsSet
 	}},
+	{Type: psv1alpha1.ConditionOverridesApplied, Name: "the component images", Check: func(o *observation) (health.Check, bool) {
+		return health.OverridesApplied(o.overrides), o.overridesObserved
+	}},
 }
 
 func (*kind) Parts() []parent.Part[*observation] { return parts }

@@ -15,6 +15,7 @@ package simulate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -76,10 +77,67 @@ func InstallCSV(ctx context.Context, c client.Client, subNamespace, subName, csv
 	if err := CreateCSV(ctx, c, subNamespace, csvName, version); err != nil {
 		return err
 	}
+	if err := OperatorDeployment(ctx, c, subNamespace, subName, csvName); err != nil {
+		return err
+	}
 	if err := CSVPhase(ctx, c, subNamespace, csvName, "Succeeded", "InstallSucceeded", "install strategy completed with no errors"); err != nil {
 		return err
 	}
 	return SubscriptionInstalled(ctx, c, subNamespace, subName, csvName)
+}
+
+// OperatorName is the OSP operator Deployment's name, as its CSV's install strategy names it.
+const OperatorName = "openshift-pipelines-operator"
+
+// OperatorDeployment does what OLM's deployment install strategy does for csvName: the
+// operator's Deployment in the Subscription's namespace, labelled with its owner CSV, with the
+// Subscription's spec.config.env on its container, reported rolled out (no kubelet runs
+// here). It writes only when the Deployment is not so already.
+func OperatorDeployment(ctx context.Context, c client.Client, subNamespace, subName, csvName string) error {
+	sub, err := get(ctx, c, children.GVKSubscription, subNamespace, subName)
+	if err != nil {
+		return err
+	}
+	var env []corev1.EnvVar
+	vars, _, _ := unstructured.NestedSlice(sub.Object, "spec", "config", "env")
+	for _, v := range vars {
+		m, _ := v.(map[string]any)
+		name, _ := m["name"].(string)
+		value, _ := m["value"].(string)
+		env = append(env, corev1.EnvVar{Name: name, Value: value})
+	}
+	labels := map[string]string{"app": OperatorName, "olm.owner": csvName, "olm.owner.kind": "ClusterServiceVersion", "olm.owner.namespace": subNamespace}
+	d := &appsv1.Deployment{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: subNamespace, Name: OperatorName}, d)
+	switch {
+	case apierrors.IsNotFound(err):
+		d = &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: subNamespace, Name: OperatorName, Labels: labels},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": OperatorName}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": OperatorName}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{
+						Name: OperatorName, Image: "registry.redhat.io/openshift-pipelines/pipelines-rhel9-operator:" + csvName, Env: env}}},
+				},
+			},
+		}
+		if err := c.Create(ctx, d); err != nil {
+			return fmt.Errorf("create Deployment %s/%s: %w", subNamespace, OperatorName, err)
+		}
+	case err != nil:
+		return err
+	case !maps.Equal(d.Labels, labels) || !slices.Equal(d.Spec.Template.Spec.Containers[0].Env, env):
+		d.Labels = labels
+		d.Spec.Template.Spec.Containers[0].Env = env
+		if err := c.Update(ctx, d); err != nil {
+			return fmt.Errorf("update Deployment %s/%s: %w", subNamespace, OperatorName, err)
+		}
+	}
+	if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == ptr.Deref(d.Spec.Replicas, 1) {
+		return nil
+	}
+	return DeploymentReady(ctx, c, subNamespace, OperatorName, 1)
 }
 
 // CreateCSV creates a CSV with no status, as OLM does when an InstallPlan runs.
@@ -99,8 +157,24 @@ func CreateCSV(ctx context.Context, c client.Client, namespace, name, version st
 	return nil
 }
 
-// CSVPhase sets a CSV's phase, reason and message.
+// CSVPhase sets a CSV's phase, reason and message. A CSV that succeeds owns the operator
+// Deployment, as OLM's install strategy hands the Deployment of the CSV it replaces to it.
 func CSVPhase(ctx context.Context, c client.Client, namespace, name, phase, reason, message string) error {
+	if phase == "Succeeded" {
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			d := &appsv1.Deployment{}
+			err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: OperatorName}, d)
+			if apierrors.IsNotFound(err) || err == nil && d.Labels["olm.owner"] == name {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			d.Labels["olm.owner"] = name
+			return c.Update(ctx, d)
+		}); err != nil {
+			return fmt.Errorf("hand Deployment %s/%s to %s: %w", namespace, OperatorName, name, err)
+		}
+	}
 	return updateStatus(ctx, c, children.GVKClusterServiceVersion, client.ObjectKey{Namespace: namespace, Name: name}, func(u *unstructured.Unstructured) {
 		u.Object["status"] = map[string]any{"phase": phase, "reason": reason, "message": message}
 	})
