@@ -34,6 +34,8 @@ var standInCRDs embed.FS
 const (
 	modTektonOperator = "github.com/tektoncd/operator"
 	modOpenShiftAPI   = "github.com/openshift/api"
+	// ModTektonPipeline holds the pipelines component's payload (simulate.PipelinesPayload).
+	ModTektonPipeline = "github.com/tektoncd/pipeline"
 
 	tektonConfigCRDPath = "config/base/generated-crds/operator.tekton.dev_tektonconfigs.yaml"
 	icspCRDPath         = "operator/v1alpha1/zz_generated.crd-manifests/0000_10_config-operator_01_imagecontentsourcepolicies.crd.yaml"
@@ -60,7 +62,7 @@ var (
 // moduleDir returns where the Go module cache holds the version of mod that go.mod selects.
 func moduleDir(mod string) (string, error) {
 	moduleDirsOnce.Do(func() {
-		cmd := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}", modTektonOperator, modOpenShiftAPI)
+		cmd := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}", modTektonOperator, modOpenShiftAPI, ModTektonPipeline)
 		cmd.Dir = RepoRoot()
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
@@ -130,6 +132,19 @@ func TektonConfigCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
 	return moduleCRD(modTektonOperator, tektonConfigCRDPath)
 }
 
+// TektonPipelineCRD and TektonInstallerSetCRD are tektoncd/operator's, for the stand-in that
+// runs OSP's installer-set code (simulate.Pipelines).
+func TektonPipelineCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modTektonOperator, "config/base/generated-crds/operator.tekton.dev_tektonpipelines.yaml")
+}
+
+func TektonInstallerSetCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return moduleCRD(modTektonOperator, "config/base/generated-crds/operator.tekton.dev_tektoninstallersets.yaml")
+}
+
+// ModuleDir is the directory of module mod, at the version this module builds against.
+func ModuleDir(mod string) (string, error) { return moduleDir(mod) }
+
 // SchemalessTektonConfigCRD is the TektonConfig CRD in the shape tektoncd/operator shipped up
 // to v0.79: the same names with an open schema. The operator must render what both accept.
 func SchemalessTektonConfigCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
@@ -190,7 +205,7 @@ func ProxyPluginCRD() (*apiextensionsv1.CustomResourceDefinition, error) {
 func AllThirdPartyCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	crds := OLMCRDs()
 	for _, load := range []func() (*apiextensionsv1.CustomResourceDefinition, error){
-		TektonConfigCRD, ICSPCRD, IDMSCRD, ExternalSecretCRD, ServiceMonitorCRD, PrometheusRuleCRD, RouteCRD, ProxyPluginCRD,
+		TektonConfigCRD, TektonPipelineCRD, TektonInstallerSetCRD, ICSPCRD, IDMSCRD, ExternalSecretCRD, ServiceMonitorCRD, PrometheusRuleCRD, RouteCRD, ProxyPluginCRD,
 	} {
 		crd, err := load()
 		if err != nil {

@@ -1,0 +1,114 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/tektoncd/operator/pkg/client/clientset/versioned"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+const (
+	controllerImage = "registry.redhat.io/openshift-pipelines/pipelines-controller-rhel9@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	hotfixImage     = "quay.io/openshift-pipeline/pipelines-controller:hotfix"
+	controllerVar   = "IMAGE_PIPELINES_TEKTON_PIPELINES_CONTROLLER"
+)
+
+// runPipelines plays OSP's pipelines component (simulate.Pipelines: OSP's own installer-set
+// code) and the kubelet of the target namespace until the test ends.
+func (e *operatorEnv) runPipelines() {
+	e.t.Helper()
+	dir, err := testenv.ModuleDir(testenv.ModTektonPipeline)
+	e.Expect(err).NotTo(HaveOccurred())
+	payload, err := simulate.PipelinesPayload(dir)
+	e.Expect(err).NotTo(HaveOccurred())
+	tekton, err := versioned.NewForConfig(e.cfg)
+	e.Expect(err).NotTo(HaveOccurred())
+	p := &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
+		ReleaseVersion: "5.0.5", Manifest: payload}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	e.t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		go testenv.RunDeployments(ctx, e.c, stackSpec.TargetNamespace, func(string) bool { return true })
+		for ctx.Err() == nil {
+			if err := p.Step(ctx); err != nil && ctx.Err() == nil {
+				e.t.Logf("OSP stand-in: %v", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+}
+
+// installedWithPipelines plays OLM to the end of the install, and OSP's TektonConfig Ready;
+// the component workloads come from simulate.Pipelines, not simulate.Healthy's stand-ins.
+func (e *operatorEnv) installedWithPipelines() error {
+	if err := simulate.CatalogState(ctx, e.c, stackSpec.CatalogNamespace, stackSpec.CatalogName, "READY"); err != nil {
+		return err
+	}
+	if err := simulate.InstallCSV(ctx, e.c, stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName, stack505.CSV, stack505.Version); err != nil {
+		return err
+	}
+	return simulate.TektonConfigReady(ctx, e.c, stack505.TektonVersion)
+}
+
+// controllerRuns is the image the pipelines controller Deployment runs.
+func (e *operatorEnv) controllerRuns() func() string {
+	return func() string {
+		d := &appsv1.Deployment{}
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: stackSpec.TargetNamespace, Name: "tekton-pipelines-controller"}, d); err != nil {
+			return ""
+		}
+		return d.Spec.Template.Spec.Containers[0].Image
+	}
+}
+
+// TestHotFixReachesTheComponents: an image override rolls the OSP operator's environment, but
+// OSP keeps the components' installer sets, so the controller keeps its image and
+// OverridesApplied says so; the operator then asks OSP to re-render the pipelines component,
+// OSP's own installer-set code updates the set in place, and the controller runs the hot-fix.
+func TestHotFixReachesTheComponents(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
+	})
+	e.runPipelines()
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
+		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
+	})
+	// OLM rolls the operator with the new environment; OSP keeps its installer sets.
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	c := e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale,
+		"Deployment/tekton-pipelines-controller container tekton-pipelines-controller runs "+controllerImage+", wants "+hotfixImage)
+	e.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonComponentsStale)
+	e.Consistently(e.controllerRuns(), 2*time.Second, poll).Should(Equal(controllerImage), "Report mode refreshes nothing")
+
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh
+	})
+	e.expectEvent(psv1alpha1.ReasonComponentsRefreshed, "Deployment/tekton-pipelines-controller (TektonPipeline)")
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.expectNoWritesFor(3*time.Second, "the hot-fix runs: nothing is left to refresh")
+}
