@@ -67,7 +67,15 @@ func healthy(csv string) func(*observation) {
 		operatorAt(csv, olmv1alpha1.CSVPhaseSucceeded)(o)
 		tektonReady(o)
 		exporterAvailable(o)
+		componentsCurrent(o)
 	}
+}
+
+// componentsCurrent: OLM rolled the OSP operator and every component runs its wanted image.
+func componentsCurrent(o *observation) {
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-operators", Name: "openshift-pipelines-operator", Generation: 1}}
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
+	o.overridesObserved, o.overrides = true, health.Overrides{Operator: d}
 }
 
 func catalogReady(o *observation) {
@@ -235,6 +243,7 @@ func TestParts(t *testing.T) {
 	optional := map[string]func(*observation) bool{
 		psv1alpha1.ConditionExporterAvailable: func(o *observation) bool { return o.exporterEnabled },
 		psv1alpha1.ConditionMirrorsApplied:    func(o *observation) bool { return o.mirrorsSet },
+		psv1alpha1.ConditionOverridesApplied:  func(o *observation) bool { return o.overridesObserved },
 	}
 	exporterOn := func(o *observation) { o.exporterEnabled = true }
 	mirrorsOn := func(o *observation) { o.mirrorsSet, o.mirrorKind = true, "ImageContentSourcePolicy" }
@@ -311,7 +320,7 @@ func TestReconcilingWhileUpgrading(t *testing.T) {
 // derived from the declaration, cannot miss it.
 func TestPartsSetTheirOwnType(t *testing.T) {
 	for _, obs := range []*observation{{}, observed(), observed(healthy(csvOld)), observed(tektonCRDMissing, componentsUnlisted)} {
-		obs.exporterEnabled, obs.mirrorsSet = true, true
+		obs.exporterEnabled, obs.mirrorsSet, obs.overridesObserved = true, true, true
 		for _, p := range parts {
 			c, ok := p.Check(obs)
 			if !ok {
