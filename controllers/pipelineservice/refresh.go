@@ -90,6 +90,7 @@ func (k *kind) refresh(ctx context.Context, obs *observation) ([]parent.Event, [
 type staleWorkload struct {
 	workload   health.Workload
 	containers []string
+	wanted     []string
 	token      string
 }
 
@@ -105,16 +106,11 @@ func staleWorkloads(stale []health.StaleContainer) []staleWorkload {
 			i = len(out) - 1
 		}
 		out[i].containers = append(out[i].containers, s.String())
+		out[i].wanted = append(out[i].wanted, s.Container+"="+s.Wanted)
 	}
 	for i := range out {
-		wanted := make([]string, 0, len(out[i].containers))
-		for _, s := range stale {
-			if s.Workload.Kind == out[i].workload.Kind && s.Workload.Name == out[i].workload.Name {
-				wanted = append(wanted, s.Container+"="+s.Wanted)
-			}
-		}
-		slices.Sort(wanted)
-		sum := sha256.Sum256([]byte(strings.Join(wanted, "\n")))
+		slices.Sort(out[i].wanted)
+		sum := sha256.Sum256([]byte(strings.Join(out[i].wanted, "\n")))
 		out[i].token = hex.EncodeToString(sum[:8])
 	}
 	return out
