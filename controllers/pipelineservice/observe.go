@@ -98,14 +98,14 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 	if o.exporter != nil {
 		o.components = append(o.components, *o.exporter)
 	}
-	k.observeOverrides(ctx, ps, o, out, deployments, sets)
+	k.observeOverrides(ctx, ps, o, deployments, sets)
 	return o
 }
 
 // observeOverrides reads the OSP operator's Deployment, which OLM rolled with the
 // Subscription's environment, and finds the component containers that do not run the images
 // that environment names.
-func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, out *parent.Outcome, deployments []appsv1.Deployment, sets []appsv1.StatefulSet) {
+func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, deployments []appsv1.Deployment, sets []appsv1.StatefulSet) {
 	csv := ""
 	if o.operator.Subscription != nil {
 		csv = o.operator.Subscription.Status.InstalledCSV
@@ -116,7 +116,10 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 	ov := &o.overrides
 	ov.Mode = ps.Spec.Operator.Subscription.OverridesRollout
 	ov.UpgradeRunning = health.UpgradeRunning(ps.Status.Upgrade) || !o.operator.Succeeded()
-	ov.Asked = subscriptionEnv(out.Applied)
+	ov.Asked = map[string]string{}
+	for _, e := range render.SubscriptionEnv(ps.Spec.Operator.Subscription) {
+		ov.Asked[e.Name] = e.Value
+	}
 	ov.Operator, ov.OperatorErr = k.components.operatorDeployment(ctx, ps.Spec.Operator.Subscription.Namespace, csv)
 	if ov.Operator == nil || o.componentsErr != nil {
 		ov.StaleErr = o.componentsErr
@@ -145,25 +148,6 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 		}
 		ov.Stale = append(ov.Stale, stale...)
 	}
-}
-
-// subscriptionEnv is the environment the rendered Subscription asks OLM to set on the operator.
-func subscriptionEnv(applied []*unstructured.Unstructured) map[string]string {
-	env := map[string]string{}
-	for _, obj := range applied {
-		if obj.GroupVersionKind() != children.GVKSubscription {
-			continue
-		}
-		vars, _, _ := unstructured.NestedSlice(obj.Object, "spec", "config", "env")
-		for _, v := range vars {
-			if m, ok := v.(map[string]any); ok {
-				name, _ := m["name"].(string)
-				value, _ := m["value"].(string)
-				env[name] = value
-			}
-		}
-	}
-	return env
 }
 
 // observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.

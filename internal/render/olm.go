@@ -83,15 +83,22 @@ func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, e
 	return u, nil
 }
 
-// subscriptionEnv is AUTOINSTALL_COMPONENTS=false, the image overrides and the extra env,
-// sorted by name. Admission forbids a name in both imageOverrides and env.
-func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
+// SubscriptionEnv is the environment the Subscription asks OLM to set on the operator:
+// AUTOINSTALL_COMPONENTS=false, the image overrides and the extra env, sorted by name.
+// Admission forbids a name in both imageOverrides and env.
+func SubscriptionEnv(sub psv1alpha1.SubscriptionSpec) []corev1.EnvVar {
 	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
 	for _, k := range slices.Sorted(maps.Keys(sub.ImageOverrides)) {
 		vars = append(vars, corev1.EnvVar{Name: k, Value: string(sub.ImageOverrides[k])})
 	}
 	vars = append(vars, sub.Env...)
 	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	return vars
+}
+
+// subscriptionEnv is SubscriptionEnv as the Subscription's spec.config.env.
+func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
+	vars := SubscriptionEnv(sub)
 	out := make([]any, 0, len(vars))
 	for i := range vars {
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&vars[i])
