@@ -233,8 +233,14 @@ func OverridesApplied(o Overrides) Check {
 		return progressing(t, psv1alpha1.ReasonOperatorRolling, why)
 	}
 	if len(o.Stale) == 0 {
+		images := 0
+		for name := range o.Asked {
+			if strings.HasPrefix(name, "IMAGE_") {
+				images++
+			}
+		}
 		return healthy(t, psv1alpha1.ReasonComponentsCurrent, fmt.Sprintf(
-			"every component container runs the image the OpenShift Pipelines operator names (%d overrides)", len(o.Asked)))
+			"every component container runs the image the OpenShift Pipelines operator names (%d image variables from the Subscription)", images))
 	}
 	list := staleList(o.Stale)
 	switch {
