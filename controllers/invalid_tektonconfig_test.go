@@ -71,3 +71,37 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	e.Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
 	e.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
 }
+
+// TestReconcileOnlyOSPRuleStalls: production's resolvers (8 leader-election buckets through
+// the options, for 4 ordinal replicas) pass OSP's webhook, and OSP's reconciler refuses them
+// (tektoncd/operator#3957): the operator stalls naming the PipelineService field, applies
+// nothing, and converges once the buckets match.
+func TestReconcileOnlyOSPRuleStalls(t *testing.T) {
+	e := startOperator(t, nil)
+	ordinal := func(buckets string) func(*psv1alpha1.PipelineService) {
+		return func(ps *psv1alpha1.PipelineService) {
+			yes, four := true, int32(4)
+			perf := ps.Spec.TektonConfig.Performance
+			perf.StatefulsetOrdinals, perf.Buckets, perf.Replicas = &yes, &four, &four
+			overrides(`{"pipeline": {"options": {
+				"configMaps": {"config-leader-election-resolvers": {"data": {"buckets": "` + buckets + `"}}},
+				"statefulSets": {"tekton-pipelines-remote-resolvers": {"spec": {"replicas": 4}}}}}}`)(ps)
+		}
+	}
+	e.create(samples.Full, ordinal("8"))
+	const field = "spec.tektonConfig.overrides.pipeline.options.configMaps.config-leader-election-resolvers.data.buckets"
+	e.Eventually(func(g Gomega) {
+		stalled := e.condition(psv1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
+		g.Expect(stalled.Message).To(And(ContainSubstring(field), ContainSubstring("buckets (8,"), ContainSubstring("replicas (4,")))
+	}, timeout, poll).Should(Succeed())
+	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, field)
+	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", "config")).To(BeNil())
+
+	e.update(ordinal("4"))
+	e.waitConverged()
+	e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
+	e.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
+}

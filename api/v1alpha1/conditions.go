@@ -104,6 +104,12 @@ const (
 	ReasonComponentsNotObserved = "ComponentsNotObserved"
 	// ReasonComponentsRefreshed: the Event of a refresh the operator asked OSP for.
 	ReasonComponentsRefreshed = "ComponentsRefreshed"
+	// ReasonOverrideRedundant: an image override names the image the installed CSV ships, and
+	// can be removed (Event reason).
+	ReasonOverrideRedundant = "OverrideRedundant"
+	// ReasonRevertNotRecorded: revertImagesTo names a build whose images are not recorded in
+	// status.upgrade.previous (Stalled).
+	ReasonRevertNotRecorded = "RevertNotRecorded"
 )
 
 // Condition types of a PipelineServiceHost, besides Ready and Reconciling.

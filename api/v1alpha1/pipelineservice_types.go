@@ -232,6 +232,16 @@ type SubscriptionSpec struct {
 	// +kubebuilder:default=Refresh
 	OverridesRollout OverridesRollout `json:"overridesRollout,omitempty"`
 
+	// RevertImagesTo names the CSV the last upgrade replaced, as status.upgrade.previous.csv
+	// records it, to run that build's images again: the images recorded for it become image
+	// overrides (those in imageOverrides and env win over them), which reach the components as
+	// overridesRollout says. It is for builds within one minor version: a component that the
+	// new build renamed, added or removed is not reverted, and OSP's own reconciler stays the
+	// new one. Any other name stalls with a message saying what is recorded.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	RevertImagesTo string `json:"revertImagesTo,omitempty"`
+
 	// Env is further environment for the OpenShift Pipelines operator pod.
 	// +optional
 	// +listType=map
@@ -742,7 +752,7 @@ type PipelineServiceStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// Conditions: Ready (the summary), Reconciling, Stalled, CatalogSourceReady,
-	// OperatorInstalled, TektonConfigReady, ExporterAvailable, MirrorsApplied.
+	// OperatorInstalled, TektonConfigReady, ExporterAvailable, MirrorsApplied, OverridesApplied.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -771,6 +781,20 @@ type PipelineServiceStatus struct {
 	// Upgrade records the last change of the installed CSV.
 	// +optional
 	Upgrade *UpgradeStatus `json:"upgrade,omitempty"`
+
+	// ImageOverrides are the image variables the Subscription sets (imageOverrides, and the
+	// images revertImagesTo reverts), each beside the image the installed CSV ships for it:
+	// Holding where an override keeps the components away from the bundle's image, Redundant
+	// where it names the bundle's very image and can be removed.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	ImageOverrides []ImageOverrideStatus `json:"imageOverrides,omitempty"`
+
+	// StaleContainers is the number of component containers that do not run the image the
+	// OpenShift Pipelines operator's environment names for them (OverridesApplied lists them).
+	// +optional
+	StaleContainers int32 `json:"staleContainers,omitempty"`
 
 	// Components are the Deployments in targetNamespace with their ready and desired replicas.
 	// +optional
@@ -810,7 +834,67 @@ type UpgradeStatus struct {
 	// CompletedAt is when the new CSV reached Succeeded.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// Previous is the build the upgrade replaced, the last one that ran, with its images, for
+	// spec.operator.subscription.revertImagesTo. They are read from that CSV while it exists:
+	// OLM deletes it once the new one has Succeeded.
+	// +optional
+	Previous *BuildImages `json:"previous,omitempty"`
 }
+
+// BuildImages are the images one CSV ships: its operator Deployment's IMAGE_* variables and
+// the relatedImages of the same names.
+type BuildImages struct {
+	// CSV is the ClusterServiceVersion's name.
+	CSV string `json:"csv"`
+	// Images are its image variables; empty when the CSV was gone before it could be read.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Images []ImageVariable `json:"images,omitempty"`
+}
+
+// ImageVariable is one IMAGE_* variable of the OpenShift Pipelines operator.
+type ImageVariable struct {
+	// Name of the variable, such as IMAGE_PIPELINES_CONTROLLER.
+	Name string `json:"name"`
+	// Image it names.
+	Image string `json:"image"`
+}
+
+// ImageOverrideStatus is one image variable the Subscription sets, against the installed CSV.
+type ImageOverrideStatus struct {
+	// Name of the variable.
+	Name string `json:"name"`
+	// Image the Subscription sets.
+	Image string `json:"image"`
+	// Source is the spec field it comes from: imageOverrides or revertImagesTo.
+	Source string `json:"source"`
+	// BundleImage is the image the installed CSV ships for the variable; empty when the CSV
+	// names none, or is not read yet.
+	// +optional
+	BundleImage string `json:"bundleImage,omitempty"`
+	// State: Holding (the components run Image, not BundleImage), Redundant (Image is
+	// BundleImage), or Unknown (the CSV names no image for the variable).
+	State ImageOverrideState `json:"state"`
+}
+
+// ImageOverrideState is how an override compares with the installed CSV's image.
+type ImageOverrideState string
+
+const (
+	// ImageOverrideHolding: the override keeps the components away from the bundle's image.
+	ImageOverrideHolding ImageOverrideState = "Holding"
+	// ImageOverrideRedundant: the override names the bundle's own image.
+	ImageOverrideRedundant ImageOverrideState = "Redundant"
+	// ImageOverrideUnknown: the installed CSV names no image for the variable.
+	ImageOverrideUnknown ImageOverrideState = "Unknown"
+)
+
+// Sources of an image override.
+const (
+	OverrideSourceImageOverrides = "imageOverrides"
+	OverrideSourceRevert         = "revertImagesTo"
+)
 
 // ComponentStatus is the replica availability of one Deployment.
 type ComponentStatus struct {

@@ -32,6 +32,10 @@ var (
 		Name: "pipelineservice_upgrade_running",
 		Help: "1 while an upgrade of the OpenShift Pipelines operator has started and not completed.",
 	}, nil)
+	staleContainersGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pipelineservice_stale_containers",
+		Help: "Component containers that do not run the image the OpenShift Pipelines operator's environment names (an image override not yet rolled out).",
+	}, nil)
 	installPlanPendingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_installplan_pending",
 		Help: "1 when an InstallPlan that the operator does not approve blocks the desired CSV.",
@@ -42,11 +46,11 @@ var (
 
 // Collectors are the PipelineService's metrics, for the alert and dashboard checks.
 func Collectors() []prometheus.Collector {
-	return append(metrics.Collectors(), componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge)
+	return append(metrics.Collectors(), componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge)
+	ctrlmetrics.Registry.MustRegister(componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 // statusMetrics sets the gauges from a status. Series whose labels no longer apply (a
@@ -94,6 +98,7 @@ func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
 	operator := meta.FindStatusCondition(st.Conditions, psv1alpha1.ConditionOperatorInstalled)
 	pending := operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval
 	installPlanPendingGauge.WithLabelValues().Set(parent.BoolValue(pending))
+	staleContainersGauge.WithLabelValues().Set(float64(st.StaleContainers))
 }
 
 // Forget removes every series: the PipelineService is gone.
@@ -101,7 +106,7 @@ func (m *statusMetrics) Forget() {
 	m.StatusMetrics.Forget()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge} {
+	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge} {
 		v.Reset()
 	}
 	m.components, m.info = nil, [3]string{}

@@ -49,6 +49,13 @@ type observation struct {
 	overrides health.Overrides
 	// overridesObserved: the OSP operator is installed, so its images can be checked.
 	overridesObserved bool
+	// overrideStates are the Subscription's image overrides against the installed CSV's
+	// images; nil when the CSV could not be read (the status keeps the last).
+	overrideStates []psv1alpha1.ImageOverrideStatus
+	// outgoing is the CSV an upgrade replaces, read for its images while it exists
+	// (outgoingName "" when there is none to record).
+	outgoingName string
+	outgoing     *olmv1alpha1.ClusterServiceVersion
 }
 
 // Observe reads the objects whose status makes up the PipelineService's health. Read errors
@@ -73,6 +80,7 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 	}
 	if sub := o.operator.Subscription; sub != nil {
 		k.observeOLMObjects(ctx, o, sub)
+		k.observeOutgoing(ctx, ps, o, sub)
 	}
 	o.approval = health.Approvals(o.operator)
 	if out.Invalid != nil {
@@ -116,8 +124,18 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 	ov := &o.overrides
 	ov.Mode = ps.Spec.Operator.Subscription.OverridesRollout
 	ov.UpgradeRunning = health.UpgradeRunning(ps.Status.Upgrade) || !o.operator.Succeeded()
+	ov.InstalledCSV = csv
+	k.observeOverrideStates(ps, o)
+	asked, err := render.SubscriptionEnv(ps)
+	if err != nil {
+		// revertImagesTo names no recorded build: the spec stalled, and the Subscription
+		// keeps what was last applied; the rest of its environment is still asked for.
+		spec := ps.DeepCopy()
+		spec.Spec.Operator.Subscription.RevertImagesTo = ""
+		asked, _ = render.SubscriptionEnv(spec)
+	}
 	ov.Asked = map[string]string{}
-	for _, e := range render.SubscriptionEnv(ps.Spec.Operator.Subscription) {
+	for _, e := range asked {
 		ov.Asked[e.Name] = e.Value
 	}
 	ov.Operator, ov.OperatorErr = k.components.operatorDeployment(ctx, ps.Spec.Operator.Subscription.Namespace, csv)
@@ -148,6 +166,43 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 		}
 		ov.Stale = append(ov.Stale, stale...)
 	}
+}
+
+// observeOverrideStates compares the Subscription's image overrides with the images the
+// installed CSV ships: which hold the components away from them, which are redundant.
+func (k *kind) observeOverrideStates(ps *psv1alpha1.PipelineService, o *observation) {
+	overrides, err := render.ImageOverrides(ps)
+	if err != nil || o.operator.CSVErr != nil {
+		return
+	}
+	if ps.Spec.Operator.Subscription.RevertImagesTo != "" {
+		o.overrides.RevertedTo = ps.Spec.Operator.Subscription.RevertImagesTo
+	}
+	list := make([]psv1alpha1.ImageOverrideStatus, 0, len(overrides))
+	for name, ov := range overrides {
+		list = append(list, psv1alpha1.ImageOverrideStatus{Name: name, Image: ov.Image, Source: ov.Source})
+	}
+	o.overrideStates = health.CompareWithBundle(list, health.BundleImages(o.operator.CSV))
+	o.overrides.Redundant = health.Redundant(o.overrideStates)
+}
+
+// observeOutgoing reads the CSV an upgrade replaces, for status.upgrade.previous: the one
+// last installed when the Subscription now names another, or the recorded previous build
+// whose images could not be read yet. OLM deletes it once the new CSV has Succeeded.
+func (k *kind) observeOutgoing(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, sub *olmv1alpha1.Subscription) {
+	last, installed := ps.Status.InstalledCSV, sub.Status.InstalledCSV
+	switch u := ps.Status.Upgrade; {
+	case last != "" && installed != "" && installed != last:
+		o.outgoingName = last
+	case u != nil && u.Previous != nil && len(u.Previous.Images) == 0:
+		o.outgoingName = u.Previous.CSV
+	default:
+		return
+	}
+	// A CSV that cannot be read is recorded without images, which a later pass fills in
+	// while the CSV still exists.
+	o.outgoing, _ = apply.GetAs(ctx, k.client, children.GVKClusterServiceVersion,
+		types.NamespacedName{Namespace: sub.Namespace, Name: o.outgoingName}, &olmv1alpha1.ClusterServiceVersion{})
 }
 
 // observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.

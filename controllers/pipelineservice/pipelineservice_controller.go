@@ -82,10 +82,17 @@ func (*kind) Render(ps *psv1alpha1.PipelineService, served children.Served) ([]*
 		if invalid, ok := errors.AsType[*render.InvalidTektonConfigError](err); ok {
 			return nil, invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
 		}
+		if revert, ok := errors.AsType[*render.RevertError](err); ok {
+			return nil, &parent.Invalid{Condition: metav1.Condition{Reason: psv1alpha1.ReasonRevertNotRecorded, Message: revert.Message + "; nothing was applied"}}
+		}
 		return nil, err
 	}
 	return desired.Objects, nil
 }
+
+// RenderInputs is the recorded previous build, which the Subscription's environment reads
+// while revertImagesTo is set.
+func (*kind) RenderInputs(ps *psv1alpha1.PipelineService) string { return render.RenderInputs(ps) }
 
 // Review refuses a spec whose TektonConfig OSP's own admission code would refuse.
 func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, served children.Served) error {

@@ -16,6 +16,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
 // OSP re-renders a component's TektonInstallerSets only when the hash over the component's
@@ -34,8 +35,6 @@ import (
 // when they do: a workload already right, or already asked for, is not touched.
 
 const (
-	// refreshAnnotation is the annotation the refresh sets, on the workload's options.
-	refreshAnnotation = "pipelineservice.appstudio.io/refreshed-images"
 	// refreshFieldManager owns the refresh annotations, apart from the rendered TektonConfig,
 	// whose apply therefore neither removes nor fights them.
 	refreshFieldManager = "pipeline-service-operator-refresh"
@@ -124,5 +123,5 @@ func refreshPath(w health.Workload) []string {
 	if w.Kind == "StatefulSet" {
 		field = "statefulSets"
 	}
-	return append(slices.Clone(w.Component.OptionsPath), field, w.Name, "metadata", "annotations", refreshAnnotation)
+	return append(slices.Clone(w.Component.OptionsPath), field, w.Name, "metadata", "annotations", render.AnnotationRefreshedImages)
 }

@@ -2,6 +2,7 @@ package pipelineservice
 
 import (
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -46,6 +47,8 @@ func (*kind) SetFields(ps *psv1alpha1.PipelineService, _ *parent.Outcome, obs *o
 	events := setUpgrade(ps, obs, now)
 	setVersions(ps, obs)
 	setComponents(ps, obs)
+	events = append(events, setImageOverrides(ps, obs)...)
+	setStaleContainers(ps, obs)
 	return events
 }
 
@@ -66,7 +69,7 @@ func setUpgrade(ps *psv1alpha1.PipelineService, obs *observation, now metav1.Tim
 		installed = csv
 	}
 	step := health.TrackUpgrade(st.Upgrade, st.InstalledCSV, installed, obs.operator.Succeeded(), now)
-	st.Upgrade = step.Upgrade
+	st.Upgrade = recordPrevious(st.Upgrade, step, obs)
 	var events []parent.Event
 	if step.Started {
 		events = append(events, parent.Event{Reason: psv1alpha1.ReasonUpgrading, Action: "Upgrade", Message: upgradeMessage(step.Upgrade, "started")})
@@ -80,6 +83,64 @@ func setUpgrade(ps *psv1alpha1.PipelineService, obs *observation, now metav1.Tim
 		events = append(events, e)
 	}
 	return events
+}
+
+// recordPrevious records in the upgrade step the build it replaces, with its images: the
+// outgoing CSV, or, when this upgrade replaces one that never completed, the build that one
+// replaced, the last that ran. Images that could not be read are filled in by a later pass
+// while the outgoing CSV exists.
+func recordPrevious(last *psv1alpha1.UpgradeStatus, step health.UpgradeStep, obs *observation) *psv1alpha1.UpgradeStatus {
+	u := step.Upgrade
+	switch {
+	case u == nil:
+		return nil
+	case step.Started && u.From != "":
+		u.Previous = health.Build(u.From, obs.outgoing)
+		if health.UpgradeRunning(last) && last.Previous != nil {
+			u.Previous = last.Previous.DeepCopy()
+		}
+	case u.Previous != nil && len(u.Previous.Images) == 0 && obs.outgoing != nil && obs.outgoingName == u.Previous.CSV:
+		u = u.DeepCopy()
+		u.Previous = health.Build(u.Previous.CSV, obs.outgoing)
+	}
+	return u
+}
+
+// setImageOverrides lists the image overrides against the installed CSV's images, with one
+// Event when an override becomes redundant. The list is kept when the CSV cannot be read.
+func setImageOverrides(ps *psv1alpha1.PipelineService, obs *observation) []parent.Event {
+	if !obs.overridesObserved {
+		ps.Status.ImageOverrides = nil
+		return nil
+	}
+	if obs.overrideStates == nil {
+		return nil
+	}
+	var events []parent.Event
+	for _, o := range obs.overrideStates {
+		if o.State != psv1alpha1.ImageOverrideRedundant {
+			continue
+		}
+		was := slices.IndexFunc(ps.Status.ImageOverrides, func(p psv1alpha1.ImageOverrideStatus) bool { return p.Name == o.Name })
+		if was >= 0 && ps.Status.ImageOverrides[was] == o {
+			continue
+		}
+		events = append(events, parent.Event{Reason: psv1alpha1.ReasonOverrideRedundant, Action: "Observe", Message: fmt.Sprintf(
+			"imageOverrides %s names %s, the image %s ships: the override is redundant and can be removed", o.Name, o.Image, obs.overrides.InstalledCSV)})
+	}
+	ps.Status.ImageOverrides = obs.overrideStates
+	return events
+}
+
+// setStaleContainers counts the component containers that do not run their wanted image,
+// and keeps the last count while they cannot be read.
+func setStaleContainers(ps *psv1alpha1.PipelineService, obs *observation) {
+	switch ov := obs.overrides; {
+	case !obs.overridesObserved:
+		ps.Status.StaleContainers = 0
+	case ov.OperatorErr == nil && ov.StaleErr == nil && ov.Operator != nil:
+		ps.Status.StaleContainers = int32(len(ov.Stale))
+	}
 }
 
 // setVersions sets the installed, desired and Tekton versions and the catalog's state. The

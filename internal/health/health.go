@@ -25,6 +25,9 @@ type Check struct {
 	// Part names what the check covers, for the Ready=True message ("the catalog"); the
 	// parent reconciler fills it in from the kind's declaration of its parts.
 	Part string
+	// Note is a standing fact that Ready's message carries whatever its status, such as
+	// images reverted to a previous build; "" when there is none.
+	Note string
 }
 
 func healthy(t, reason, msg string) Check {
@@ -67,14 +70,24 @@ type Apply struct {
 
 // Summary is the Ready condition: True only when every check is True and the current
 // generation was wholly applied. Failures come before progress, and the first of each, in the
-// order of checks, gives the reason, so the message points at the part to look at first.
+// order of checks, gives the reason, so the message points at the part to look at first. The
+// checks' notes follow the message, unless the spec stalled (nothing of it was applied).
 func Summary(apply Apply, checks []Check) metav1.Condition {
+	var notes []string
+	for _, c := range checks {
+		if c.Note != "" {
+			notes = append(notes, c.Note)
+		}
+	}
 	ready := func(s metav1.ConditionStatus, reason, msg string) metav1.Condition {
+		if len(notes) > 0 {
+			msg += "; " + strings.Join(notes, "; ")
+		}
 		return metav1.Condition{Type: psv1alpha1.ConditionReady, Status: s, Reason: reason, Message: msg}
 	}
 	switch {
 	case apply.Stalled != nil:
-		return ready(metav1.ConditionFalse, apply.Stalled.Reason, apply.Stalled.Message)
+		return metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: apply.Stalled.Reason, Message: apply.Stalled.Message}
 	case apply.Err != nil && apply.Rejected:
 		return ready(metav1.ConditionFalse, psv1alpha1.ReasonApplyRejected, apply.Err.Error()+"; retrying with backoff")
 	case apply.Err != nil:

@@ -2,10 +2,12 @@ package health
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	mf "github.com/manifestival/manifestival"
+	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	"github.com/tektoncd/operator/pkg/reconciler/common"
 	appsv1 "k8s.io/api/apps/v1"
@@ -177,6 +179,12 @@ type Overrides struct {
 	UpgradeRunning bool
 	// Requested are the stale workloads whose refresh has been asked of OSP.
 	Requested []string
+	// Redundant are the imageOverrides that name the image the installed CSV ships, and
+	// InstalledCSV that CSV.
+	Redundant    []string
+	InstalledCSV string
+	// RevertedTo is the CSV whose images revertImagesTo reverts to; "" when it is not set.
+	RevertedTo string
 }
 
 // maxListed bounds the stale containers a message names.
@@ -219,6 +227,18 @@ func OperatorRolled(d *appsv1.Deployment, asked map[string]string) (bool, string
 // will change them by itself (overridesRollout Report, or a component OSP cannot be asked to
 // re-render through the TektonConfig).
 func OverridesApplied(o Overrides) Check {
+	c := overridesApplied(o)
+	if len(o.Redundant) > 0 {
+		c.Condition.Message += fmt.Sprintf("; imageOverrides %s name the very images %s ships: they are redundant and can be removed",
+			strings.Join(o.Redundant, ", "), o.InstalledCSV)
+	}
+	if o.RevertedTo != "" {
+		c.Note = fmt.Sprintf("the component images are reverted to those of %s (spec.operator.subscription.revertImagesTo)", o.RevertedTo)
+	}
+	return c
+}
+
+func overridesApplied(o Overrides) Check {
 	const t = psv1alpha1.ConditionOverridesApplied
 	switch {
 	case o.OperatorErr != nil:
@@ -275,4 +295,78 @@ func staleList(stale []StaleContainer) string {
 		names = append(names, s.String())
 	}
 	return fmt.Sprintf("%d component containers do not run their wanted image: %s", len(stale), strings.Join(names, "; "))
+}
+
+// imageVariable is the form of the OSP operator's image variables.
+func imageVariable(name string) bool { return strings.HasPrefix(name, "IMAGE_") }
+
+// BundleImages are the images csv ships, by variable: the IMAGE_* variables of its install
+// strategy's Deployments (the first value of a name wins), then its relatedImages of that
+// form, which OSP's bundle generator names after the variables they fill
+// (tektoncd/operator operatorhub/tools/bundle.py, image-substitutions in
+// operatorhub/openshift/config.yaml). Nil when csv is.
+func BundleImages(csv *olmv1alpha1.ClusterServiceVersion) map[string]string {
+	if csv == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, d := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			for _, e := range c.Env {
+				if _, seen := out[e.Name]; !seen && imageVariable(e.Name) && e.ValueFrom == nil {
+					out[e.Name] = e.Value
+				}
+			}
+		}
+	}
+	for _, r := range csv.Spec.RelatedImages {
+		if _, seen := out[r.Name]; !seen && imageVariable(r.Name) {
+			out[r.Name] = r.Image
+		}
+	}
+	return out
+}
+
+// Build is csv's images as status.upgrade.previous records them, sorted by name.
+func Build(name string, csv *olmv1alpha1.ClusterServiceVersion) *psv1alpha1.BuildImages {
+	b := &psv1alpha1.BuildImages{CSV: name}
+	images := BundleImages(csv)
+	for _, k := range slices.Sorted(maps.Keys(images)) {
+		b.Images = append(b.Images, psv1alpha1.ImageVariable{Name: k, Image: images[k]})
+	}
+	return b
+}
+
+// CompareWithBundle sets each override's bundle image and state against bundle, the images
+// the installed CSV ships, and returns them sorted by name. A reverted image that the
+// installed CSV ships too changes nothing and is left out.
+func CompareWithBundle(overrides []psv1alpha1.ImageOverrideStatus, bundle map[string]string) []psv1alpha1.ImageOverrideStatus {
+	out := make([]psv1alpha1.ImageOverrideStatus, 0, len(overrides))
+	for _, o := range overrides {
+		o.BundleImage = bundle[o.Name]
+		switch {
+		case o.BundleImage == "":
+			o.State = psv1alpha1.ImageOverrideUnknown
+		case o.BundleImage != o.Image:
+			o.State = psv1alpha1.ImageOverrideHolding
+		case o.Source == psv1alpha1.OverrideSourceRevert:
+			continue
+		default:
+			o.State = psv1alpha1.ImageOverrideRedundant
+		}
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b psv1alpha1.ImageOverrideStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Redundant names the imageOverrides that name the image the installed CSV ships.
+func Redundant(overrides []psv1alpha1.ImageOverrideStatus) []string {
+	var out []string
+	for _, o := range overrides {
+		if o.State == psv1alpha1.ImageOverrideRedundant {
+			out = append(out, o.Name)
+		}
+	}
+	return out
 }

@@ -446,6 +446,7 @@ func gitHubApp(es psv1alpha1.ExternalSecretSpec) *psv1alpha1.GitHubAppSpec {
 // they and OSP's defaulting would not give.
 func (r *Result) tektonConfig(u *unstructured.Unstructured) error {
 	live, _, _ := unstructured.NestedMap(u.Object, "spec")
+	withoutRefreshes(live)
 	tc := &r.PipelineService.Spec.TektonConfig
 	str := func(path ...string) string {
 		s, _, _ := unstructured.NestedFieldNoCopy(live, path...)
@@ -507,7 +508,34 @@ func (r *Result) tektonConfig(u *unstructured.Unstructured) error {
 	for _, e := range osp.Review(rendered, u) {
 		r.note("OpenShift Pipelines would refuse the rendered TektonConfig: %s", e.Error())
 	}
+	for _, e := range osp.ReconcileRules(rendered) {
+		r.note("the operator refuses the rendered TektonConfig, as OpenShift Pipelines' reconciler does: %s", e.Error())
+	}
 	return nil
+}
+
+// withoutRefreshes removes from a TektonConfig spec the annotations with which the operator
+// asked OSP to re-render a component (render.AnnotationRefreshedImages), and the maps they
+// leave empty: they are the refresh's, under its own field manager, not the spec's.
+func withoutRefreshes(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	emptied := false
+	for k, child := range m {
+		switch {
+		case k == render.AnnotationRefreshedImages:
+			delete(m, k)
+			emptied = true
+		case withoutRefreshes(child):
+			if len(child.(map[string]any)) == 0 {
+				delete(m, k)
+			}
+			emptied = true
+		}
+	}
+	return emptied
 }
 
 func (r *Result) pruner(live map[string]any) {

@@ -103,7 +103,8 @@ func TestSchemeKnowsTheTypedKinds(t *testing.T) {
 }
 
 // TestTheCacheHoldsOnlyWhatTheOperatorManages: by default only labelled objects; the parents
-// and CRDs whole; CSVs without OLM's copies, and trimmed to what health reads.
+// and CRDs whole; CSVs without OLM's copies, and trimmed to what health reads and a revert
+// records.
 func TestTheCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 	g := NewWithT(t)
 	opts := CacheOptions()
@@ -125,13 +126,36 @@ func TestTheCacheHoldsOnlyWhatTheOperatorManages(t *testing.T) {
 		"apiVersion": "operators.coreos.com/v1alpha1", "kind": "ClusterServiceVersion",
 		"metadata": map[string]any{"name": "openshift-pipelines-operator-rh.v5.0.5", "namespace": "openshift-operators",
 			"managedFields": []any{map[string]any{"manager": "olm"}}},
-		"spec":   map[string]any{"version": "5.0.5", "install": map[string]any{"spec": "large"}, "icon": []any{"large"}},
+		"spec": map[string]any{"version": "5.0.5", "icon": []any{"large"},
+			"install": map[string]any{"strategy": "deployment", "spec": map[string]any{
+				"permissions": []any{"large"},
+				"deployments": []any{map[string]any{"name": "openshift-pipelines-operator", "spec": map[string]any{
+					"replicas": int64(1),
+					"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+						"name": "lifecycle", "image": "operator", "args": []any{"large"},
+						"env": []any{
+							map[string]any{"name": "IMAGE_PIPELINES_WEBHOOK", "value": "webhook@sha256:1"},
+							map[string]any{"name": "KUBERNETES_MIN_VERSION", "value": "v1.0.0"},
+							map[string]any{"name": "IMAGE_FROM_FIELD", "valueFrom": map[string]any{"fieldRef": "large"}},
+						}}}}}}}}}},
+			"relatedImages": []any{
+				map[string]any{"name": "IMAGE_PIPELINES_WEBHOOK", "image": "webhook@sha256:1"},
+				map[string]any{"name": "OPENSHIFT_PIPELINES_OPERATOR", "image": "operator"},
+			}},
 		"status": map[string]any{"phase": "Succeeded", "requirementStatus": []any{"large"}},
 	}}
-	out, err := keepFields(csvFields)(in)
+	out, err := keepCSV(in)
 	g.Expect(err).NotTo(HaveOccurred())
 	u := out.(*unstructured.Unstructured)
-	g.Expect(u.Object["spec"]).To(Equal(map[string]any{"version": "5.0.5"}))
+	g.Expect(u.Object["spec"]).To(Equal(map[string]any{"version": "5.0.5",
+		"install": map[string]any{"spec": map[string]any{"deployments": []any{map[string]any{
+			"name": "openshift-pipelines-operator",
+			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+				"name": "lifecycle", "env": []any{map[string]any{"name": "IMAGE_PIPELINES_WEBHOOK", "value": "webhook@sha256:1"}},
+			}}}}},
+		}}}},
+		"relatedImages": []any{map[string]any{"name": "IMAGE_PIPELINES_WEBHOOK", "image": "webhook@sha256:1"}},
+	}), "the image variables are kept, and nothing else of the install strategy")
 	g.Expect(u.Object["status"]).To(Equal(map[string]any{"phase": "Succeeded"}))
 	g.Expect(u.GetName()).To(Equal("openshift-pipelines-operator-rh.v5.0.5"))
 	g.Expect(u.GetManagedFields()).To(BeEmpty())

@@ -1,6 +1,8 @@
 package manager
 
 import (
+	"strings"
+
 	configv1 "github.com/openshift/api/config/v1"
 	operatorv1alpha1 "github.com/openshift/api/operator/v1alpha1"
 	olmv1 "github.com/operator-framework/api/pkg/operators/v1"
@@ -58,7 +60,7 @@ func CacheOptions() cache.Options {
 			&psv1alpha1.PipelineService{}:        {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
 			&psv1alpha1.PipelineServiceHost{}:    {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
 			crd:                                  {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
-			&olmv1alpha1.ClusterServiceVersion{}: {Label: notCopied, Transform: keepFields(csvFields)},
+			&olmv1alpha1.ClusterServiceVersion{}: {Label: notCopied, Transform: keepCSV},
 			&olmv1alpha1.InstallPlan{}:           {Label: labels.Everything(), Transform: keepFields(installPlanFields)},
 		},
 	}
@@ -79,6 +81,57 @@ var (
 		{"status", "phase"},
 	}
 )
+
+// keepCSV keeps a CSV's csvFields, and of its images what an image override is compared
+// with and a revert records: its Deployments' IMAGE_* variables and its relatedImages of that
+// form (OSP's; another operator's CSV keeps few or none).
+func keepCSV(in any) (any, error) {
+	out, err := keepFields(csvFields)(in)
+	u, ok := in.(*unstructured.Unstructured)
+	if err != nil || !ok {
+		return out, err
+	}
+	kept := out.(*unstructured.Unstructured)
+	image := func(name any) bool { s, _ := name.(string); return strings.HasPrefix(s, "IMAGE_") }
+	var deployments []any
+	specs, _, _ := unstructured.NestedSlice(u.Object, "spec", "install", "spec", "deployments")
+	for _, d := range specs {
+		dm, _ := d.(map[string]any)
+		containers, _, _ := unstructured.NestedSlice(dm, "spec", "template", "spec", "containers")
+		var keptContainers []any
+		for _, c := range containers {
+			cm, _ := c.(map[string]any)
+			env, _ := cm["env"].([]any)
+			var keptEnv []any
+			for _, e := range env {
+				if em, _ := e.(map[string]any); image(em["name"]) && em["valueFrom"] == nil {
+					keptEnv = append(keptEnv, map[string]any{"name": em["name"], "value": em["value"]})
+				}
+			}
+			keptContainers = append(keptContainers, map[string]any{"name": cm["name"], "env": keptEnv})
+		}
+		deployments = append(deployments, map[string]any{"name": dm["name"],
+			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": keptContainers}}}})
+	}
+	if len(deployments) > 0 {
+		if err := unstructured.SetNestedSlice(kept.Object, deployments, "spec", "install", "spec", "deployments"); err != nil {
+			return nil, err
+		}
+	}
+	var related []any
+	images, _, _ := unstructured.NestedSlice(u.Object, "spec", "relatedImages")
+	for _, r := range images {
+		if rm, _ := r.(map[string]any); image(rm["name"]) {
+			related = append(related, rm)
+		}
+	}
+	if len(related) > 0 {
+		if err := unstructured.SetNestedSlice(kept.Object, related, "spec", "relatedImages"); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
+}
 
 // keepFields returns a cache transform that keeps an unstructured object's identity and the
 // given fields, and drops the rest.

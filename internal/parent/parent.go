@@ -68,9 +68,12 @@ type Kind[T Object, O any] interface {
 	Setup(mgr ctrl.Manager, c controller.Controller) (observed handler.EventHandler, err error)
 	// Render returns the children the spec asks for, in the served versions. An *Invalid
 	// error refuses the spec: the parent is Stalled and nothing is applied. It reads nothing
-	// but the spec and served, so the skeleton renders once per generation and served set,
-	// and never changes what it returns.
+	// but the spec, the status fields RenderInputs names, and served, so the skeleton renders
+	// once per generation, inputs and served set, and never changes what it returns.
 	Render(parent T, served children.Served) ([]*unstructured.Unstructured, error)
+	// RenderInputs identifies what Render reads of the parent's status (the member's recorded
+	// previous build, while its spec reverts to it); "" when it reads none.
+	RenderInputs(parent T) string
 	// Review checks the rendered children against what only the cluster knows (the member
 	// runs OSP's admission code on its TektonConfig, as an update of the live one), on every
 	// pass; an *Invalid error refuses the spec as Render's does.
@@ -123,6 +126,9 @@ type Hooks[T Object, O any] struct{}
 func (Hooks[T, O]) Review(context.Context, T, []*unstructured.Unstructured, children.Served) error {
 	return nil
 }
+
+// RenderInputs are none: Render reads the spec alone.
+func (Hooks[T, O]) RenderInputs(T) string { return "" }
 
 // Act does nothing.
 func (Hooks[T, O]) Act(context.Context, T, *Outcome, O) ([]Event, []error) { return nil, nil }

@@ -44,25 +44,26 @@ type Reconciler[T Object, O any] struct {
 }
 
 // renderMemo remembers the last render: it depends only on the parent's spec (its UID and
-// generation) and the served kinds, and most passes (a drift, a status report) change
-// neither, so the render (a tenth of such a pass's time) is left off the path from the event
-// to the write.
+// generation), the status fields the kind names (inputs) and the served kinds, and most passes
+// (a drift, a status report) change none of them, so the render (a tenth of such a pass's
+// time) is left off the path from the event to the write.
 type renderMemo struct {
 	uid        types.UID
 	generation int64
+	inputs     string
 	served     children.Served
 	objs       []*unstructured.Unstructured
 	err        error
 }
 
-// render returns the memo's render when its inputs are those of obj and served, else renders
-// with the kind and remembers. Only the controller's one worker calls it.
-func (m *renderMemo) render(obj Object, served children.Served, render func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
-	if m.served != nil && m.uid == obj.GetUID() && m.generation == obj.GetGeneration() && maps.Equal(m.served, served) {
+// render returns the memo's render when its inputs are those of obj, inputs and served, else
+// renders with the kind and remembers. Only the controller's one worker calls it.
+func (m *renderMemo) render(obj Object, inputs string, served children.Served, render func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
+	if m.served != nil && m.uid == obj.GetUID() && m.generation == obj.GetGeneration() && m.inputs == inputs && maps.Equal(m.served, served) {
 		return m.objs, m.err
 	}
 	m.objs, m.err = render()
-	m.uid, m.generation, m.served = obj.GetUID(), obj.GetGeneration(), served
+	m.uid, m.generation, m.inputs, m.served = obj.GetUID(), obj.GetGeneration(), inputs, served
 	return m.objs, m.err
 }
 
@@ -165,7 +166,7 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // refused spec stops it before anything is applied.
 func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served children.Served) *Outcome {
 	out := &Outcome{Inventory: *obj.StatusInventory()}
-	desired, err := r.renders.render(obj, served, func() ([]*unstructured.Unstructured, error) { return r.kind.Render(obj, served) })
+	desired, err := r.renders.render(obj, r.kind.RenderInputs(obj), served, func() ([]*unstructured.Unstructured, error) { return r.kind.Render(obj, served) })
 	if err == nil {
 		err = r.kind.Review(ctx, obj, desired, served)
 	}

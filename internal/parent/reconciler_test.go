@@ -39,14 +39,15 @@ func TestOwnStatusWritesWakeNoPass(t *testing.T) {
 	}
 }
 
-// TestRenderMemo: a pass renders again only when the spec (UID, generation) or the served
-// kinds changed since the last render; otherwise it reuses the last one, error included.
+// TestRenderMemo: a pass renders again only when the spec (UID, generation), the status
+// inputs the kind names or the served kinds changed since the last render; otherwise it
+// reuses the last one, error included.
 func TestRenderMemo(t *testing.T) {
 	ps := &psv1alpha1.PipelineService{}
 	ps.UID, ps.Generation = "a", 1
 	served := children.Served{children.GVKTektonConfig: true}
 	var m renderMemo
-	renders := 0
+	renders, inputs := 0, ""
 	render := func() ([]*unstructured.Unstructured, error) { renders++; return nil, nil }
 	for _, step := range []struct {
 		name    string
@@ -60,9 +61,11 @@ func TestRenderMemo(t *testing.T) {
 		{"spec (generation)", func() { ps.Generation++ }, 2},
 		{"a CRD arrives", func() { served = children.Served{children.GVKTektonConfig: true, children.GVKRoute: true} }, 3},
 		{"recreated (UID)", func() { ps.UID = "b" }, 4},
+		{"a status input (a recorded build)", func() { inputs = "csv.v1/3" }, 5},
+		{"the same status input", func() {}, 5},
 	} {
 		step.change()
-		if _, err := m.render(ps, served, render); err != nil {
+		if _, err := m.render(ps, inputs, served, render); err != nil {
 			t.Fatal(err)
 		}
 		if renders != step.renders {

@@ -70,7 +70,7 @@ func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, e
 		"sourceNamespace":     cs.Namespace,
 		"installPlanApproval": "Automatic",
 	}
-	env, err := subscriptionEnv(sub)
+	env, err := subscriptionEnv(ps)
 	if err != nil {
 		return nil, err
 	}
@@ -83,22 +83,91 @@ func Subscription(ps *psv1alpha1.PipelineService) (*unstructured.Unstructured, e
 	return u, nil
 }
 
+// Override is one image variable the Subscription sets, with the spec field it comes from.
+type Override struct {
+	Image  string
+	Source string
+}
+
+// RevertError refuses a revertImagesTo that names no build whose images are recorded.
+type RevertError struct{ Message string }
+
+func (e *RevertError) Error() string { return e.Message }
+
+// ImageOverrides are the image variables the Subscription sets: the images recorded for the
+// build revertImagesTo names, then imageOverrides over them. A variable env sets is env's.
+func ImageOverrides(ps *psv1alpha1.PipelineService) (map[string]Override, error) {
+	sub := ps.Spec.Operator.Subscription
+	out := map[string]Override{}
+	if sub.RevertImagesTo != "" {
+		images, err := revertedImages(ps)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range images {
+			if !slices.ContainsFunc(sub.Env, func(e corev1.EnvVar) bool { return e.Name == v.Name }) {
+				out[v.Name] = Override{Image: v.Image, Source: psv1alpha1.OverrideSourceRevert}
+			}
+		}
+	}
+	for name, image := range sub.ImageOverrides {
+		out[name] = Override{Image: string(image), Source: psv1alpha1.OverrideSourceImageOverrides}
+	}
+	return out, nil
+}
+
+// revertedImages are the images recorded for the build revertImagesTo names.
+func revertedImages(ps *psv1alpha1.PipelineService) ([]psv1alpha1.ImageVariable, error) {
+	name := ps.Spec.Operator.Subscription.RevertImagesTo
+	const field = "spec.operator.subscription.revertImagesTo"
+	var prev *psv1alpha1.BuildImages
+	if u := ps.Status.Upgrade; u != nil {
+		prev = u.Previous
+	}
+	switch {
+	case prev == nil:
+		return nil, &RevertError{Message: fmt.Sprintf("%s names %s, but no previous build is recorded: status.upgrade.previous is set when an upgrade starts, and none has been seen", field, name)}
+	case prev.CSV != name:
+		return nil, &RevertError{Message: fmt.Sprintf("%s names %s, but the recorded previous build is %s (status.upgrade.previous): only the build the last upgrade replaced can be reverted to", field, name, prev.CSV)}
+	case len(prev.Images) == 0:
+		return nil, &RevertError{Message: fmt.Sprintf("%s names %s, whose images are not recorded: its CSV was gone before the operator could read it; set the images in imageOverrides instead", field, name)}
+	}
+	return prev.Images, nil
+}
+
+// RenderInputs is what the render reads beyond the spec: the recorded previous build, while
+// revertImagesTo reverts to it.
+func RenderInputs(ps *psv1alpha1.PipelineService) string {
+	u := ps.Status.Upgrade
+	if ps.Spec.Operator.Subscription.RevertImagesTo == "" || u == nil || u.Previous == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%d", u.Previous.CSV, len(u.Previous.Images))
+}
+
 // SubscriptionEnv is the environment the Subscription asks OLM to set on the operator:
 // AUTOINSTALL_COMPONENTS=false, the image overrides and the extra env, sorted by name.
 // Admission forbids a name in both imageOverrides and env.
-func SubscriptionEnv(sub psv1alpha1.SubscriptionSpec) []corev1.EnvVar {
-	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
-	for _, k := range slices.Sorted(maps.Keys(sub.ImageOverrides)) {
-		vars = append(vars, corev1.EnvVar{Name: k, Value: string(sub.ImageOverrides[k])})
+func SubscriptionEnv(ps *psv1alpha1.PipelineService) ([]corev1.EnvVar, error) {
+	overrides, err := ImageOverrides(ps)
+	if err != nil {
+		return nil, err
 	}
-	vars = append(vars, sub.Env...)
+	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		vars = append(vars, corev1.EnvVar{Name: k, Value: overrides[k].Image})
+	}
+	vars = append(vars, ps.Spec.Operator.Subscription.Env...)
 	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
-	return vars
+	return vars, nil
 }
 
 // subscriptionEnv is SubscriptionEnv as the Subscription's spec.config.env.
-func subscriptionEnv(sub psv1alpha1.SubscriptionSpec) ([]any, error) {
-	vars := SubscriptionEnv(sub)
+func subscriptionEnv(ps *psv1alpha1.PipelineService) ([]any, error) {
+	vars, err := SubscriptionEnv(ps)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]any, 0, len(vars))
 	for i := range vars {
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&vars[i])

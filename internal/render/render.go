@@ -43,6 +43,11 @@ const (
 	// write; a different hash means the rendered fields changed (or some were dropped).
 	AnnotationAppliedHash = "pipelineservice.appstudio.io/applied-hash"
 
+	// AnnotationRefreshedImages is the annotation with which the operator asks OSP to
+	// re-render a component workload, in the TektonConfig's options of that workload, under a
+	// field manager of its own: it is not rendered, and an import leaves it out.
+	AnnotationRefreshedImages = "pipelineservice.appstudio.io/refreshed-images"
+
 	// TektonConfigName is the only TektonConfig name OSP accepts.
 	TektonConfigName = "config"
 	// MirrorPolicyName names the ImageContentSourcePolicy or ImageDigestMirrorSet.
