@@ -10,7 +10,9 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -217,4 +219,129 @@ func TestRealOLMFailedCSV(t *testing.T) {
 	e.create(samples.Full, servedBy(address, "latest", csv505))
 	e.Eventually(func() string { return e.csvPhase(csv505) }, 3*timeout, poll).Should(Equal("Failed"))
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonCSVFailed)
+}
+
+// The image variables of the test bundles: the controller's changes from 5.0.5 to 5.0.6, the
+// webhook's does not.
+const webhookVar = "IMAGE_PIPELINES_WEBHOOK"
+
+var (
+	controller505 = "registry.redhat.io/openshift-pipelines/pipelines-controller-rhel9@sha256:" + strings.Repeat("5", 64)
+	controller506 = "registry.redhat.io/openshift-pipelines/pipelines-controller-rhel9@sha256:" + strings.Repeat("6", 64)
+	webhook50x    = "registry.redhat.io/openshift-pipelines/pipelines-webhook-rhel9@sha256:" + strings.Repeat("0", 64)
+)
+
+// operatorEnvOf is the environment OLM set on the OSP operator's Deployment.
+func (e *operatorEnv) operatorEnvOf() map[string]string {
+	u := e.object(children.GVKDeployment, stackSpec.SubscriptionNamespace, simulate.OperatorName)
+	out := map[string]string{}
+	if u == nil {
+		return out
+	}
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+		for _, v := range env {
+			m := v.(map[string]any)
+			name, _ := m["name"].(string)
+			value, _ := m["value"].(string)
+			out[name] = value
+		}
+	}
+	return out
+}
+
+// eventsWith returns the Events about the PipelineService with reason.
+func (e *operatorEnv) eventsWith(reason string) []eventsv1.Event {
+	list := &eventsv1.EventList{}
+	NewWithT(e.t).Expect(e.c.List(ctx, list)).To(Succeed())
+	var out []eventsv1.Event
+	for _, ev := range list.Items {
+		if ev.Reason == reason {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestRealOLMHotFixAndRevert runs the hot-fix life cycle against the real OLM, whose bundles
+// ship image variables: an override reaches the operator's Deployment through OLM and is
+// listed as holding the controller away from the bundle's image; an override naming the
+// bundle's own image is called redundant, with one Event; an upgrade records the build it
+// replaces from that CSV before OLM deletes it; revertImagesTo turns those images into
+// overrides, which OLM rolls, and the Ready message says so; a name other than the recorded
+// build stalls, saying what is recorded.
+func TestRealOLMHotFixAndRevert(t *testing.T) {
+	bundles := ospBundles(t)
+	bundles[0].Images = map[string]string{controllerVar: controller505, webhookVar: webhook50x}
+	bundles[1].Images = map[string]string{controllerVar: controller506, webhookVar: webhook50x}
+	e, address := startRealOLM(t, bundles...)
+	csv505, csv506 := testenv.CSVName(ospPackage, "5.0.5"), testenv.CSVName(ospPackage, "5.0.6")
+
+	// A hot-fix: OLM rolls the operator's Deployment with it, over the bundle's value.
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		servedBy(address, "latest", csv505)(ps)
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: hotfixImage}
+	})
+	e.Eventually(func() string { return e.csvPhase(csv505) }, 2*timeout, poll).Should(Equal("Succeeded"))
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(And(
+		HaveKeyWithValue(controllerVar, hotfixImage), HaveKeyWithValue(webhookVar, webhook50x)), "OLM sets the Subscription's env over the CSV's")
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "1 image variables from the Subscription")
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.Eventually(func() []psv1alpha1.ImageOverrideStatus { return e.get().Status.ImageOverrides }, timeout, poll).Should(Equal([]psv1alpha1.ImageOverrideStatus{{
+		Name: controllerVar, Image: hotfixImage, Source: psv1alpha1.OverrideSourceImageOverrides, BundleImage: controller505, State: psv1alpha1.ImageOverrideHolding}}))
+
+	// The override names the bundle's own image: redundant, said once.
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = psv1alpha1.ImageReference(controller505)
+	})
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent,
+		"imageOverrides "+controllerVar+" name the very images "+csv505+" ships: they are redundant")
+	e.expectEvent(psv1alpha1.ReasonOverrideRedundant, controllerVar+" names "+controller505)
+	e.Expect(e.get().Status.ImageOverrides).To(ConsistOf(HaveField("State", psv1alpha1.ImageOverrideRedundant)))
+	e.waitQuiet()
+	redundant := e.eventsWith(psv1alpha1.ReasonOverrideRedundant)
+	e.Expect(redundant).To(HaveLen(1))
+	e.Expect(redundant[0].Series).To(BeNil(), "the Event is not repeated")
+
+	// The override goes, and the pin moves: the upgrade records 5.0.5's images, read from its
+	// CSV, before OLM deletes it.
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = nil
+		ps.Spec.Operator.Subscription.CSV = csv506
+	})
+	e.Eventually(func() string { return e.csvPhase(csv505) }, 2*timeout, poll).Should(BeEmpty(), "OLM replaced 5.0.5")
+	e.Eventually(func(g Gomega) {
+		u := e.get().Status.Upgrade
+		g.Expect(u).NotTo(BeNil())
+		g.Expect(u.To).To(Equal(csv506))
+		g.Expect(u.CompletedAt).NotTo(BeNil())
+		g.Expect(u.Previous).To(Equal(&psv1alpha1.BuildImages{CSV: csv505, Images: []psv1alpha1.ImageVariable{
+			{Name: controllerVar, Image: controller505}, {Name: webhookVar, Image: webhook50x}}}))
+	}, 2*timeout, poll).Should(Succeed())
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(HaveKeyWithValue(controllerVar, controller506))
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+
+	// A name that is not the recorded build: stalled, nothing applied.
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = csv506 })
+	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonRevertNotRecorded)
+	e.Expect(e.condition(psv1alpha1.ConditionStalled).Message).To(ContainSubstring("the recorded previous build is " + csv505))
+
+	// Revert: 5.0.5's images become overrides, OLM rolls them, Ready says so.
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = csv505 })
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(And(
+		HaveKeyWithValue(controllerVar, controller505), HaveKeyWithValue(webhookVar, webhook50x)))
+	ps := e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady).Message).To(
+		ContainSubstring("the component images are reverted to those of " + csv505))
+	e.Expect(ps.Status.ImageOverrides).To(Equal([]psv1alpha1.ImageOverrideStatus{{
+		Name: controllerVar, Image: controller505, Source: psv1alpha1.OverrideSourceRevert, BundleImage: controller506, State: psv1alpha1.ImageOverrideHolding}}),
+		"the webhook's image is 5.0.6's too, so its revert holds nothing")
+
+	// The revert ends: 5.0.6's images again.
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = "" })
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(HaveKeyWithValue(controllerVar, controller506))
+	ps = e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady).Message).NotTo(ContainSubstring("reverted"))
+	e.Expect(ps.Status.ImageOverrides).To(BeEmpty())
 }

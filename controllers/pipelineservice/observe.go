@@ -52,10 +52,10 @@ type observation struct {
 	// overrideStates are the Subscription's image overrides against the installed CSV's
 	// images; nil when the CSV could not be read (the status keeps the last).
 	overrideStates []psv1alpha1.ImageOverrideStatus
-	// outgoing is the CSV an upgrade replaces, read for its images while it exists
-	// (outgoingName "" when there is none to record).
+	// outgoing is the build an upgrade replaces, read from its CSV while it exists, nil when
+	// it could not be read (outgoingName "" when there is none to record).
 	outgoingName string
-	outgoing     *olmv1alpha1.ClusterServiceVersion
+	outgoing     *psv1alpha1.BuildImages
 }
 
 // Observe reads the objects whose status makes up the PipelineService's health. Read errors
@@ -79,8 +79,9 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 			types.NamespacedName{Namespace: spec.Subscription.Namespace, Name: spec.Subscription.Name}, &olmv1alpha1.Subscription{})
 	}
 	if sub := o.operator.Subscription; sub != nil {
+		last := k.installed
 		k.observeOLMObjects(ctx, o, sub)
-		k.observeOutgoing(ctx, ps, o, sub)
+		k.observeOutgoing(ctx, ps, o, sub, last)
 	}
 	o.approval = health.Approvals(o.operator)
 	if out.Invalid != nil {
@@ -188,8 +189,10 @@ func (k *kind) observeOverrideStates(ps *psv1alpha1.PipelineService, o *observat
 
 // observeOutgoing reads the CSV an upgrade replaces, for status.upgrade.previous: the one
 // last installed when the Subscription now names another, or the recorded previous build
-// whose images could not be read yet. OLM deletes it once the new CSV has Succeeded.
-func (k *kind) observeOutgoing(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, sub *olmv1alpha1.Subscription) {
+// whose images could not be read yet. OLM deletes it once the new CSV has Succeeded, which
+// can be before a pass sees the upgrade start; remembered, the build this process read while
+// that CSV was installed, answers then.
+func (k *kind) observeOutgoing(ctx context.Context, ps *psv1alpha1.PipelineService, o *observation, sub *olmv1alpha1.Subscription, remembered *psv1alpha1.BuildImages) {
 	last, installed := ps.Status.InstalledCSV, sub.Status.InstalledCSV
 	switch u := ps.Status.Upgrade; {
 	case last != "" && installed != "" && installed != last:
@@ -199,10 +202,18 @@ func (k *kind) observeOutgoing(ctx context.Context, ps *psv1alpha1.PipelineServi
 	default:
 		return
 	}
-	// A CSV that cannot be read is recorded without images, which a later pass fills in
+	// A build that cannot be read is recorded without images, which a later pass fills in
 	// while the CSV still exists.
-	o.outgoing, _ = apply.GetAs(ctx, k.client, children.GVKClusterServiceVersion,
+	csv, _ := apply.GetAs(ctx, k.client, children.GVKClusterServiceVersion,
 		types.NamespacedName{Namespace: sub.Namespace, Name: o.outgoingName}, &olmv1alpha1.ClusterServiceVersion{})
+	switch {
+	case csv != nil:
+		o.outgoing = health.Build(o.outgoingName, csv)
+	case remembered != nil && remembered.CSV == o.outgoingName:
+		// OLM replaced and deleted it between two passes: the images this process read
+		// while it was installed.
+		o.outgoing = remembered
+	}
 }
 
 // observeOLMObjects reads the installed CSV and the Subscription's InstallPlans.
@@ -210,6 +221,9 @@ func (k *kind) observeOLMObjects(ctx context.Context, o *observation, sub *olmv1
 	if name := sub.Status.InstalledCSV; name != "" {
 		o.operator.CSV, o.operator.CSVErr = apply.GetAs(ctx, k.client, children.GVKClusterServiceVersion,
 			types.NamespacedName{Namespace: sub.Namespace, Name: name}, &olmv1alpha1.ClusterServiceVersion{})
+		if o.operator.CSV != nil && (k.installed == nil || k.installed.CSV != name) {
+			k.installed = health.Build(name, o.operator.CSV)
+		}
 	}
 	plans := &unstructured.UnstructuredList{}
 	plans.SetGroupVersionKind(children.GVKInstallPlan.GroupVersion().WithKind("InstallPlanList"))

@@ -53,6 +53,10 @@ type kind struct {
 	apiReader  client.Reader
 	reviews    reviewMemo
 	components *componentWatch
+	// installed is the build of the installed CSV as last read, for an upgrade whose outgoing
+	// CSV OLM deleted before a pass saw the upgrade start. Only the controller's one worker
+	// reads and writes it.
+	installed *psv1alpha1.BuildImages
 }
 
 func (*kind) Profile() children.Profile { return children.Member }

@@ -95,13 +95,16 @@ func recordPrevious(last *psv1alpha1.UpgradeStatus, step health.UpgradeStep, obs
 	case u == nil:
 		return nil
 	case step.Started && u.From != "":
-		u.Previous = health.Build(u.From, obs.outgoing)
+		u.Previous = &psv1alpha1.BuildImages{CSV: u.From}
+		if obs.outgoing != nil && obs.outgoingName == u.From {
+			u.Previous = obs.outgoing.DeepCopy()
+		}
 		if health.UpgradeRunning(last) && last.Previous != nil {
 			u.Previous = last.Previous.DeepCopy()
 		}
 	case u.Previous != nil && len(u.Previous.Images) == 0 && obs.outgoing != nil && obs.outgoingName == u.Previous.CSV:
 		u = u.DeepCopy()
-		u.Previous = health.Build(u.Previous.CSV, obs.outgoing)
+		u.Previous = obs.outgoing.DeepCopy()
 	}
 	return u
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,6 +186,10 @@ type Bundle struct {
 	// Image of the operator Deployment; a bundle whose Deployment never becomes available is
 	// how a test makes a CSV fail.
 	Image string
+	// Images are the operator's image variables (IMAGE_* name to image), set on its
+	// Deployment's container and listed as relatedImages of the same names, as OSP's bundle
+	// generator lists them (tektoncd/operator operatorhub/tools/bundle.py).
+	Images map[string]string
 }
 
 // CSVName is the CSV name of version v of pkg, as OLM names it.
@@ -247,12 +253,18 @@ func bundleDoc(pkg string, b Bundle) (map[string]any, error) {
 		image = "registry.example.com/openshift-pipelines/operator:v" + b.Version
 	}
 	replicas := int32(1)
+	template := podTemplate("openshift-pipelines-operator", image)
+	var related []any
+	for _, name := range slices.Sorted(maps.Keys(b.Images)) {
+		template.Spec.Containers[0].Env = append(template.Spec.Containers[0].Env, corev1.EnvVar{Name: name, Value: b.Images[name]})
+		related = append(related, map[string]any{"name": name, "image": b.Images[name]})
+	}
 	deployment := map[string]any{
 		"name": "openshift-pipelines-operator",
 		"spec": appsv1.DeploymentSpec{
 			Replicas: &replicas,
 			Selector: labelSelector("openshift-pipelines-operator"),
-			Template: podTemplate("openshift-pipelines-operator", image),
+			Template: template,
 		},
 	}
 	csv := map[string]any{
@@ -277,6 +289,9 @@ func bundleDoc(pkg string, b Bundle) (map[string]any, error) {
 	}
 	if b.Replaces != "" {
 		csv["spec"].(map[string]any)["replaces"] = CSVName(pkg, b.Replaces)
+	}
+	if related != nil {
+		csv["spec"].(map[string]any)["relatedImages"] = related
 	}
 	for _, obj := range append([]any{csv}, objects...) {
 		data, err := json.Marshal(obj)
