@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,9 +10,14 @@ import (
 	"github.com/tektoncd/operator/pkg/client/clientset/versioned"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -110,5 +116,119 @@ func TestHotFixReachesTheComponents(t *testing.T) {
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	e.expectNoWritesFor(3*time.Second, "the hot-fix runs: nothing is left to refresh")
+	e.Expect(e.get().Status.StaleContainers).To(BeZero())
+	// A whole idle minute with the override in effect and the refresh annotation in the
+	// TektonConfig, while OSP's stand-in keeps reconciling its installer sets: no write.
+	e.expectNoWritesFor(time.Minute, "the hot-fix runs: nothing is left to refresh")
+}
+
+// refreshAsked is the refresh annotation the operator set on the pipelines controller's
+// options in the TektonConfig, "" when there is none.
+func (e *operatorEnv) refreshAsked() string {
+	tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
+	if tc == nil {
+		return ""
+	}
+	token, _, _ := unstructured.NestedString(tc.Object, "spec", "pipeline", "options", "deployments",
+		"tekton-pipelines-controller", "metadata", "annotations", render.AnnotationRefreshedImages)
+	return token
+}
+
+// TestNoRefreshDuringAnUpgrade: a hot-fix that arrives while an upgrade runs waits for it,
+// because the upgrade re-renders every component; once the new CSV has Succeeded, the
+// operator asks OSP for the one component still stale. OSP's stand-in keeps its release
+// version, so here only the refresh can move the controller.
+func TestNoRefreshDuringAnUpgrade(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
+	})
+	e.runPipelines()
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
+
+	// OLM installs 5.0.6, and the hot-fix arrives meanwhile: OLM rolls the operator with it.
+	refreshes := len(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed))
+	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
+	e.Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "")).To(Succeed())
+	e.Expect(simulate.SubscriptionInstalled(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.CSV = csv506
+		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
+	})
+	e.Eventually(func(g Gomega) {
+		g.Expect(simulate.OperatorDeployment(ctx, e.c, subNS, sub, csv506)).To(Succeed())
+		g.Expect(e.operatorEnvOf()).To(HaveKeyWithValue(controllerVar, hotfixImage))
+	}, timeout, poll).Should(Succeed())
+	c := e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "an upgrade is running")
+	e.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCSVInstalling)
+	e.Expect(e.condition(psv1alpha1.ConditionReconciling).Reason).To(Equal(psv1alpha1.ReasonUpgrading))
+	e.Consistently(func() []string { return []string{e.refreshAsked(), e.controllerRuns()()} }, 2*time.Second, poll).
+		Should(Equal([]string{"", controllerImage}), "nothing is refreshed while the upgrade runs")
+	e.Expect(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)).To(HaveLen(refreshes))
+
+	// The upgrade completes: the stale controller is refreshed, once.
+	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
+	e.Expect(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)).To(HaveLen(refreshes + 1))
+}
+
+// TestOverridesInEffectStayQuiet: a stale container is counted in the status and the
+// pipelineservice_stale_containers metric until the refresh lands; then, with the override in
+// effect and the refresh annotation in the TektonConfig (another field manager's), 100
+// reconciles write nothing and the idle operator neither writes nor reconciles.
+func TestOverridesInEffectStayQuiet(t *testing.T) {
+	alone(t) // reads the metrics registry and counts reconciles, both the process's
+	addr := freeAddr(t)
+	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
+	url := "http://" + addr + "/metrics"
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
+	})
+	e.runPipelines()
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
+	})
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "1 component containers")
+	e.Eventually(func(g Gomega) {
+		g.Expect(e.get().Status.StaleContainers).To(BeEquivalentTo(1))
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 1.0))
+	}, timeout, poll).Should(Succeed())
+
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh })
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.Eventually(func(g Gomega) {
+		g.Expect(e.get().Status.StaleContainers).To(BeZero())
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 0.0))
+	}, timeout, poll).Should(Succeed())
+	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
+	e.waitQuiet()
+
+	mark := e.writeMark()
+	for i := range 100 {
+		// OSP's writes to the TektonConfig wake the operator; each poke waits for its
+		// reconcile, so that the workqueue cannot fold them together.
+		next := testenv.Reconciles() + 1
+		tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
+		e.Expect(e.c.Patch(ctx, tc, client.RawPatch(types.MergePatchType,
+			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
+		e.Eventually(testenv.Reconciles, timeout, time.Millisecond).Should(BeNumerically(">=", next))
+	}
+	e.waitQuiet()
+	e.Expect(e.writesSince(mark)).To(BeEmpty(), "no write in 100 reconciles with an override in effect")
+	idle := testenv.Reconciles()
+	e.expectNoWritesFor(5*time.Second, "no write while idle")
+	e.Expect(testenv.Reconciles()).To(Equal(idle), "no reconcile while idle")
 }

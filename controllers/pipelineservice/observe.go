@@ -124,7 +124,10 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 	}
 	ov := &o.overrides
 	ov.Mode = ps.Spec.Operator.Subscription.OverridesRollout
-	ov.UpgradeRunning = health.UpgradeRunning(ps.Status.Upgrade) || !o.operator.Succeeded()
+	// An upgrade runs until the installed CSV has Succeeded: the pass that sees it succeed
+	// completes the upgrade in the status it writes, and must not wait for that status,
+	// whose write wakes no pass.
+	ov.UpgradeRunning = !o.operator.Succeeded()
 	ov.InstalledCSV = csv
 	k.observeOverrideStates(ps, o)
 	asked, err := render.SubscriptionEnv(ps)
