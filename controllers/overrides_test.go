@@ -206,7 +206,9 @@ func TestOverridesInEffectStayQuiet(t *testing.T) {
 		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 1.0))
 	}, timeout, poll).Should(Succeed())
 
-	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh })
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh
+	})
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
 	e.Eventually(func(g Gomega) {
