@@ -165,6 +165,74 @@ func TestSetUpgrade(t *testing.T) {
 	}
 }
 
+// TestRecordPrevious: an upgrade records the build it replaces, with the images read from
+// the outgoing CSV, or none when it could not be read, which a later pass fills in; an upgrade
+// that replaces one that never completed keeps the build that ran before it.
+func TestRecordPrevious(t *testing.T) {
+	const csvNext = "openshift-pipelines-operator-rh.v5.0.7"
+	old := &psv1alpha1.BuildImages{CSV: csvOld, Images: []psv1alpha1.ImageVariable{{Name: "IMAGE_A", Image: "a:5"}}}
+	outgoing := func(b *psv1alpha1.BuildImages) func(*observation) {
+		return func(o *observation) { o.outgoingName, o.outgoing = b.CSV, b }
+	}
+	upgrade := func(u psv1alpha1.UpgradeStatus) func(*psv1alpha1.PipelineService) {
+		return func(ps *psv1alpha1.PipelineService) { ps.Status.Upgrade = &u }
+	}
+	for _, tc := range []struct {
+		name string
+		ps   *psv1alpha1.PipelineService
+		obs  *observation
+		want *psv1alpha1.BuildImages
+	}{
+		{"the first install records none", fakePS(), observed(operatorAt(csvOld, olmv1alpha1.CSVPhaseSucceeded)), nil},
+		{"an upgrade records the outgoing CSV's images", fakePS(installedCSV(csvOld)),
+			observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling), outgoing(old)), old},
+		{"an outgoing CSV already gone: its name alone", fakePS(installedCSV(csvOld)),
+			observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling)), &psv1alpha1.BuildImages{CSV: csvOld}},
+		{"a later pass fills the images in", fakePS(installedCSV(csvNew), upgrade(psv1alpha1.UpgradeStatus{From: csvOld, To: csvNew, Previous: &psv1alpha1.BuildImages{CSV: csvOld}})),
+			observed(operatorAt(csvNew, olmv1alpha1.CSVPhaseInstalling), outgoing(old)), old},
+		{"an upgrade over an uncompleted one keeps the build that ran", fakePS(installedCSV(csvNew), upgrade(psv1alpha1.UpgradeStatus{From: csvOld, To: csvNew, Previous: old})),
+			observed(operatorAt(csvNext, olmv1alpha1.CSVPhaseInstalling), outgoing(&psv1alpha1.BuildImages{CSV: csvNew})), old},
+		{"an upgrade over a completed one records the build it replaces", fakePS(installedCSV(csvNew),
+			upgrade(psv1alpha1.UpgradeStatus{From: csvOld, To: csvNew, CompletedAt: &now, Previous: old})),
+			observed(operatorAt(csvNext, olmv1alpha1.CSVPhaseInstalling), outgoing(&psv1alpha1.BuildImages{CSV: csvNew})), &psv1alpha1.BuildImages{CSV: csvNew}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			before := tc.ps.Status.Upgrade.DeepCopy()
+			setUpgrade(tc.ps, tc.obs, now)
+			if tc.want == nil {
+				g.Expect(tc.ps.Status.Upgrade.Previous).To(BeNil())
+				return
+			}
+			g.Expect(tc.ps.Status.Upgrade.Previous).To(Equal(tc.want))
+			g.Expect(tc.ps.Status.Upgrade.Previous).NotTo(BeIdenticalTo(tc.obs.outgoing), "the status owns its copy")
+			if before != nil {
+				g.Expect(before.Previous).NotTo(BeIdenticalTo(tc.ps.Status.Upgrade.Previous), "the last status is not written through")
+			}
+		})
+	}
+}
+
+// TestSetImageOverrides: the overrides are stored as compared with the installed CSV, with
+// one Event when an override becomes redundant and none while it stays so; they are kept
+// while the CSV cannot be read, and cleared while OSP is not installed.
+func TestSetImageOverrides(t *testing.T) {
+	g := NewWithT(t)
+	redundant := psv1alpha1.ImageOverrideStatus{Name: "IMAGE_A", Image: "a:1", Source: psv1alpha1.OverrideSourceImageOverrides,
+		BundleImage: "a:1", State: psv1alpha1.ImageOverrideRedundant}
+	states := func(s ...psv1alpha1.ImageOverrideStatus) func(*observation) {
+		return func(o *observation) { o.overridesObserved, o.overrideStates = true, s }
+	}
+	ps := fakePS()
+	g.Expect(reasons(setImageOverrides(ps, observed(states(redundant))))).To(Equal([]string{psv1alpha1.ReasonOverrideRedundant}))
+	g.Expect(ps.Status.ImageOverrides).To(Equal([]psv1alpha1.ImageOverrideStatus{redundant}))
+	g.Expect(setImageOverrides(ps, observed(states(redundant)))).To(BeEmpty(), "said once")
+	g.Expect(setImageOverrides(ps, observed(func(o *observation) { o.overridesObserved = true }))).To(BeEmpty())
+	g.Expect(ps.Status.ImageOverrides).To(HaveLen(1), "kept while the CSV cannot be read")
+	setImageOverrides(ps, observed())
+	g.Expect(ps.Status.ImageOverrides).To(BeEmpty(), "OSP is not installed")
+}
+
 func TestSetVersions(t *testing.T) {
 	for _, tc := range []struct {
 		name                     string

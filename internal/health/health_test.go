@@ -518,6 +518,21 @@ func TestSummary(t *testing.T) {
 	}
 }
 
+// TestSummaryCarriesNotes: a check's note follows Ready's message whatever its status, but
+// not a stall's: nothing of a stalled spec was applied.
+func TestSummaryCarriesNotes(t *testing.T) {
+	g := NewWithT(t)
+	noted := healthy("OverridesApplied", "Fine", "fine")
+	noted.Note = "the component images are reverted to those of csv.v1"
+	got := Summary(Apply{GenerationApplied: true}, []Check{healthy("CatalogSourceReady", "Fine", "fine"), noted})
+	g.Expect(got.Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(got.Message).To(HaveSuffix("; the component images are reverted to those of csv.v1"))
+	got = Summary(Apply{GenerationApplied: true}, []Check{failing("CatalogSourceReady", "Broken", "x"), noted})
+	g.Expect(got.Message).To(Equal("CatalogSourceReady: x; the component images are reverted to those of csv.v1"))
+	got = Summary(Apply{Stalled: &metav1.Condition{Reason: "Refused", Message: "spec.x: bad"}}, []Check{noted})
+	g.Expect(got.Message).To(Equal("spec.x: bad"))
+}
+
 // TestHealthyMessageNamesWhatWasChecked: Ready=True names the parts that were checked, and only
 // those (a disabled exporter has no check, so the message does not claim it).
 func TestHealthyMessageNamesWhatWasChecked(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,5 +119,85 @@ func TestOverridesApplied(t *testing.T) {
 					c.Progressing, c.Condition.Message, tc.status, tc.reason, tc.progressing)
 			}
 		})
+	}
+}
+
+// TestBundleImages: a CSV's images are its Deployments' IMAGE_* variables (the first value of
+// a name wins), then its relatedImages of that form; other variables, values from references
+// and other related images are not images.
+func TestBundleImages(t *testing.T) {
+	csv := &olmv1alpha1.ClusterServiceVersion{}
+	csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs = []olmv1alpha1.StrategyDeploymentSpec{{Name: "openshift-pipelines-operator",
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
+			{Name: "lifecycle", Env: append(env("IMAGE_PIPELINES_WEBHOOK", "webhook:1", "KUBERNETES_MIN_VERSION", "v1.28.0"),
+				corev1.EnvVar{Name: "IMAGE_FROM_A_FIELD", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}})},
+			{Name: "cluster-operations", Env: env("IMAGE_PIPELINES_WEBHOOK", "webhook:other")},
+		}}}}}}
+	csv.Spec.RelatedImages = []olmv1alpha1.RelatedImage{
+		{Name: "IMAGE_PIPELINES_WEBHOOK", Image: "webhook:related"},
+		{Name: "IMAGE_ADDONS_SKOPEO_COPY", Image: "skopeo:1"},
+		{Name: "OPENSHIFT_PIPELINES_OPERATOR", Image: "operator:1"},
+	}
+	got := BundleImages(csv)
+	want := map[string]string{"IMAGE_PIPELINES_WEBHOOK": "webhook:1", "IMAGE_ADDONS_SKOPEO_COPY": "skopeo:1"}
+	if len(got) != len(want) || got["IMAGE_PIPELINES_WEBHOOK"] != want["IMAGE_PIPELINES_WEBHOOK"] || got["IMAGE_ADDONS_SKOPEO_COPY"] != want["IMAGE_ADDONS_SKOPEO_COPY"] {
+		t.Errorf("BundleImages = %v, want %v", got, want)
+	}
+	if BundleImages(nil) != nil {
+		t.Error("no CSV, no images")
+	}
+	b := Build("csv.v1", csv)
+	if b.CSV != "csv.v1" || len(b.Images) != 2 || b.Images[0].Name != "IMAGE_ADDONS_SKOPEO_COPY" {
+		t.Errorf("Build = %+v, want both images sorted by name", b)
+	}
+}
+
+// TestCompareWithBundle: an override holds a component away from the bundle's image, is
+// redundant when it names that image, and unknown when the bundle names none; a reverted
+// image the bundle ships too is left out.
+func TestCompareWithBundle(t *testing.T) {
+	o := func(name, image, source string) psv1alpha1.ImageOverrideStatus {
+		return psv1alpha1.ImageOverrideStatus{Name: name, Image: image, Source: source}
+	}
+	const ovr, rev = psv1alpha1.OverrideSourceImageOverrides, psv1alpha1.OverrideSourceRevert
+	got := CompareWithBundle([]psv1alpha1.ImageOverrideStatus{
+		o("IMAGE_D", "d:1", rev), o("IMAGE_A", "a:hotfix", ovr), o("IMAGE_B", "b:1", ovr), o("IMAGE_C", "c:1", ovr), o("IMAGE_E", "e:old", rev),
+	}, map[string]string{"IMAGE_A": "a:1", "IMAGE_B": "b:1", "IMAGE_D": "d:1", "IMAGE_E": "e:new"})
+	want := []psv1alpha1.ImageOverrideStatus{
+		{Name: "IMAGE_A", Image: "a:hotfix", Source: ovr, BundleImage: "a:1", State: psv1alpha1.ImageOverrideHolding},
+		{Name: "IMAGE_B", Image: "b:1", Source: ovr, BundleImage: "b:1", State: psv1alpha1.ImageOverrideRedundant},
+		{Name: "IMAGE_C", Image: "c:1", Source: ovr, State: psv1alpha1.ImageOverrideUnknown},
+		{Name: "IMAGE_E", Image: "e:old", Source: rev, BundleImage: "e:new", State: psv1alpha1.ImageOverrideHolding},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if r := Redundant(got); len(r) != 1 || r[0] != "IMAGE_B" {
+		t.Errorf("Redundant = %v, want [IMAGE_B]", r)
+	}
+}
+
+// TestOverridesAppliedSaysRedundantAndReverted: redundant overrides are named in the
+// condition's message whatever its status, and a revert is a note for Ready's message.
+func TestOverridesAppliedSaysRedundantAndReverted(t *testing.T) {
+	asked := map[string]string{"IMAGE_PIPELINES_WEBHOOK": "webhook:1"}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "openshift-pipelines-operator", Namespace: "openshift-operators"}}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "operator", Env: env("IMAGE_PIPELINES_WEBHOOK", "webhook:1")}}
+	d.Status = appsv1.DeploymentStatus{UpdatedReplicas: 1, AvailableReplicas: 1}
+	c := OverridesApplied(Overrides{Asked: asked, Operator: d, Redundant: []string{"IMAGE_PIPELINES_WEBHOOK"}, InstalledCSV: "osp.v5.0.5"})
+	if c.Condition.Status != metav1.ConditionTrue || !strings.Contains(c.Condition.Message, "imageOverrides IMAGE_PIPELINES_WEBHOOK name the very images osp.v5.0.5 ships: they are redundant") {
+		t.Errorf("got %s: %s", c.Condition.Status, c.Condition.Message)
+	}
+	if c.Note != "" {
+		t.Errorf("no revert, no note: %q", c.Note)
+	}
+	c = OverridesApplied(Overrides{Asked: asked, Operator: d, RevertedTo: "osp.v5.0.4"})
+	if c.Note != "the component images are reverted to those of osp.v5.0.4 (spec.operator.subscription.revertImagesTo)" {
+		t.Errorf("note %q", c.Note)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -130,6 +131,48 @@ func TestSubscriptionEnvIsSortedWithAutoinstallOff(t *testing.T) {
 	}
 	g.Expect(names).To(Equal([]any{"AUTOINSTALL_COMPONENTS", "IMAGE_B", "IMAGE_Z", "LOG_LEVEL"}))
 	g.Expect(field(sub, "spec", "config", "env").([]any)[0]).To(Equal(map[string]any{"name": "AUTOINSTALL_COMPONENTS", "value": "false"}))
+}
+
+// TestRevertImages: revertImagesTo turns the images recorded for the previous build into
+// the Subscription's image variables, under imageOverrides and env, which win; a build that is
+// not the recorded one, or whose images were not read, is refused with what is recorded; and
+// the recorded build is a render input only while the spec reverts to it.
+func TestRevertImages(t *testing.T) {
+	g := NewWithT(t)
+	ps := load(t, samples.Full)
+	sub := &ps.Spec.Operator.Subscription
+	sub.ImageOverrides = map[string]psv1alpha1.ImageReference{"IMAGE_A": "a:hotfix"}
+	sub.Env = append(sub.Env, corev1.EnvVar{Name: "IMAGE_C", Value: "c:env"})
+	g.Expect(RenderInputs(ps)).To(BeEmpty())
+
+	sub.RevertImagesTo = "osp.v5.0.5"
+	_, err := SubscriptionEnv(ps)
+	g.Expect(err).To(MatchError(ContainSubstring("no previous build is recorded")))
+
+	ps.Status.Upgrade = &psv1alpha1.UpgradeStatus{From: "osp.v5.0.5", To: "osp.v5.0.6", Previous: &psv1alpha1.BuildImages{CSV: "osp.v5.0.5"}}
+	_, err = SubscriptionEnv(ps)
+	g.Expect(err).To(MatchError(ContainSubstring("whose images are not recorded")))
+
+	ps.Status.Upgrade.Previous.Images = []psv1alpha1.ImageVariable{{Name: "IMAGE_A", Image: "a:5"}, {Name: "IMAGE_B", Image: "b:5"}, {Name: "IMAGE_C", Image: "c:5"}}
+	sub.RevertImagesTo = "osp.v5.0.4"
+	_, err = SubscriptionEnv(ps)
+	var revert *RevertError
+	g.Expect(errors.As(err, &revert)).To(BeTrue())
+	g.Expect(revert.Message).To(ContainSubstring("names osp.v5.0.4, but the recorded previous build is osp.v5.0.5"))
+
+	sub.RevertImagesTo = "osp.v5.0.5"
+	env, err := SubscriptionEnv(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(env).To(ContainElements(
+		corev1.EnvVar{Name: "IMAGE_A", Value: "a:hotfix"}, corev1.EnvVar{Name: "IMAGE_B", Value: "b:5"}, corev1.EnvVar{Name: "IMAGE_C", Value: "c:env"}))
+	g.Expect(env).NotTo(ContainElement(corev1.EnvVar{Name: "IMAGE_C", Value: "c:5"}), "env names IMAGE_C")
+	overrides, err := ImageOverrides(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(overrides).To(Equal(map[string]Override{
+		"IMAGE_A": {Image: "a:hotfix", Source: psv1alpha1.OverrideSourceImageOverrides},
+		"IMAGE_B": {Image: "b:5", Source: psv1alpha1.OverrideSourceRevert},
+	}))
+	g.Expect(RenderInputs(ps)).To(Equal("osp.v5.0.5/3"))
 }
 
 func TestPrunerModes(t *testing.T) {
