@@ -76,6 +76,7 @@ func TestAlertRules(t *testing.T) {
 		"PipelineServiceInstallPlanPending": "1h",
 		"PipelineServiceComponentDegraded":  "5m",
 		"PipelineServiceUpgradeTooLong":     "30m",
+		"PipelineServiceComponentsStale":    "30m",
 		"PipelineServiceHostNotReady":       "15m",
 	}))
 }

@@ -76,6 +76,8 @@ func Build() (dashboard.Dashboard, error) {
 		WithRow(dashboard.NewRowBuilder("Components and upgrades")).
 		WithPanel(graph("Component readiness", "Ready over desired replicas of each Deployment in the target namespace.", "percentunit", 12,
 			query("max by (namespace, component) (pipelineservice_component_ready)", "{{component}}")).Max(1)).
+		WithPanel(graph("Stale component containers", "Component containers that do not run the image the OpenShift Pipelines operator's environment names: a hot-fix or revert not yet rolled out (OverridesApplied names them).", "short", 12,
+			query("max(pipelineservice_stale_containers)", "stale"))).
 		WithPanel(graph("Upgrade duration", "From a change of the installed CSV to the new CSV reaching Succeeded: the 90th percentile and the number of upgrades.", "s", 12,
 			query("histogram_quantile(0.9, sum by (le) (increase(pipelineservice_upgrade_duration_seconds_bucket[$__range])))", "p90"),
 			query("sum(increase(pipelineservice_upgrade_duration_seconds_count[$__range]))", "upgrades"))).

@@ -16,7 +16,7 @@ func TestEveryPanelQueriesPrometheus(t *testing.T) {
 	}
 	for _, want := range []string{"pipelineservice_ready", "pipelineservice_condition", "pipelineservice_component_ready",
 		"pipelineservice_operator_info", "pipelineservice_upgrade_duration_seconds", "pipelineservice_installplan_pending",
-		"controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total", "workqueue_depth"} {
+		"pipelineservice_stale_containers", "controller_runtime_reconcile_total", "controller_runtime_reconcile_errors_total", "workqueue_depth"} {
 		if !strings.Contains(strings.Join(exprs, "\n"), want) {
 			t.Errorf("no panel shows %s", want)
 		}
