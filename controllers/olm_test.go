@@ -229,6 +229,7 @@ var (
 	controller505 = "registry.redhat.io/openshift-pipelines/pipelines-controller-rhel9@sha256:" + strings.Repeat("5", 64)
 	controller506 = "registry.redhat.io/openshift-pipelines/pipelines-controller-rhel9@sha256:" + strings.Repeat("6", 64)
 	webhook50x    = "registry.redhat.io/openshift-pipelines/pipelines-webhook-rhel9@sha256:" + strings.Repeat("0", 64)
+	webhookHotfix = "quay.io/openshift-pipeline/pipelines-webhook@sha256:" + strings.Repeat("f", 64)
 )
 
 // operatorEnvOf is the environment OLM set on the OSP operator's Deployment.
@@ -268,9 +269,10 @@ func (e *operatorEnv) eventsWith(reason string) []eventsv1.Event {
 // ship image variables: an override reaches the operator's Deployment through OLM and is
 // listed as holding the controller away from the bundle's image; an override naming the
 // bundle's own image is called redundant, with one Event; an upgrade records the build it
-// replaces from that CSV before OLM deletes it; revertImagesTo turns those images into
-// overrides, which OLM rolls, and the Ready message says so; a name other than the recorded
-// build stalls, saying what is recorded.
+// replaces from that CSV before OLM deletes it, and an override outlives the upgrade, holding
+// the webhook away from the new bundle's image; revertImagesTo turns the recorded images into
+// overrides under imageOverrides, which OLM rolls, and the Ready message says so; a name
+// other than the recorded build stalls, saying what is recorded.
 func TestRealOLMHotFixAndRevert(t *testing.T) {
 	bundles := ospBundles(t)
 	bundles[0].Images = map[string]string{controllerVar: controller505, webhookVar: webhook50x}
@@ -304,10 +306,10 @@ func TestRealOLMHotFixAndRevert(t *testing.T) {
 	e.Expect(redundant).To(HaveLen(1))
 	e.Expect(redundant[0].Series).To(BeNil(), "the Event is not repeated")
 
-	// The override goes, and the pin moves: the upgrade records 5.0.5's images, read from its
-	// CSV, before OLM deletes it.
+	// The pin moves, with a hot-fix of the webhook in place: the upgrade records 5.0.5's
+	// images, read from its CSV, before OLM deletes it, and the hot-fix outlives the upgrade.
 	e.update(func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides = nil
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{webhookVar: psv1alpha1.ImageReference(webhookHotfix)}
 		ps.Spec.Operator.Subscription.CSV = csv506
 	})
 	e.Eventually(func() string { return e.csvPhase(csv505) }, 2*timeout, poll).Should(BeEmpty(), "OLM replaced 5.0.5")
@@ -319,28 +321,36 @@ func TestRealOLMHotFixAndRevert(t *testing.T) {
 		g.Expect(u.Previous).To(Equal(&psv1alpha1.BuildImages{CSV: csv505, Images: []psv1alpha1.ImageVariable{
 			{Name: controllerVar, Image: controller505}, {Name: webhookVar, Image: webhook50x}}}))
 	}, 2*timeout, poll).Should(Succeed())
-	e.Eventually(e.operatorEnvOf, timeout, poll).Should(HaveKeyWithValue(controllerVar, controller506))
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(And(
+		HaveKeyWithValue(controllerVar, controller506), HaveKeyWithValue(webhookVar, webhookHotfix)), "the override wins over the new CSV")
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	webhookHeld := psv1alpha1.ImageOverrideStatus{Name: webhookVar, Image: webhookHotfix, Source: psv1alpha1.OverrideSourceImageOverrides,
+		BundleImage: webhook50x, State: psv1alpha1.ImageOverrideHolding}
+	e.Expect(e.get().Status.ImageOverrides).To(Equal([]psv1alpha1.ImageOverrideStatus{webhookHeld}))
 
 	// A name that is not the recorded build: stalled, nothing applied.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = csv506 })
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonRevertNotRecorded)
 	e.Expect(e.condition(psv1alpha1.ConditionStalled).Message).To(ContainSubstring("the recorded previous build is " + csv505))
 
-	// Revert: 5.0.5's images become overrides, OLM rolls them, Ready says so.
+	// Revert: 5.0.5's images become overrides under the hot-fix, OLM rolls them, Ready says so.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = csv505 })
 	e.Eventually(e.operatorEnvOf, timeout, poll).Should(And(
-		HaveKeyWithValue(controllerVar, controller505), HaveKeyWithValue(webhookVar, webhook50x)))
+		HaveKeyWithValue(controllerVar, controller505), HaveKeyWithValue(webhookVar, webhookHotfix)))
 	ps := e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 	e.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady).Message).To(
 		ContainSubstring("the component images are reverted to those of " + csv505))
 	e.Expect(ps.Status.ImageOverrides).To(Equal([]psv1alpha1.ImageOverrideStatus{{
-		Name: controllerVar, Image: controller505, Source: psv1alpha1.OverrideSourceRevert, BundleImage: controller506, State: psv1alpha1.ImageOverrideHolding}}),
-		"the webhook's image is 5.0.6's too, so its revert holds nothing")
+		Name: controllerVar, Image: controller505, Source: psv1alpha1.OverrideSourceRevert, BundleImage: controller506, State: psv1alpha1.ImageOverrideHolding},
+		webhookHeld}), "imageOverrides win over the reverted images")
 
-	// The revert ends: 5.0.6's images again.
-	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Operator.Subscription.RevertImagesTo = "" })
-	e.Eventually(e.operatorEnvOf, timeout, poll).Should(HaveKeyWithValue(controllerVar, controller506))
+	// The revert and the hot-fix end: 5.0.6's images again.
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.RevertImagesTo = ""
+		ps.Spec.Operator.Subscription.ImageOverrides = nil
+	})
+	e.Eventually(e.operatorEnvOf, timeout, poll).Should(And(
+		HaveKeyWithValue(controllerVar, controller506), HaveKeyWithValue(webhookVar, webhook50x)))
 	ps = e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 	e.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionReady).Message).NotTo(ContainSubstring("reverted"))
 	e.Expect(ps.Status.ImageOverrides).To(BeEmpty())

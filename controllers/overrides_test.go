@@ -71,6 +71,16 @@ func (e *operatorEnv) installedWithPipelines() error {
 	return simulate.TektonConfigReady(ctx, e.c, stack505.TektonVersion)
 }
 
+// olmRolls plays OLM rolling the operator Deployment of csv with the Subscription's
+// environment, until the operator has applied the Subscription that names controller.
+func (e *operatorEnv) olmRolls(csv, controller string) {
+	e.t.Helper()
+	e.Eventually(func(g Gomega) {
+		g.Expect(simulate.OperatorDeployment(ctx, e.c, stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName, csv)).To(Succeed())
+		g.Expect(e.operatorEnvOf()).To(HaveKeyWithValue(controllerVar, controller))
+	}, timeout, poll).Should(Succeed())
+}
+
 // controllerRuns is the image the pipelines controller Deployment runs.
 func (e *operatorEnv) controllerRuns() func() string {
 	return func() string {
@@ -102,7 +112,7 @@ func TestHotFixReachesTheComponents(t *testing.T) {
 		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
 	})
 	// OLM rolls the operator with the new environment; OSP keeps its installer sets.
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.olmRolls(csv505, hotfixImage)
 	c := e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale,
 		"Deployment/tekton-pipelines-controller container tekton-pipelines-controller runs "+controllerImage+", wants "+hotfixImage)
 	e.Expect(c.Status).To(Equal(metav1.ConditionFalse))
@@ -158,10 +168,7 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 		ps.Spec.Operator.Subscription.CSV = csv506
 		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
 	})
-	e.Eventually(func(g Gomega) {
-		g.Expect(simulate.OperatorDeployment(ctx, e.c, subNS, sub, csv506)).To(Succeed())
-		g.Expect(e.operatorEnvOf()).To(HaveKeyWithValue(controllerVar, hotfixImage))
-	}, timeout, poll).Should(Succeed())
+	e.olmRolls(csv506, hotfixImage)
 	c := e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "an upgrade is running")
 	e.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCSVInstalling)
@@ -199,7 +206,7 @@ func TestOverridesInEffectStayQuiet(t *testing.T) {
 	e.update(func(ps *psv1alpha1.PipelineService) {
 		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
 	})
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.olmRolls(csv505, hotfixImage)
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "1 component containers")
 	e.Eventually(func(g Gomega) {
 		g.Expect(e.get().Status.StaleContainers).To(BeEquivalentTo(1))

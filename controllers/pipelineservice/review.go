@@ -21,9 +21,8 @@ import (
 
 // reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
 // is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
-// webhook would refuse stalls the reconcile instead of failing one apply after another; and
-// the rules its reconciler alone keeps (osp.ReconcileRules), which would otherwise fail or
-// break the installation after the apply succeeded.
+// webhook would refuse, or its reconciler alone (osp.ReconcileRules), stalls the reconcile
+// instead of failing one apply after another or breaking the installation after it.
 func (k *kind) reviewTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served) ([]osp.FieldError, error) {
 	var tc *unstructured.Unstructured
 	for _, o := range desired {
@@ -73,7 +72,7 @@ func (m *reviewMemo) review(desired, live *unstructured.Unstructured) []osp.Fiel
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if key != m.key {
-		m.key, m.refusals = key, append(osp.Review(desired, live), osp.ReconcileRules(desired)...)
+		m.key, m.refusals = key, osp.Review(desired, live)
 	}
 	return m.refusals
 }

@@ -61,8 +61,10 @@ func (e FieldError) Error() string { return e.Path + ": " + e.Message }
 // bad setting, and nothing upstream parses the schedule), then SetDefaults on a copy, then
 // Validate as an update of live when live is not nil and as a create otherwise. A field that
 // defaulting would change from what desired says is refused too: applied as it is, the
-// webhook would rewrite it on every apply and the operator would write it back. It returns
-// every refusal, sorted by path, or nil when OSP would keep desired as it is.
+// webhook would rewrite it on every apply and the operator would write it back. Last, the
+// rules OSP's reconciler alone keeps (ReconcileRules), on the defaulted copy: admitted, they
+// would fail or break the installation after the apply succeeded. It returns every refusal,
+// sorted by path, or nil when OSP would keep desired as it is.
 func Review(desired, live *unstructured.Unstructured) []FieldError {
 	tc, err := decode(desired)
 	if err != nil {
@@ -89,6 +91,7 @@ func Review(desired, live *unstructured.Unstructured) []FieldError {
 		}
 	}
 	errs = append(errs, Validate(context.Background(), defaulted, baseline)...)
+	errs = append(errs, ReconcileRules(defaulted)...)
 	return sortErrors(errs)
 }
 

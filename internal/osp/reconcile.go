@@ -6,17 +6,12 @@ import (
 	"strings"
 
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ReconcileRules rules on desired as OSP's reconciler would, where its webhook admits what
-// the reconcile then refuses or renders broken; see each rule. It returns the refusals, sorted
-// by path, or nil.
-func ReconcileRules(desired *unstructured.Unstructured) []FieldError {
-	tc, err := decode(desired)
-	if err != nil {
-		return []FieldError{*err}
-	}
+// ReconcileRules rules on tc, a TektonConfig as OSP's webhook defaulted it, as OSP's
+// reconciler would where the webhook admits what the reconcile then refuses or renders broken;
+// see each rule. It returns the refusals, sorted by path, or nil. Review runs it.
+func ReconcileRules(tc *tektonv1alpha1.TektonConfig) []FieldError {
 	return sortErrors(ordinalBuckets(&tc.Spec.Pipeline))
 }
 
@@ -72,7 +67,8 @@ func ordinalBuckets(p *tektonv1alpha1.Pipeline) []FieldError {
 		if s, ok := p.Options.StatefulSets[c.statefulSet]; ok && s.Spec.Replicas != nil {
 			replicas, replicasFrom = int64(*s.Spec.Replicas), "spec.pipeline.options.statefulSets."+c.statefulSet+".spec.replicas"
 		}
-		if buckets == replicas {
+		if buckets == replicas || bucketsFrom == "spec.pipeline.performance.buckets" && replicasFrom == "spec.pipeline.performance.replicas" {
+			// Equal, or both the performance's, which the webhook checks.
 			continue
 		}
 		// The field named is the side the webhook does not check: an option, else the

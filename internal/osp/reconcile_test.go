@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 )
@@ -35,6 +36,7 @@ func TestReconcileRulesOrdinalBuckets(t *testing.T) {
 		// Both controllers: OSP's defaulting sets buckets from replicas, not replicas from buckets.
 		{"buckets set, replicas left to the payload", `{"pipeline": {"performance": {"statefulset-ordinals": true, "buckets": 3}}}`,
 			"spec.pipeline.performance.buckets", "replicas (1, from the payload's default)"},
+		{"replicas alone: OSP's defaulting sets the buckets", `{"pipeline": {"performance": {"statefulset-ordinals": true, "replicas": 3}}}`, "", ""},
 		{"buckets out of range", `{"pipeline": {` + ordinal + `, "options": {
 			"configMaps": {"config-leader-election-controller": {"data": {"buckets": "12"}}}}}}`,
 			"spec.pipeline.options.configMaps.config-leader-election-controller.data.buckets", `from 1 to 10, not "12"`},
@@ -44,9 +46,15 @@ func TestReconcileRulesOrdinalBuckets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			tc2 := config(t, tc.spec)
-			g.Expect(osp.Review(tc2, nil)).To(BeEmpty(), "OSP's webhook admits it")
-			errs := osp.ReconcileRules(tc2)
+			// PaC off, as the operator renders it when off: defaulting an absent PaC turns it
+			// on and asks the hub's API for its catalog type.
+			u := config(t, tc.spec)
+			g.Expect(unstructured.SetNestedField(u.Object, false, "spec", "platforms", "openshift", "pipelinesAsCode", "enable")).To(Succeed())
+			defaulted := typed(t, u)
+			g.Expect(osp.Default(t.Context(), defaulted)).To(BeNil())
+			g.Expect(osp.Validate(t.Context(), defaulted, nil)).To(BeEmpty(), "OSP's webhook admits it")
+			errs := osp.ReconcileRules(defaulted)
+			g.Expect(osp.Review(u, nil)).To(ContainElements(errs), "Review keeps the rules too")
 			if tc.wantPath == "" {
 				g.Expect(errs).To(BeEmpty())
 				return

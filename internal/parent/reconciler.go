@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -327,7 +328,7 @@ func (r *Reconciler[T, O]) deleteInventory(ctx context.Context, inv []psv1alpha1
 // emit sends the Events of one pass.
 func (r *Reconciler[T, O]) emit(obj T, evs []Event) {
 	for _, e := range evs {
-		r.recorder.Eventf(obj, nil, e.eventType(), e.Reason, e.Action, "%s", e.Message)
+		r.recorder.Eventf(obj, nil, e.eventType(), e.Reason, e.Action, "%s", note(e.Message))
 		if e.OnEmit != nil {
 			e.OnEmit()
 		}
@@ -335,6 +336,25 @@ func (r *Reconciler[T, O]) emit(obj T, evs []Event) {
 }
 
 // copyOf is a deep copy of obj, as the kind's own type.
+// noteLimit is the longest note the API server accepts on an events.k8s.io Event
+// (k8s.io/kubernetes pkg/apis/events/validation, NoteLengthLimit); a longer one is refused and
+// the Event lost, so a long message (a stall naming many fields) is cut to fit. The condition
+// keeps the whole message.
+const noteLimit = 1024
+
+// note is msg cut to noteLimit bytes at a rune boundary, marked as cut.
+func note(msg string) string {
+	if len(msg) <= noteLimit {
+		return msg
+	}
+	const more = "… (the condition has the whole message)"
+	cut := noteLimit - len(more)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + more
+}
+
 func copyOf[T Object](obj T) T {
 	c, _ := obj.DeepCopyObject().(T)
 	return c

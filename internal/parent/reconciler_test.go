@@ -2,7 +2,9 @@ package parent
 
 import (
 	"maps"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -71,5 +73,18 @@ func TestRenderMemo(t *testing.T) {
 		if renders != step.renders {
 			t.Errorf("%s: %d renders, want %d", step.name, renders, step.renders)
 		}
+	}
+}
+
+// TestNoteFitsTheEventAPI: a message longer than an Event's note may be is cut to fit, at a
+// rune boundary, and says so; a shorter one is kept whole.
+func TestNoteFitsTheEventAPI(t *testing.T) {
+	if got := note("short"); got != "short" {
+		t.Errorf("note(short) = %q", got)
+	}
+	long := strings.Repeat("é", noteLimit)
+	got := note(long)
+	if len(got) > noteLimit || !utf8.ValidString(got) || !strings.HasSuffix(got, "(the condition has the whole message)") {
+		t.Errorf("note of %d bytes = %d bytes, valid UTF-8 %v: %q", len(long), len(got), utf8.ValidString(got), got[len(got)-60:])
 	}
 }
