@@ -64,6 +64,8 @@ func TestArgoCDHostHealthFixturesAreLive(t *testing.T) {
 	e := startOperator(t, nil)
 	e.createHost(nil)
 	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionUnknown, psv1alpha1.ReasonSprayProxyRollingOut, "")
+	// The Route is reported once it is in the cache, a moment after it is applied.
+	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionFalse, psv1alpha1.ReasonRoutePending, "no router has admitted")
 	e.checkFixture(e.getHost(), "live_progressing.yaml")
 
 	e.hostHealthy()

@@ -11,21 +11,56 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // TestOSPDefaultingWithoutAFight: OSP's mutating webhook (served in the test control plane by
-// tektoncd/operator's own SetDefaults) fills fields the operator does not render. They are on
-// the live TektonConfig, and the operator leaves them be: no write over 100 reconciles that
-// each pass the TektonConfig through the webhook again, and none while idle.
+// tektoncd/operator's own SetDefaults) fills fields the operator does not render, and the
+// refresh of a hot-fix leaves its annotation, under a field manager of its own, in the
+// TektonConfig's options. Both stay on the live TektonConfig and the operator leaves them be:
+// no write over 100 reconciles that each pass the TektonConfig through the webhook again, with
+// the hot-fix in effect, and none while idle. On the way, the stale container is counted in
+// the status and the pipelineservice_stale_containers metric until the refresh lands.
 func TestOSPDefaultingWithoutAFight(t *testing.T) {
-	alone(t) // counts reconciles, which the metrics registry sums over every manager in the process
-	e := startOperator(t, nil)
+	alone(t) // counts reconciles and reads metrics, both the process's, summed over every manager
+	addr := freeAddr(t)
+	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
+	url := "http://" + addr + "/metrics"
 	ctx := context.Background()
-	e.create(samples.Full, nil)
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
+	})
+	e.runPipelines()
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+
+	// A hot-fix in Report mode: one stale container, counted; then refreshed.
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
+	})
+	e.olmRolls(csv505, hotfixImage)
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "1 component containers")
+	e.Eventually(func(g Gomega) {
+		g.Expect(e.get().Status.StaleContainers).To(BeEquivalentTo(1))
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 1.0))
+	}, timeout, poll).Should(Succeed())
+	e.update(func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh
+	})
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.Eventually(func(g Gomega) {
+		g.Expect(e.get().Status.StaleContainers).To(BeZero())
+		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 0.0))
+	}, timeout, poll).Should(Succeed())
+	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
 	e.waitConverged()
 	e.waitQuiet()
 
@@ -61,7 +96,7 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	}
 	e.Expect(testenv.Reconciles()).To(BeNumerically(">=", before+100))
 	e.waitQuiet()
-	e.Expect(e.writesSince(mark)).To(BeEmpty(), "no write in 100 reconciles with OSP's defaults in place")
+	e.Expect(e.writesSince(mark)).To(BeEmpty(), "no write in 100 reconciles with OSP's defaults and a hot-fix in place")
 
 	idle := testenv.Reconciles()
 	// Longer than every requeue the operator schedules (deletion poll 2s, discovery lag 1s);

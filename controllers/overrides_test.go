@@ -2,7 +2,7 @@ package controllers_test
 
 import (
 	"context"
-	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,12 +11,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -42,21 +40,24 @@ func (e *operatorEnv) runPipelines() {
 	p := &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
 		ReleaseVersion: "5.0.5", Manifest: payload}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	e.t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		go testenv.RunDeployments(ctx, e.c, stackSpec.TargetNamespace, func(string) bool { return true })
-		for ctx.Err() == nil {
-			if err := p.Step(ctx); err != nil && ctx.Err() == nil {
-				e.t.Logf("OSP stand-in: %v", err)
+	var wg sync.WaitGroup
+	e.t.Cleanup(func() { cancel(); wg.Wait() })
+	// OSP's component reconcilers and its installer-set reconciler run side by side, as in
+	// the OSP operator's process; RunDeployments plays the kubelet.
+	for _, step := range []func(context.Context) error{p.Step, p.InstallSets} {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if err := step(ctx); err != nil && ctx.Err() == nil {
+					e.t.Logf("OSP stand-in: %v", err)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(200 * time.Millisecond):
+				}
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
+		})
+	}
+	wg.Go(func() { testenv.RunDeployments(ctx, e.c, stackSpec.TargetNamespace, func(string) bool { return true }) })
 }
 
 // installedWithPipelines plays OLM to the end of the install, and OSP's TektonConfig Ready;
@@ -184,60 +185,4 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
 	e.Expect(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)).To(HaveLen(refreshes + 1))
-}
-
-// TestOverridesInEffectStayQuiet: a stale container is counted in the status and the
-// pipelineservice_stale_containers metric until the refresh lands; then, with the override in
-// effect and the refresh annotation in the TektonConfig (another field manager's), 100
-// reconciles write nothing and the idle operator neither writes nor reconciles.
-func TestOverridesInEffectStayQuiet(t *testing.T) {
-	alone(t) // reads the metrics registry and counts reconciles, both the process's
-	addr := freeAddr(t)
-	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
-	url := "http://" + addr + "/metrics"
-	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
-		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
-	})
-	e.runPipelines()
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
-
-	e.update(func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides[controllerVar] = hotfixImage
-	})
-	e.olmRolls(csv505, hotfixImage)
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsStale, "1 component containers")
-	e.Eventually(func(g Gomega) {
-		g.Expect(e.get().Status.StaleContainers).To(BeEquivalentTo(1))
-		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 1.0))
-	}, timeout, poll).Should(Succeed())
-
-	e.update(func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesRefresh
-	})
-	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
-	e.Eventually(func(g Gomega) {
-		g.Expect(e.get().Status.StaleContainers).To(BeZero())
-		g.Expect(scrape(g, url)).To(HaveKeyWithValue("pipelineservice_stale_containers", 0.0))
-	}, timeout, poll).Should(Succeed())
-	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
-	e.waitQuiet()
-
-	mark := e.writeMark()
-	for i := range 100 {
-		// OSP's writes to the TektonConfig wake the operator; each poke waits for its
-		// reconcile, so that the workqueue cannot fold them together.
-		next := testenv.Reconciles() + 1
-		tc := e.object(children.GVKTektonConfig, "", render.TektonConfigName)
-		e.Expect(e.c.Patch(ctx, tc, client.RawPatch(types.MergePatchType,
-			[]byte(fmt.Sprintf(`{"metadata":{"annotations":{"test/poke":"%d"}}}`, i))))).To(Succeed())
-		e.Eventually(testenv.Reconciles, timeout, time.Millisecond).Should(BeNumerically(">=", next))
-	}
-	e.waitQuiet()
-	e.Expect(e.writesSince(mark)).To(BeEmpty(), "no write in 100 reconciles with an override in effect")
-	idle := testenv.Reconciles()
-	e.expectNoWritesFor(5*time.Second, "no write while idle")
-	e.Expect(testenv.Reconciles()).To(Equal(idle), "no reconcile while idle")
 }

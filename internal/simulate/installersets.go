@@ -60,8 +60,11 @@ func PipelinesPayload(dir string) (mf.Manifest, error) {
 	return mf.ManifestFrom(mf.Path(filepath.Join(dir, "config", "controller.yaml")))
 }
 
-// Step runs one pass of the TektonConfig, TektonPipeline and TektonInstallerSet reconcilers.
-// It does nothing before the TektonConfig and the OSP operator exist.
+// Step runs one pass of the TektonConfig and TektonPipeline reconcilers. It does nothing
+// before the TektonConfig and the OSP operator exist. InstallSets, the TektonInstallerSet
+// reconciler, must run beside it, as in OSP: creating the sets, MainSet waits up to 9 s for
+// the static set's status before it makes the deployment set (client/create.go,
+// waitForStatus).
 func (p *Pipelines) Step(ctx context.Context) error {
 	live, err := get(ctx, p.Client, children.GVKTektonConfig, "", "config")
 	if apierrors.IsNotFound(err) || live == nil {
@@ -108,7 +111,7 @@ func (p *Pipelines) Step(ctx context.Context) error {
 	if err != nil && !isRequeue(err) {
 		return fmt.Errorf("TektonPipeline installer sets: %w", err)
 	}
-	return p.installSets(ctx)
+	return nil
 }
 
 // ensurePipeline creates or updates the TektonPipeline from the TektonConfig, as OSP's
@@ -126,9 +129,10 @@ func (p *Pipelines) ensurePipeline(ctx context.Context, tc *tektonv1alpha1.Tekto
 	return pipeline.UpdatePipeline(ctx, existing, want, pipelines)
 }
 
-// installSets plays the TektonInstallerSet reconciler for the pipelines component's sets: each
-// set's Deployments are applied, owned by the set, and the set is marked Ready.
-func (p *Pipelines) installSets(ctx context.Context) error {
+// InstallSets plays one pass of the TektonInstallerSet reconciler for the pipelines
+// component's sets: each set's Deployments are applied, owned by the set, and the set is
+// marked Ready.
+func (p *Pipelines) InstallSets(ctx context.Context) error {
 	sets := p.Operator.OperatorV1alpha1().TektonInstallerSets()
 	list, err := sets.List(ctx, metav1.ListOptions{LabelSelector: tektonv1alpha1.CreatedByKey + "=" + tektonv1alpha1.KindTektonPipeline})
 	if err != nil {
