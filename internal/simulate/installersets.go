@@ -12,6 +12,7 @@ import (
 	"github.com/tektoncd/operator/pkg/client/clientset/versioned"
 	"github.com/tektoncd/operator/pkg/reconciler/common"
 	tisclient "github.com/tektoncd/operator/pkg/reconciler/kubernetes/tektoninstallerset/client"
+	"github.com/tektoncd/operator/pkg/reconciler/shared/hash"
 	"github.com/tektoncd/operator/pkg/reconciler/shared/tektonconfig/pipeline"
 	"go.uber.org/zap"
 	appsv1 "k8s.io/api/apps/v1"
@@ -131,7 +132,9 @@ func (p *Pipelines) ensurePipeline(ctx context.Context, tc *tektonv1alpha1.Tekto
 
 // InstallSets plays one pass of the TektonInstallerSet reconciler for the pipelines
 // component's sets: each set's Deployments are applied, owned by the set, and the set is
-// marked Ready.
+// marked Ready. As upstream (tektoninstallerset/install.go), a Deployment is written only when
+// the hash of what the set wants differs from what it last wrote, kept here in the
+// Deployment's last-applied-hash annotation, so that an idle OSP writes nothing.
 func (p *Pipelines) InstallSets(ctx context.Context) error {
 	sets := p.Operator.OperatorV1alpha1().TektonInstallerSets()
 	list, err := sets.List(ctx, metav1.ListOptions{LabelSelector: tektonv1alpha1.CreatedByKey + "=" + tektonv1alpha1.KindTektonPipeline})
@@ -151,6 +154,21 @@ func (p *Pipelines) InstallSets(ctx context.Context) error {
 			obj := res.DeepCopy()
 			obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
 			unstructured.RemoveNestedField(obj.Object, "status")
+			want, err := hash.Compute(obj.Object)
+			if err != nil {
+				return err
+			}
+			live := &appsv1.Deployment{}
+			if err := p.Client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: obj.GetName()}, live); err == nil &&
+				live.Annotations[tektonv1alpha1.LastAppliedHashKey] == want {
+				continue
+			}
+			annotations := obj.GetAnnotations()
+			if annotations == nil {
+				annotations = map[string]string{}
+			}
+			annotations[tektonv1alpha1.LastAppliedHashKey] = want
+			obj.SetAnnotations(annotations)
 			if err := p.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("tekton-operator"), client.ForceOwnership); err != nil {
 				return fmt.Errorf("apply %s of installer set %s: %w", obj.GetName(), set.Name, err)
 			}

@@ -97,6 +97,9 @@ func (e *operatorEnv) controllerRuns() func() string {
 // OSP keeps the components' installer sets, so the controller keeps its image and
 // OverridesApplied says so; the operator then asks OSP to re-render the pipelines component,
 // OSP's own installer-set code updates the set in place, and the controller runs the hot-fix.
+// At about 65 s, its idle minute included, it is the package's longest test: its file is named
+// to sort early, because parallel tests start in the order they are declared, and declared late
+// it would be the last to end.
 func TestHotFixReachesTheComponents(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
