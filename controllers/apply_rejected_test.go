@@ -10,7 +10,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,10 +91,8 @@ func TestAdmissionDenialIsApplyRejected(t *testing.T) {
 	t.Logf("%d attempts to apply the refused Deployment in 30 s", attempts)
 	e.Expect(attempts).To(And(BeNumerically(">=", 3), BeNumerically("<=", 12)), "retried with exponential backoff")
 
-	list := &eventsv1.EventList{}
-	e.Expect(e.c.List(ctx, list)).To(Succeed())
 	rejections := 0
-	for _, ev := range list.Items {
+	for _, ev := range e.eventList(e) {
 		if ev.Reason == psv1alpha1.ReasonApplyRejected {
 			rejections++
 			e.Expect(ev.Note).To(ContainSubstring(frozenExporterMessage))

@@ -82,6 +82,20 @@ func (e *operatorEnv) olmRolls(csv, controller string) {
 	}, timeout, poll).Should(Succeed())
 }
 
+// ospSettled waits until the operator is quiet and OSP's stand-in has rendered what it last
+// asked: the controller Deployment carries the refresh annotation that the TektonConfig's
+// options give it, if any. A hot-fix made before that would be rendered by the refresh of
+// the install, not by the refresh under test.
+func (e *operatorEnv) ospSettled() {
+	e.t.Helper()
+	e.waitQuiet()
+	e.Eventually(func(g Gomega) {
+		d := &appsv1.Deployment{}
+		g.Expect(e.c.Get(ctx, client.ObjectKey{Namespace: stackSpec.TargetNamespace, Name: "tekton-pipelines-controller"}, d)).To(Succeed())
+		g.Expect(d.Annotations[render.AnnotationRefreshedImages]).To(Equal(e.refreshAsked()))
+	}, timeout, poll).Should(Succeed())
+}
+
 // controllerRuns is the image the pipelines controller Deployment runs.
 func (e *operatorEnv) controllerRuns() func() string {
 	return func() string {
@@ -110,6 +124,7 @@ func TestHotFixReachesTheComponents(t *testing.T) {
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.ospSettled()
 
 	e.update(func(ps *psv1alpha1.PipelineService) {
 		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
@@ -161,6 +176,7 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
+	e.ospSettled()
 
 	// OLM installs 5.0.6, and the hot-fix arrives meanwhile: OLM rolls the operator with it.
 	refreshes := len(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed))

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -56,10 +55,8 @@ func (e *operatorEnv) expectReady(status metav1.ConditionStatus, reason string) 
 
 // events returns the reasons of the Events about the PipelineService.
 func (e *operatorEnv) events() []string {
-	list := &eventsv1.EventList{}
-	NewWithT(e.t).Expect(e.c.List(ctx, list)).To(Succeed())
 	var reasons []string
-	for _, ev := range list.Items {
+	for _, ev := range e.eventList(NewWithT(e.t)) {
 		if ev.Regarding.Kind == "PipelineService" {
 			reasons = append(reasons, ev.Reason)
 		}

@@ -254,10 +254,8 @@ func (e *operatorEnv) operatorEnvOf() map[string]string {
 
 // eventsWith returns the Events about the PipelineService with reason.
 func (e *operatorEnv) eventsWith(reason string) []eventsv1.Event {
-	list := &eventsv1.EventList{}
-	NewWithT(e.t).Expect(e.c.List(ctx, list)).To(Succeed())
 	var out []eventsv1.Event
-	for _, ev := range list.Items {
+	for _, ev := range e.eventList(NewWithT(e.t)) {
 		if ev.Reason == reason {
 			out = append(out, ev)
 		}

@@ -40,6 +40,7 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.ospSettled()
 
 	// A hot-fix in Report mode: one stale container, counted; then refreshed.
 	e.update(func(ps *psv1alpha1.PipelineService) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,9 @@ type operatorEnv struct {
 	op  *runningOperator
 	// kubeconfig is an admin kubeconfig of the control plane, written on first use by kubectl.
 	kubeconfig string
+	// since is when the test got its control plane: Events recorded before are an earlier
+	// test's, written by its operator's asynchronous event sink after the plane was emptied.
+	since time.Time
 }
 
 // startOperator runs the operator against a control plane with crds until the test ends: a
@@ -89,7 +93,7 @@ func startControlPlane(t *testing.T, crds []*apiextensionsv1.CustomResourceDefin
 	}
 	parallel(t)
 	p := acquirePlane(t)
-	return &operatorEnv{Gomega: NewWithT(t), t: t, cfg: p.cfg, env: p.env, c: p.c}
+	return &operatorEnv{Gomega: NewWithT(t), t: t, cfg: p.cfg, env: p.env, c: p.c, since: time.Now()}
 }
 
 // startControlPlaneIn starts a control plane of the test's own with crds (all third-party
@@ -102,7 +106,7 @@ func startControlPlaneIn(t *testing.T, crds []*apiextensionsv1.CustomResourceDef
 	p, err := newPlane(crds, certDir)
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = p.env.Stop() })
-	return &operatorEnv{Gomega: g, t: t, cfg: p.cfg, env: p.env, c: p.c}
+	return &operatorEnv{Gomega: g, t: t, cfg: p.cfg, env: p.env, c: p.c, since: time.Now()}
 }
 
 // sharedPlanes is how many control planes with every third-party CRD the tests share, each
@@ -327,16 +331,21 @@ func (e *operatorEnv) waitCondition(t, reason, text string) *metav1.Condition {
 func (e *operatorEnv) expectEvent(reason, text string) {
 	e.t.Helper()
 	e.Eventually(func(g Gomega) {
-		list := &eventsv1.EventList{}
-		g.Expect(e.c.List(context.Background(), list)).To(Succeed())
 		var notes []string
-		for _, ev := range list.Items {
+		for _, ev := range e.eventList(g) {
 			if ev.Reason == reason {
 				notes = append(notes, ev.Note)
 			}
 		}
 		g.Expect(notes).To(ContainElement(ContainSubstring(text)))
 	}, timeout, poll).Should(Succeed())
+}
+
+// eventList lists the Events of this test: those recorded since it got its control plane.
+func (e *operatorEnv) eventList(g Gomega) []eventsv1.Event {
+	list := &eventsv1.EventList{}
+	g.Expect(e.c.List(context.Background(), list)).To(Succeed())
+	return slices.DeleteFunc(list.Items, func(ev eventsv1.Event) bool { return ev.EventTime.Time.Before(e.since) })
 }
 
 // waitConverged waits until the operator has applied the current generation.
