@@ -129,17 +129,14 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 	// whose write wakes no pass.
 	ov.UpgradeRunning = !o.operator.Succeeded()
 	ov.InstalledCSV = csv
-	k.observeOverrideStates(ps, o)
-	asked, err := render.SubscriptionEnv(ps)
-	if err != nil {
-		// revertImagesTo names no recorded build: the spec stalled, and the Subscription
-		// keeps what was last applied; the rest of its environment is still asked for.
-		spec := ps.DeepCopy()
-		spec.Spec.Operator.Subscription.RevertImagesTo = ""
-		asked, _ = render.SubscriptionEnv(spec)
+	// A revert that names no recorded build stalled the spec, and the Subscription keeps
+	// what was last applied; the rest of its environment is still asked for.
+	overrides, err := render.ImageOverrides(ps)
+	if err == nil {
+		k.observeOverrideStates(ps, o, overrides)
 	}
 	ov.Asked = map[string]string{}
-	for _, e := range asked {
+	for _, e := range render.SubscriptionEnv(ps.Spec.Operator.Subscription, overrides) {
 		ov.Asked[e.Name] = e.Value
 	}
 	ov.Operator, ov.OperatorErr = k.components.operatorDeployment(ctx, ps.Spec.Operator.Subscription.Namespace, csv)
@@ -174,9 +171,8 @@ func (k *kind) observeOverrides(ctx context.Context, ps *psv1alpha1.PipelineServ
 
 // observeOverrideStates compares the Subscription's image overrides with the images the
 // installed CSV ships: which hold the components away from them, which are redundant.
-func (k *kind) observeOverrideStates(ps *psv1alpha1.PipelineService, o *observation) {
-	overrides, err := render.ImageOverrides(ps)
-	if err != nil || o.operator.CSVErr != nil {
+func (k *kind) observeOverrideStates(ps *psv1alpha1.PipelineService, o *observation, overrides map[string]render.Override) {
+	if o.operator.CSVErr != nil {
 		return
 	}
 	if ps.Spec.Operator.Subscription.RevertImagesTo != "" {

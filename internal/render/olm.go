@@ -96,14 +96,15 @@ func (e *RevertError) Error() string { return e.Message }
 
 // ImageOverrides are the image variables the Subscription sets: the images recorded for the
 // build revertImagesTo names, then imageOverrides over them. A variable env sets is env's.
+// When the revert names no recorded build, it returns imageOverrides alone, with a
+// *RevertError.
 func ImageOverrides(ps *psv1alpha1.PipelineService) (map[string]Override, error) {
 	sub := ps.Spec.Operator.Subscription
 	out := map[string]Override{}
+	var err error
 	if sub.RevertImagesTo != "" {
-		images, err := revertedImages(ps)
-		if err != nil {
-			return nil, err
-		}
+		var images []psv1alpha1.ImageVariable
+		images, err = revertedImages(ps)
 		for _, v := range images {
 			if !slices.ContainsFunc(sub.Env, func(e corev1.EnvVar) bool { return e.Name == v.Name }) {
 				out[v.Name] = Override{Image: v.Image, Source: psv1alpha1.OverrideSourceRevert}
@@ -113,7 +114,7 @@ func ImageOverrides(ps *psv1alpha1.PipelineService) (map[string]Override, error)
 	for name, image := range sub.ImageOverrides {
 		out[name] = Override{Image: string(image), Source: psv1alpha1.OverrideSourceImageOverrides}
 	}
-	return out, nil
+	return out, err
 }
 
 // revertedImages are the images recorded for the build revertImagesTo names.
@@ -146,28 +147,26 @@ func RenderInputs(ps *psv1alpha1.PipelineService) string {
 }
 
 // SubscriptionEnv is the environment the Subscription asks OLM to set on the operator:
-// AUTOINSTALL_COMPONENTS=false, the image overrides and the extra env, sorted by name.
-// Admission forbids a name in both imageOverrides and env.
-func SubscriptionEnv(ps *psv1alpha1.PipelineService) ([]corev1.EnvVar, error) {
-	overrides, err := ImageOverrides(ps)
-	if err != nil {
-		return nil, err
-	}
+// AUTOINSTALL_COMPONENTS=false, the image overrides (ImageOverrides) and the extra env,
+// sorted by name. Admission forbids a name in both imageOverrides and env.
+func SubscriptionEnv(sub psv1alpha1.SubscriptionSpec, overrides map[string]Override) []corev1.EnvVar {
 	vars := []corev1.EnvVar{{Name: EnvAutoinstallComponents, Value: "false"}}
 	for _, k := range slices.Sorted(maps.Keys(overrides)) {
 		vars = append(vars, corev1.EnvVar{Name: k, Value: overrides[k].Image})
 	}
-	vars = append(vars, ps.Spec.Operator.Subscription.Env...)
+	vars = append(vars, sub.Env...)
 	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
-	return vars, nil
+	return vars
 }
 
-// subscriptionEnv is SubscriptionEnv as the Subscription's spec.config.env.
+// subscriptionEnv is SubscriptionEnv as the Subscription's spec.config.env; a revert that
+// names no recorded build refuses the render.
 func subscriptionEnv(ps *psv1alpha1.PipelineService) ([]any, error) {
-	vars, err := SubscriptionEnv(ps)
+	overrides, err := ImageOverrides(ps)
 	if err != nil {
 		return nil, err
 	}
+	vars := SubscriptionEnv(ps.Spec.Operator.Subscription, overrides)
 	out := make([]any, 0, len(vars))
 	for i := range vars {
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&vars[i])

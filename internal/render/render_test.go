@@ -146,28 +146,31 @@ func TestRevertImages(t *testing.T) {
 	g.Expect(RenderInputs(ps)).To(BeEmpty())
 
 	sub.RevertImagesTo = "osp.v5.0.5"
-	_, err := SubscriptionEnv(ps)
+	overrides, err := ImageOverrides(ps)
 	g.Expect(err).To(MatchError(ContainSubstring("no previous build is recorded")))
+	g.Expect(overrides).To(Equal(map[string]Override{"IMAGE_A": {Image: "a:hotfix", Source: psv1alpha1.OverrideSourceImageOverrides}}),
+		"imageOverrides alone while the revert cannot be resolved")
+	_, err = Subscription(ps)
+	g.Expect(err).To(MatchError(ContainSubstring("no previous build is recorded")), "the render is refused")
 
 	ps.Status.Upgrade = &psv1alpha1.UpgradeStatus{From: "osp.v5.0.5", To: "osp.v5.0.6", Previous: &psv1alpha1.BuildImages{CSV: "osp.v5.0.5"}}
-	_, err = SubscriptionEnv(ps)
+	_, err = ImageOverrides(ps)
 	g.Expect(err).To(MatchError(ContainSubstring("whose images are not recorded")))
 
 	ps.Status.Upgrade.Previous.Images = []psv1alpha1.ImageVariable{{Name: "IMAGE_A", Image: "a:5"}, {Name: "IMAGE_B", Image: "b:5"}, {Name: "IMAGE_C", Image: "c:5"}}
 	sub.RevertImagesTo = "osp.v5.0.4"
-	_, err = SubscriptionEnv(ps)
+	_, err = ImageOverrides(ps)
 	var revert *RevertError
 	g.Expect(errors.As(err, &revert)).To(BeTrue())
 	g.Expect(revert.Message).To(ContainSubstring("names osp.v5.0.4, but the recorded previous build is osp.v5.0.5"))
 
 	sub.RevertImagesTo = "osp.v5.0.5"
-	env, err := SubscriptionEnv(ps)
+	overrides, err = ImageOverrides(ps)
 	g.Expect(err).NotTo(HaveOccurred())
+	env := SubscriptionEnv(*sub, overrides)
 	g.Expect(env).To(ContainElements(
 		corev1.EnvVar{Name: "IMAGE_A", Value: "a:hotfix"}, corev1.EnvVar{Name: "IMAGE_B", Value: "b:5"}, corev1.EnvVar{Name: "IMAGE_C", Value: "c:env"}))
 	g.Expect(env).NotTo(ContainElement(corev1.EnvVar{Name: "IMAGE_C", Value: "c:5"}), "env names IMAGE_C")
-	overrides, err := ImageOverrides(ps)
-	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(overrides).To(Equal(map[string]Override{
 		"IMAGE_A": {Image: "a:hotfix", Source: psv1alpha1.OverrideSourceImageOverrides},
 		"IMAGE_B": {Image: "b:5", Source: psv1alpha1.OverrideSourceRevert},
