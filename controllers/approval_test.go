@@ -26,7 +26,8 @@ func (e *operatorEnv) approved(name string) func() bool {
 }
 
 // TestPinnedCSVApproval plays OLM with Manual approval: the operator approves only the plan
-// of the pinned CSV and only once it is in RequiresApproval, leaves other plans alone and
+// of the pinned CSV, and of nothing else, and only once it is in RequiresApproval, leaves
+// other plans alone and
 // reports them, rolls forward when the pin moves, records the upgrade, and refuses a pin below
 // what is installed. The same life cycle runs against the real OLM in
 // TestRealOLMPinnedInstallAndUpgrade; this stand-in keeps the orderings the real OLM does not
@@ -38,14 +39,19 @@ func TestPinnedCSVApproval(t *testing.T) {
 	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
 	e.Expect(simulate.CatalogState(ctx, e.c, stackSpec.CatalogNamespace, stackSpec.CatalogName, "READY")).To(Succeed())
 
-	// A plan for some other CSV: left alone and reported by name.
+	// A plan for some other CSV, and one that holds the pin but would also upgrade another
+	// operator of the shared namespace: both left alone and reported by name.
 	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-other", "RequiresApproval", "openshift-pipelines-operator-rh.v5.1.0")).To(Succeed())
+	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-shared", "RequiresApproval", csv505, "other-operator.v2.0.0")).To(Succeed())
 	ps := e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonInstallPlanPendingApproval)
-	e.Expect(e.condition(psv1alpha1.ConditionOperatorInstalled).Message).To(
-		And(ContainSubstring("install-other"), ContainSubstring("v5.1.0"), ContainSubstring("pinned CSV "+csv505)))
+	e.Eventually(func() string { return e.condition(psv1alpha1.ConditionOperatorInstalled).Message }, timeout, poll).Should(And(
+		ContainSubstring("install-other"), ContainSubstring("v5.1.0"), ContainSubstring("does not hold the pinned CSV "+csv505),
+		ContainSubstring("install-shared"), ContainSubstring("also other-operator.v2.0.0, which other operators own")))
 	e.Expect(ps.Status.DesiredCSV).To(Equal(csv505))
-	e.Consistently(e.approved("install-other"), "2s", poll).Should(BeFalse())
+	e.Consistently(func() []bool { return []bool{e.approved("install-other")(), e.approved("install-shared")()} }, "2s", poll).
+		Should(Equal([]bool{false, false}))
 	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-other")).To(Succeed())
+	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-shared")).To(Succeed())
 
 	// The plan of the pin, still Planning: approving now would make OLM plan twice.
 	e.Expect(simulate.CreateInstallPlan(ctx, e.c, subNS, sub, "install-pin", "Planning", csv505)).To(Succeed())

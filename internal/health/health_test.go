@@ -150,9 +150,9 @@ func TestApprovals(t *testing.T) {
 		"already approved plan is not approved twice": {
 			op: Operator{Pin: csv505, Subscription: sub(), InstallPlans: []olmv1alpha1.InstallPlan{plan("install-a", requires, true, csv505)}},
 		},
-		"plan with the pin among dependencies": {
-			op:      Operator{Pin: csv505, Subscription: sub(), InstallPlans: []olmv1alpha1.InstallPlan{plan("install-a", requires, false, "dep.v1.0.0", csv505)}},
-			approve: []string{"install-a"},
+		"plan with the pin and another operator's CSV is left pending": {
+			op:      Operator{Pin: csv505, Subscription: sub(), InstallPlans: []olmv1alpha1.InstallPlan{plan("install-a", requires, false, "other-operator.v1.0.0", csv505)}},
+			pending: []string{"install-a"},
 		},
 		"plan for another CSV is left pending": {
 			op:      Operator{Pin: csv505, Subscription: sub(installed(csv505)), CSV: csv(csv505, olmv1alpha1.CSVPhaseSucceeded, ""), InstallPlans: []olmv1alpha1.InstallPlan{plan("install-b", requires, false, csv506)}},
@@ -200,6 +200,12 @@ func TestOperatorInstalled(t *testing.T) {
 		"succeeded": {
 			op:   Operator{Subscription: sub(installed(csv505)), CSV: succeeded},
 			want: want{status: metav1.ConditionTrue, reason: psv1alpha1.ReasonCSVSucceeded, says: []string{csv505, "5.0.5"}},
+		},
+		"pinned plan that also upgrades another operator": {
+			op: Operator{Pin: csv506, Subscription: sub(installed(csv505)), CSV: succeeded,
+				InstallPlans: []olmv1alpha1.InstallPlan{plan("install-b", requires, false, csv506, "other-operator.v2.0.0")}},
+			want: want{status: metav1.ConditionFalse, reason: psv1alpha1.ReasonInstallPlanPendingApproval,
+				says: []string{"install-b", "also other-operator.v2.0.0, which other operators own", "approve it by hand"}},
 		},
 		"pinned and succeeded, a newer plan held back": {
 			op:   Operator{Pin: csv505, Subscription: sub(installed(csv505), current(csv506)), CSV: succeeded, InstallPlans: []olmv1alpha1.InstallPlan{plan("install-b", requires, false, csv506)}},

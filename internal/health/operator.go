@@ -65,7 +65,9 @@ type Approval struct {
 }
 
 // Approvals decides which InstallPlans to approve. With a pin, only a plan whose
-// clusterServiceVersionNames holds the pinned CSV, and only once its phase is RequiresApproval:
+// clusterServiceVersionNames is the pinned CSV and nothing else (a plan that also installs
+// another operator's CSV would approve that one too), and only once its phase is
+// RequiresApproval:
 // approving a plan that is still Planning makes OLM create a second plan for the same CSV and
 // the Subscription sticks in UpgradePending. A plan for any other CSV (the channel's next
 // version, past the pin) is left for a person. OLM cannot roll an operator back, so a pin older
@@ -87,7 +89,7 @@ func Approvals(o Operator) Approval {
 		if p.Status.Phase != olmv1alpha1.InstallPlanPhaseRequiresApproval || p.Spec.Approved {
 			continue
 		}
-		if o.Pin != "" && a.Downgrade == "" && slices.Contains(p.Spec.ClusterServiceVersionNames, o.Pin) {
+		if o.Pin != "" && a.Downgrade == "" && len(foreignCSVs(p, o.Pin)) == 0 && slices.Contains(p.Spec.ClusterServiceVersionNames, o.Pin) {
 			a.Approve = append(a.Approve, p.Name)
 			continue
 		}
@@ -211,13 +213,35 @@ func csvPhase(o Operator, approval Approval) Check {
 func pendingMessage(plans []olmv1alpha1.InstallPlan, pin string) string {
 	parts := make([]string, 0, len(plans))
 	for _, p := range plans {
-		parts = append(parts, fmt.Sprintf("%s/%s for %s", p.Namespace, p.Name, strings.Join(p.Spec.ClusterServiceVersionNames, ", ")))
+		part := fmt.Sprintf("%s/%s for %s", p.Namespace, p.Name, strings.Join(p.Spec.ClusterServiceVersionNames, ", "))
+		switch foreign := foreignCSVs(p, pin); {
+		case pin == "":
+		case slices.Contains(p.Spec.ClusterServiceVersionNames, pin) && len(foreign) > 0:
+			part += fmt.Sprintf(" (it holds the pinned CSV %s but also %s, which other operators own: approving it would install or upgrade them too)",
+				pin, strings.Join(foreign, ", "))
+		default:
+			part += fmt.Sprintf(" (it does not hold the pinned CSV %s)", pin)
+		}
+		parts = append(parts, part)
 	}
 	advice := "approve it by hand if it is wanted (spec.approved: true)"
 	if pin != "" {
-		advice = fmt.Sprintf("it does not hold the pinned CSV %s, so the operator leaves it alone; pin a CSV the plan installs, or approve it by hand", pin)
+		advice = "the operator leaves it alone; pin a CSV the plan installs alone, or approve it by hand"
 	}
 	return fmt.Sprintf("InstallPlan %s waits for approval: %s", strings.Join(parts, "; "), advice)
+}
+
+// foreignCSVs are the CSVs plan installs besides pin: in a namespace that several operators
+// share (openshift-operators), OLM plans one operator's upgrade together with others', and
+// approving the plan would approve them all.
+func foreignCSVs(plan olmv1alpha1.InstallPlan, pin string) []string {
+	var out []string
+	for _, name := range plan.Spec.ClusterServiceVersionNames {
+		if name != pin {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func orUnknown(s string) string {
