@@ -65,6 +65,12 @@ func TestBadHostInputIsRefusedAtAdmission(t *testing.T) {
 		{"proxy plugin name not a DNS name", set("spec.resultsProxyPlugin.name", "Tekton Results"), "spec.resultsProxyPlugin.name"},
 		{"target route namespace not a DNS label", set("spec.resultsProxyPlugin.targetRoute.namespace", "tekton_results"), "spec.resultsProxyPlugin.targetRoute.namespace"},
 		{"unknown deletion policy", set("spec.deletionPolicy", "Keep"), "spec.deletionPolicy"},
+		{"every caller may scrape", set("spec.sprayProxy.metricsReaders",
+			[]any{map[string]any{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"}}), "spec.sprayProxy.metricsReaders"},
+		{"every service account may register", both(set("spec.sprayProxy.dynamicBackends.enabled", true), set("spec.sprayProxy.dynamicBackends.registrants",
+			[]any{map[string]any{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts"}})), "spec.sprayProxy.dynamicBackends.registrants"},
+		{"anonymous may register", both(set("spec.sprayProxy.dynamicBackends.enabled", true), set("spec.sprayProxy.dynamicBackends.registrants",
+			[]any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "system:anonymous"}})), "spec.sprayProxy.dynamicBackends.registrants"},
 		{"two replicas with dynamic backends", both(set("spec.sprayProxy.dynamicBackends.enabled", true), set("spec.sprayProxy.replicas", int64(2))), "spec.sprayProxy.replicas"},
 	}
 	for _, tc := range cases {

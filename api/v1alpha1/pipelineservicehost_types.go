@@ -130,6 +130,7 @@ type SprayProxySpec struct {
 	// +optional
 	// +kubebuilder:default={{kind: ServiceAccount, name: prometheus-k8s, namespace: openshift-monitoring}}
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(s, !(s.kind == 'Group' && s.name in ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts']) && !(s.kind == 'User' && s.name == 'system:anonymous'))",message="must name who needs it: system:authenticated, system:unauthenticated, system:serviceaccounts and system:anonymous stand for every caller"
 	MetricsReaders []rbacv1.Subject `json:"metricsReaders,omitempty"`
 }
 
@@ -144,6 +145,7 @@ type DynamicBackendsSpec struct {
 	// that grants the /backends URL, which kube-rbac-proxy checks each request against.
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(s, !(s.kind == 'Group' && s.name in ['system:authenticated', 'system:unauthenticated', 'system:serviceaccounts']) && !(s.kind == 'User' && s.name == 'system:anonymous'))",message="must name who needs it: system:authenticated, system:unauthenticated, system:serviceaccounts and system:anonymous stand for every caller"
 	Registrants []rbacv1.Subject `json:"registrants,omitempty"`
 }
 
