@@ -26,7 +26,7 @@ func TestFullSampleCreatesEveryChild(t *testing.T) {
 	g.Expect(tc.GetOwnerReferences()).To(BeEmpty(), "TektonConfig is shared with OSP")
 	dep := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 	g.Expect(dep.GetLabels()).To(HaveKeyWithValue(render.LabelManagedBy, render.ManagedByValue))
-	g.Expect(e.get().Finalizers).To(ContainElement("pipelineservice.appstudio.io/finalizer"))
+	g.Expect(e.get().Finalizers).To(BeEmpty(), "the sample's deletionPolicy is Orphan: nothing to do on deletion, no finalizer")
 	ready := e.condition(psv1alpha1.ConditionReady)
 	g.Expect(ready).NotTo(BeNil())
 	// Nothing plays OLM here: the status waits for the catalog, and says so.

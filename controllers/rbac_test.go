@@ -141,6 +141,9 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 
 	// Deletion with deletionPolicy Delete removes every child, CSV included.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })
+	// The finalizer comes with the Delete policy; deleted before it, the parent would go at
+	// once and leave its children, as Orphan does.
+	e.Eventually(func() []string { return e.get().Finalizers }, timeout, poll).ShouldNot(BeEmpty())
 	e.Expect(e.c.Delete(ctx, e.get())).To(Succeed())
 	e.Eventually(func() bool {
 		err := e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineService{})

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -214,19 +215,36 @@ func testNoOp(t *testing.T, k parentKind) {
 	e.Expect(e.writesSince(mark)).To(BeEmpty(), "a reconcile with nothing to change must not write")
 }
 
-// testDeletionPolicies: Orphan leaves every child; a parent made again adopts them; Delete
-// removes every child but the namespaces, then releases the finalizer.
+// testDeletionPolicies: the finalizer is there only while the policy is Delete; Orphan
+// leaves every child; a parent made again adopts them; Delete removes every child but the
+// namespaces, then releases the finalizer.
 func testDeletionPolicies(t *testing.T, k parentKind) {
 	e := startOperator(t, nil)
 	ctx := context.Background()
 	gone := func() bool { return e.parentObject(k) == nil }
+	finalizers := func() []string {
+		if p := e.parentObject(k); p != nil {
+			return p.GetFinalizers()
+		}
+		return nil
+	}
+	setPolicy := func(policy psv1alpha1.DeletionPolicy) {
+		p := e.parentObject(k)
+		e.Expect(e.c.Patch(ctx, p, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"deletionPolicy":"`+string(policy)+`"}}`)))).To(Succeed())
+	}
 	want := goldenObjects(t, k.golden)
 
 	k.create(e, psv1alpha1.DeletionPolicyOrphan)
 	e.waitForGolden(k.golden)
 	e.waitParentConverged(k)
+	e.Expect(finalizers()).To(BeEmpty(), "Orphan has nothing to do on deletion")
+	setPolicy(psv1alpha1.DeletionPolicyDelete)
+	e.Eventually(finalizers, timeout, poll).Should(ConsistOf("pipelineservice.appstudio.io/finalizer"))
+	setPolicy(psv1alpha1.DeletionPolicyOrphan)
+	e.Eventually(finalizers, timeout, poll).Should(BeEmpty(), "the finalizer goes with the Delete policy")
+	e.waitParentConverged(k)
 	e.Expect(e.c.Delete(ctx, e.parentObject(k))).To(Succeed())
-	e.Eventually(gone, timeout, poll).Should(BeTrue(), "Orphan releases the finalizer")
+	e.Eventually(gone, timeout, poll).Should(BeTrue(), "an Orphan parent is deleted at once")
 	for _, w := range want {
 		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "Orphan leaves %s %s", w.GetKind(), w.GetName())
 	}

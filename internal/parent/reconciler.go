@@ -121,9 +121,9 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return r.reconcileDelete(ctx, obj, original)
 	}
-	if added, err := addFinalizer(ctx, r.client, obj); err != nil {
+	if changed, err := keepFinalizer(ctx, r.client, obj); err != nil {
 		return ctrl.Result{}, err
-	} else if added {
+	} else if changed {
 		original = copyOf(obj)
 	}
 
@@ -360,14 +360,23 @@ func copyOf[T Object](obj T) T {
 	return c
 }
 
-// addFinalizer adds the finalizer to obj and writes it; false when obj had it already.
-func addFinalizer[T Object](ctx context.Context, c client.Client, obj T) (bool, error) {
+// keepFinalizer gives obj the finalizer while its deletionPolicy is Delete, the only policy
+// with work to do on deletion, and takes it away otherwise: an Orphan parent is deleted at
+// once, and outlives no uninstalled operator as an object that cannot be deleted. It writes
+// obj only when that changes, and says whether it did.
+func keepFinalizer[T Object](ctx context.Context, c client.Client, obj T) (bool, error) {
 	base := copyOf(obj)
-	if !controllerutil.AddFinalizer(obj, finalizer) {
+	changed := false
+	if obj.Deletion() == psv1alpha1.DeletionPolicyDelete {
+		changed = controllerutil.AddFinalizer(obj, finalizer)
+	} else {
+		changed = controllerutil.RemoveFinalizer(obj, finalizer)
+	}
+	if !changed {
 		return false, nil
 	}
 	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return false, fmt.Errorf("add finalizer: %w", err)
+		return false, fmt.Errorf("update the finalizer for deletionPolicy %s: %w", obj.Deletion(), err)
 	}
 	return true, nil
 }
