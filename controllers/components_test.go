@@ -179,7 +179,9 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e.ospSettled()
 
 	// OLM installs 5.0.6, and the hot-fix arrives meanwhile: OLM rolls the operator with it.
-	refreshes := len(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed))
+	// The install itself may have asked for a refresh (a component rendered before OLM rolled
+	// the override): what counts is that nothing more is asked while the upgrade runs.
+	refreshes, asked := len(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)), e.refreshAsked()
 	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
 	e.Expect(simulate.CreateCSV(ctx, e.c, subNS, csv506, "5.0.6")).To(Succeed())
 	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Installing", "InstallWaiting", "")).To(Succeed())
@@ -194,7 +196,7 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e.expectReady(metav1.ConditionUnknown, psv1alpha1.ReasonCSVInstalling)
 	e.Expect(e.condition(psv1alpha1.ConditionReconciling).Reason).To(Equal(psv1alpha1.ReasonUpgrading))
 	e.Consistently(func() []string { return []string{e.refreshAsked(), e.controllerRuns()()} }, 2*time.Second, poll).
-		Should(Equal([]string{"", controllerImage}), "nothing is refreshed while the upgrade runs")
+		Should(Equal([]string{asked, controllerImage}), "nothing is refreshed while the upgrade runs")
 	e.Expect(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)).To(HaveLen(refreshes))
 
 	// The upgrade completes: the stale controller is refreshed, once.
@@ -202,6 +204,6 @@ func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(hotfixImage))
 	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	e.Expect(e.refreshAsked()).NotTo(BeEmpty())
+	e.Expect(e.refreshAsked()).NotTo(Equal(asked))
 	e.Expect(e.eventsWith(psv1alpha1.ReasonComponentsRefreshed)).To(HaveLen(refreshes + 1))
 }
