@@ -82,6 +82,22 @@ func (e *operatorEnv) olmRolls(csv, controller string) {
 	}, timeout, poll).Should(Succeed())
 }
 
+// installWithPipelines creates the full sample with the controller's image overridden, in
+// the given rollout mode, plays OLM's install and OSP's pipelines component, and waits until
+// the controller runs that image, the operator says so, and OSP has rendered all it was asked.
+func (e *operatorEnv) installWithPipelines(mode psv1alpha1.OverridesRollout) {
+	e.t.Helper()
+	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
+		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
+		ps.Spec.Operator.Subscription.OverridesRollout = mode
+	})
+	e.runPipelines()
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
+	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
+	e.ospSettled()
+}
+
 // ospSettled waits until the operator is quiet and OSP's stand-in has rendered what it last
 // asked: the controller Deployment carries the refresh annotation that the TektonConfig's
 // options give it, if any. A hot-fix made before that would be rendered by the refresh of
@@ -116,15 +132,8 @@ func (e *operatorEnv) controllerRuns() func() string {
 // it would be the last to end.
 func TestHotFixReachesTheComponents(t *testing.T) {
 	e := startOperator(t, nil)
-	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
-	})
-	e.runPipelines()
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.installWithPipelines(psv1alpha1.OverridesRefresh)
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
-	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
-	e.ospSettled()
 
 	e.update(func(ps *psv1alpha1.PipelineService) {
 		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
@@ -169,14 +178,7 @@ func (e *operatorEnv) refreshAsked() string {
 // version, so here only the refresh can move the controller.
 func TestNoRefreshDuringAnUpgrade(t *testing.T) {
 	e := startOperator(t, nil)
-	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
-	})
-	e.runPipelines()
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
-	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
-	e.ospSettled()
+	e.installWithPipelines(psv1alpha1.OverridesRefresh)
 
 	// OLM installs 5.0.6, and the hot-fix arrives meanwhile: OLM rolls the operator with it.
 	// The install itself may have asked for a refresh (a component rendered before OLM rolled

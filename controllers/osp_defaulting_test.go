@@ -15,7 +15,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -32,15 +31,7 @@ func TestOSPDefaultingWithoutAFight(t *testing.T) {
 	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
 	url := "http://" + addr + "/metrics"
 	ctx := context.Background()
-	e.create(samples.Full, func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.Operator.Subscription.ImageOverrides = map[string]psv1alpha1.ImageReference{controllerVar: controllerImage}
-		ps.Spec.Operator.Subscription.OverridesRollout = psv1alpha1.OverridesReport
-	})
-	e.runPipelines()
-	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
-	e.Eventually(e.controllerRuns(), timeout, poll).Should(Equal(controllerImage))
-	e.waitCondition(psv1alpha1.ConditionOverridesApplied, psv1alpha1.ReasonComponentsCurrent, "every component container")
-	e.ospSettled()
+	e.installWithPipelines(psv1alpha1.OverridesReport)
 
 	// A hot-fix in Report mode: one stale container, counted; then refreshed.
 	e.update(func(ps *psv1alpha1.PipelineService) {
