@@ -255,7 +255,7 @@ func overridesApplied(o Overrides) Check {
 	if len(o.Stale) == 0 {
 		images := 0
 		for name := range o.Asked {
-			if strings.HasPrefix(name, "IMAGE_") {
+			if ImageVariable(name) {
 				images++
 			}
 		}
@@ -297,8 +297,9 @@ func staleList(stale []StaleContainer) string {
 	return fmt.Sprintf("%d component containers do not run their wanted image: %s", len(stale), strings.Join(names, "; "))
 }
 
-// imageVariable is the form of the OSP operator's image variables.
-func imageVariable(name string) bool { return strings.HasPrefix(name, "IMAGE_") }
+// ImageVariable is whether name has the form of the OSP operator's image variables: the
+// variables overrides set, a bundle ships and the operator's cache keeps.
+func ImageVariable(name string) bool { return strings.HasPrefix(name, "IMAGE_") }
 
 // BundleImages are the images csv ships, by variable: the IMAGE_* variables of its install
 // strategy's Deployments (the first value of a name wins), then its relatedImages of that
@@ -313,14 +314,14 @@ func BundleImages(csv *olmv1alpha1.ClusterServiceVersion) map[string]string {
 	for _, d := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
 		for _, c := range d.Spec.Template.Spec.Containers {
 			for _, e := range c.Env {
-				if _, seen := out[e.Name]; !seen && imageVariable(e.Name) && e.ValueFrom == nil {
+				if _, seen := out[e.Name]; !seen && ImageVariable(e.Name) && e.ValueFrom == nil {
 					out[e.Name] = e.Value
 				}
 			}
 		}
 	}
 	for _, r := range csv.Spec.RelatedImages {
-		if _, seen := out[r.Name]; !seen && imageVariable(r.Name) {
+		if _, seen := out[r.Name]; !seen && ImageVariable(r.Name) {
 			out[r.Name] = r.Image
 		}
 	}

@@ -34,6 +34,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
@@ -294,7 +295,7 @@ func (r *Result) subscription(u *unstructured.Unstructured) error {
 			if v.Value != "false" {
 				r.note("Subscription env AUTOINSTALL_COMPONENTS=%q becomes false: the operator owns the TektonConfig", v.Value)
 			}
-		case strings.HasPrefix(v.Name, "IMAGE_") && v.ValueFrom == nil:
+		case health.ImageVariable(v.Name) && v.ValueFrom == nil:
 			if sub.ImageOverrides == nil {
 				sub.ImageOverrides = map[string]psv1alpha1.ImageReference{}
 			}

@@ -1,8 +1,6 @@
 package manager
 
 import (
-	"strings"
-
 	configv1 "github.com/openshift/api/config/v1"
 	operatorv1alpha1 "github.com/openshift/api/operator/v1alpha1"
 	olmv1 "github.com/operator-framework/api/pkg/operators/v1"
@@ -21,6 +19,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/health"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
@@ -92,7 +91,7 @@ func keepCSV(in any) (any, error) {
 		return out, err
 	}
 	kept := out.(*unstructured.Unstructured)
-	image := func(name any) bool { s, _ := name.(string); return strings.HasPrefix(s, "IMAGE_") }
+	image := func(name any) bool { s, _ := name.(string); return health.ImageVariable(s) }
 	var deployments []any
 	specs, _, _ := unstructured.NestedSlice(u.Object, "spec", "install", "spec", "deployments")
 	for _, d := range specs {
