@@ -62,6 +62,13 @@ func (e *operatorEnv) runPipelines() {
 
 // installedWithPipelines plays OLM to the end of the install, and OSP's TektonConfig Ready;
 // the component workloads come from simulate.Pipelines, not simulate.Healthy's stand-ins.
+//
+// OLM is played in the hot-fix tests, not run: the real OLM needs a control plane and
+// processes of its own (about 20 s a test, see olm_test.go), and it cannot hold a CSV in
+// Installing while a hot-fix arrives, as TestNoRefreshDuringAnUpgrade needs: it finishes an
+// install as soon as the kubelet's stand-in reports the Deployment, or fails it. What OLM does
+// to the operator's Deployment (the Subscription's env over the CSV's), these helpers copy,
+// and TestRealOLMHotFixAndRevert shows against the real OLM.
 func (e *operatorEnv) installedWithPipelines() error {
 	if err := simulate.CatalogState(ctx, e.c, stackSpec.CatalogNamespace, stackSpec.CatalogName, "READY"); err != nil {
 		return err
