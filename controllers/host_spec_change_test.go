@@ -53,7 +53,7 @@ func TestHostSpecChanges(t *testing.T) {
 		} {
 			g.Expect(e.object(gvk, sprayProxyNamespace, name)).To(BeNil(), gvk.Kind)
 		}
-		g.Expect(e.object(children.GVKClusterRole, "", "sprayproxy-kube-rbac-proxy")).To(BeNil())
+		g.Expect(e.object(children.GVKClusterRoleBinding, "", "sprayproxy-kube-rbac-proxy")).To(BeNil())
 		g.Expect(e.object(children.GVKNamespace, "", sprayProxyNamespace)).NotTo(BeNil(), "namespaces are never pruned")
 	}, timeout, poll).Should(Succeed())
 	e.waitHostCondition(psv1alpha1.ConditionReady, metav1.ConditionTrue, psv1alpha1.ReasonHealthy, "the Results proxy plugin is healthy")

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,6 +23,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -61,18 +63,78 @@ func (e *operatorEnv) tokenFor(name string) string {
 	return tr.Status.Token
 }
 
+// operatorUser is how the API server sees the operator's ServiceAccount.
+var operatorUser = authorizationv1.SubjectAccessReviewSpec{
+	User:   "system:serviceaccount:" + operatorNamespace + ":pipeline-service-operator",
+	Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace, "system:authenticated"},
+}
+
+// forbidden asks the API server, by SubjectAccessReview, whether the operator's ServiceAccount
+// with config/rbac may do what would make it a cluster-admin or a reader of secrets, and
+// expects a denial for each; and that it may still bind what it grants, so that a review that
+// denies everything cannot pass.
+func (e *operatorEnv) forbidden() {
+	e.t.Helper()
+	cs, err := kubernetes.NewForConfig(e.cfg)
+	e.Expect(err).NotTo(HaveOccurred())
+	rbacGroup := rbacv1.GroupName
+	may := func(attrs authorizationv1.ResourceAttributes, url string) bool {
+		spec := operatorUser
+		if url != "" {
+			spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Path: url, Verb: attrs.Verb}
+		} else {
+			spec.ResourceAttributes = &attrs
+		}
+		sar, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
+		e.Expect(err).NotTo(HaveOccurred())
+		return sar.Status.Allowed
+	}
+	for what, attrs := range map[string]authorizationv1.ResourceAttributes{
+		"bind cluster-admin":                     {Verb: "bind", Group: rbacGroup, Resource: "clusterroles", Name: "cluster-admin"},
+		"escalate its own role":                  {Verb: "escalate", Group: rbacGroup, Resource: "clusterroles", Name: "pipeline-service-operator"},
+		"write its own role":                     {Verb: "patch", Group: rbacGroup, Resource: "clusterroles", Name: "pipeline-service-operator"},
+		"rewrite a role it grants":               {Verb: "update", Group: rbacGroup, Resource: "clusterroles", Name: render.ExporterName},
+		"create a ClusterRole":                   {Verb: "create", Group: rbacGroup, Resource: "clusterroles", Name: "mine"},
+		"create a ClusterRoleBinding of another": {Verb: "create", Group: rbacGroup, Resource: "clusterrolebindings", Name: "someone-is-admin"},
+		"patch cluster-admin's binding":          {Verb: "patch", Group: rbacGroup, Resource: "clusterrolebindings", Name: "cluster-admin"},
+		"create a RoleBinding":                   {Verb: "create", Group: rbacGroup, Resource: "rolebindings", Namespace: "openshift-pipelines", Name: "x"},
+		"patch a PipelineRun":                    {Verb: "patch", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "user-tenant", Name: "build"},
+		"patch a TaskRun":                        {Verb: "patch", Group: "tekton.dev", Resource: "taskruns", Namespace: "user-tenant", Name: "build"},
+		"patch a ResolutionRequest":              {Verb: "patch", Group: "resolution.tekton.dev", Resource: "resolutionrequests", Namespace: "user-tenant", Name: "r"},
+		"read a Secret":                          {Verb: "get", Resource: "secrets", Namespace: "openshift-pipelines", Name: "pipelines-as-code-secret"},
+		"list Secrets":                           {Verb: "list", Resource: "secrets"},
+		"list Pods":                              {Verb: "list", Resource: "pods"},
+		"impersonate":                            {Verb: "impersonate", Resource: "users", Name: "admin"},
+		"create a token for another account":     {Verb: "create", Resource: "serviceaccounts", Subresource: "token", Namespace: "kube-system", Name: "default"},
+		"exec into a pod":                        {Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "openshift-pipelines", Name: "p"},
+		"write a webhook configuration":          {Verb: "create", Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations"},
+		"write a CRD":                            {Verb: "patch", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions", Name: "pipelineruns.tekton.dev"},
+		"approve a CSR":                          {Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"},
+	} {
+		e.Expect(may(attrs, "")).To(BeFalse(), "the operator may %s", what)
+	}
+	for _, url := range []string{"/metrics", "/backends"} {
+		e.Expect(may(authorizationv1.ResourceAttributes{Verb: "get"}, url)).To(BeFalse(), "the operator may get %s", url)
+	}
+	for _, role := range render.GrantedRoles {
+		e.Expect(may(authorizationv1.ResourceAttributes{Verb: "bind", Group: rbacGroup, Resource: "clusterroles", Name: role}, "")).To(BeTrue(), "bind %s", role)
+		e.Expect(may(authorizationv1.ResourceAttributes{Verb: "create", Group: rbacGroup, Resource: "clusterrolebindings", Name: role}, "")).To(BeTrue(), "create binding %s", role)
+	}
+}
+
 // TestOperatorRunsOnItsOwnRBAC runs the operator as its ServiceAccount with nothing but the
 // RBAC in config/rbac, through install, approval of the pinned CSV, drift healing, metrics, a
 // PipelineServiceHost's life and deletion with deletionPolicy Delete: any verb or resource missing from the markers fails
-// here. Its metrics endpoint (HTTPS) lets a scraper in only with a token bound to the
+// here, and a list of what would make it cluster-admin is denied. Its metrics endpoint (HTTPS) lets a scraper in only with a token bound to the
 // metrics-reader ClusterRole.
 func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e := startControlPlane(t, nil)
 	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
 	rbac := filepath.Join(testenv.RepoRoot(), "config", "rbac")
-	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml"} {
+	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml", "children_roles.yaml"} {
 		e.applyFile(filepath.Join(rbac, f))
 	}
+	e.forbidden()
 	operatorCfg := rest.AnonymousClientConfig(e.cfg)
 	operatorCfg.BearerToken = e.tokenFor("pipeline-service-operator")
 	addr := freeAddr(t)
@@ -137,7 +199,8 @@ func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 		return e.c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, &psv1alpha1.PipelineServiceHost{}) != nil
 	}, timeout, poll).Should(BeTrue(), "the host's finalizer is released")
 	e.Expect(e.object(children.GVKDeployment, sprayProxyNamespace, "sprayproxy")).To(BeNil())
-	e.Expect(e.object(children.GVKClusterRole, "", "sprayproxy-backend-register")).To(BeNil())
+	e.Expect(e.object(children.GVKClusterRoleBinding, "", "sprayproxy-backend-register")).To(BeNil())
+	e.Expect(e.object(children.GVKClusterRole, "", "sprayproxy-backend-register")).NotTo(BeNil(), "the role ships with the operator")
 
 	// Deletion with deletionPolicy Delete removes every child, CSV included.
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete })

@@ -81,7 +81,6 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 			{children.GVKDeployment, "openshift-pipelines", render.ExporterName},
 			{children.GVKService, "openshift-pipelines", render.ExporterName},
 			{children.GVKServiceAccount, "openshift-pipelines", render.ExporterName},
-			{children.GVKClusterRole, "", render.ExporterName},
 			{children.GVKClusterRoleBinding, "", render.ExporterName},
 			{children.GVKServiceMonitor, "openshift-pipelines", render.ExporterName},
 			{children.GVKICSP, "", render.MirrorPolicyName},

@@ -35,12 +35,6 @@ import (
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
-// The exporter's ClusterRole grants these; RBAC lets a subject grant only what it holds.
-// +kubebuilder:rbac:groups="",resources=pods;endpoints,verbs=get;list;watch
-// +kubebuilder:rbac:groups=tekton.dev,resources=pipelineruns;taskruns,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups=resolution.tekton.dev,resources=resolutionrequests,verbs=get;list;watch;patch
-// +kubebuilder:rbac:urls=/metrics,verbs=get
-
 // SetupWithManager registers the PipelineService controller with mgr.
 func SetupWithManager(mgr ctrl.Manager) error {
 	return parent.SetupWithManager[*psv1alpha1.PipelineService, *observation](mgr, "pipelineservice", &kind{})

@@ -26,8 +26,6 @@ import (
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservicehosts,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservicehosts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservicehosts/finalizers,verbs=update
-// SprayProxy's ClusterRoles grant these; RBAC lets a subject grant only what it holds.
-// +kubebuilder:rbac:urls=/backends,verbs=get;create;delete
 
 // SetupWithManager registers the PipelineServiceHost controller with mgr. It shares the
 // manager's cache with the PipelineService controller: the children of both carry the

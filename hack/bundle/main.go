@@ -1,5 +1,6 @@
 // Command bundle writes the OLM bundle of this operator (`make bundle`): bundle/manifests (the
-// ClusterServiceVersion, the CRDs, the metrics Service and metrics-reader ClusterRole),
+// ClusterServiceVersion, the CRDs, the metrics Service, the metrics-reader ClusterRole and the
+// ClusterRoles the operator binds its children to),
 // bundle/metadata/annotations.yaml and bundle.Dockerfile. operator-sdk is not on the module
 // proxy, so the CSV is built here from config/ with the operator-framework/api types; the
 // output is deterministic, so `make verify` can tell a stale bundle.
@@ -109,17 +110,23 @@ func write(root, out, v, channels string) error {
 	files := map[string]any{
 		filepath.Join(manifests, operatorName+".clusterserviceversion.yaml"): csv,
 	}
-	for rel, name := range map[string]string{
-		filepath.Join("config", "manager", "metrics_service.yaml"):  operatorName + "-metrics_v1_service.yaml",
-		filepath.Join("config", "rbac", "metrics_reader_role.yaml"): operatorName + "-metrics-reader_rbac.authorization.k8s.io_v1_clusterrole.yaml",
+	// The other objects OLM installs with the operator, one file each, named as operator-sdk
+	// names them (<name>_<group>_<version>_<kind>.yaml): the metrics Service, the
+	// metrics-reader ClusterRole and the ClusterRoles the operator binds its children to.
+	for _, rel := range []string{
+		filepath.Join("config", "manager", "metrics_service.yaml"),
+		filepath.Join("config", "rbac", "metrics_reader_role.yaml"),
+		filepath.Join("config", "rbac", "children_roles.yaml"),
 	} {
 		objs, err := read(rel)
 		if err != nil {
 			return err
 		}
-		o := objs[0]
-		delete(o["metadata"].(map[string]any), "namespace") // OLM places it in the install namespace
-		files[filepath.Join(manifests, name)] = o
+		for _, o := range objs {
+			meta := o["metadata"].(map[string]any)
+			delete(meta, "namespace") // OLM places it in the install namespace
+			files[filepath.Join(manifests, bundleFileName(o))] = o
+		}
 	}
 	for path, obj := range files {
 		if err := writeYAML(path, obj); err != nil {
@@ -152,6 +159,21 @@ func write(root, out, v, channels string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "bundle.Dockerfile"), []byte(docker.String()), 0o644)
+}
+
+// bundleFileName is operator-sdk's name for a bundle manifest: the object's name, its API
+// group with dots kept, its version and its kind in lower case.
+func bundleFileName(o map[string]any) string {
+	group, version, ok := strings.Cut(o["apiVersion"].(string), "/")
+	if !ok {
+		group, version = "", group
+	}
+	name := o["metadata"].(map[string]any)["name"].(string)
+	parts := []string{name}
+	if group != "" {
+		parts = append(parts, group)
+	}
+	return strings.Join(append(parts, version, strings.ToLower(o["kind"].(string))), "_") + ".yaml"
 }
 
 // clusterServiceVersion describes the operator to OLM and OperatorHub.

@@ -272,6 +272,9 @@ func startLocal(ctx context.Context, verbose bool) (*localPlane, error) {
 		err = p.startOLM(ctx, verbose)
 	}
 	if err == nil {
+		err = installChildRoles(ctx, p.cfg)
+	}
+	if err == nil {
 		err = applySample(ctx, p.cfg, p.catalogAddr)
 	}
 	if err == nil && p.host {
@@ -425,6 +428,30 @@ const hostNamespace = "sprayproxy"
 // CodeReadyToolchain host operator that a host cluster has.
 func applyHostSample(ctx context.Context, cfg *rest.Config) error {
 	return createSample(ctx, cfg, "pipelineservicehost.yaml", []string{"toolchain-host-operator"}, nil)
+}
+
+// installChildRoles creates the ClusterRoles the operator binds its children to, which OLM or
+// kustomize installs with the operator on a cluster (config/rbac/children_roles.yaml).
+func installChildRoles(ctx context.Context, cfg *rest.Config) error {
+	file := filepath.Join(testenv.RepoRoot(), "config", "rbac", "children_roles.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			return fmt.Errorf("decode %s: %w", file, err)
+		}
+		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("install ClusterRole %s: %w", obj.GetName(), err)
+		}
+	}
+	return nil
 }
 
 // createSample creates the object of config/samples/<name>, after edit, once the given

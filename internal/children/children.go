@@ -144,7 +144,16 @@ var (
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete
+//
+// RBAC by name: the operator writes only its own ClusterRoleBindings and binds only the
+// ClusterRoles that ship with it (config/rbac/children_roles.yaml), which it holds `bind` on
+// instead of the permissions inside them. A create by server-side apply is authorized with the
+// object's name (k8s.io/apiserver endpoints/handlers/patch.go, createAuthorizerAttributes), so
+// resourceNames holds for create too. The names are render.GrantedRoles
+// (TestRBACBindsByName).
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=create;update;patch;delete,resourceNames=pipeline-metrics-exporter;sprayproxy-kube-rbac-proxy;sprayproxy-metrics-reader;sprayproxy-backend-register
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=pipeline-metrics-exporter;sprayproxy-kube-rbac-proxy;sprayproxy-metrics-reader;sprayproxy-backend-register
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=catalogsources;subscriptions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=clusterserviceversions,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=installplans,verbs=get;list;watch;patch
@@ -164,7 +173,6 @@ var Kinds = []Kind{
 	// The namespaces are never pruned or deleted: OSP runs in the target namespace, and
 	// SprayProxy's may hold what others put there.
 	{GVK: GVKNamespace, Resource: "namespaces", BuiltIn: true, Profiles: Member | Host, Import: ImportDerived},
-	{GVK: GVKClusterRole, Resource: "clusterroles", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
 	{GVK: GVKClusterRoleBinding, Resource: "clusterrolebindings", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
 	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
 	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},

@@ -141,32 +141,17 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-// Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRole,
-// ClusterRoleBinding, Service and Deployment, in targetNamespace.
+// Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRoleBinding, Service
+// and Deployment, in targetNamespace. The binding grants the ClusterRole of the same name that
+// ships with the operator (config/rbac/children_roles.yaml).
 func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
 	ns := ps.Spec.TektonConfig.TargetNamespace
 	return []*unstructured.Unstructured{
 		newObject(children.GVKServiceAccount, ns, exporterServiceAccount(ps)),
-		exporterClusterRole(),
 		exporterClusterRoleBinding(ns, exporterServiceAccount(ps)),
 		exporterService(ns),
 		exporterDeployment(ps),
 	}
-}
-
-func exporterClusterRole() *unstructured.Unstructured {
-	u := newObject(children.GVKClusterRole, "", ExporterName)
-	rule := func(group string, resources []any, verbs ...any) map[string]any {
-		return map[string]any{"apiGroups": []any{group}, "resources": resources, "verbs": verbs}
-	}
-	u.Object["rules"] = []any{
-		rule("", []any{"pods", "services", "namespaces", "endpoints"}, "get", "list", "watch"),
-		rule("apiextensions.k8s.io", []any{"customresourcedefinitions"}, "get"),
-		rule("tekton.dev", []any{"pipelineruns", "taskruns"}, "get", "list", "watch", "patch"),
-		rule("resolution.tekton.dev", []any{"resolutionrequests"}, "get", "list", "watch", "patch"),
-		map[string]any{"nonResourceURLs": []any{"/metrics"}, "verbs": []any{"get"}},
-	}
-	return u
 }
 
 func exporterClusterRoleBinding(ns, serviceAccount string) *unstructured.Unstructured {

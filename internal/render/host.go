@@ -91,21 +91,13 @@ func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*
 		Namespace(ns),
 		sa,
 		// kube-rbac-proxy asks the API server who sent each request and whether they may.
-		hostClusterRole(sprayProxyAuthRole,
-			map[string]any{"apiGroups": []any{"authentication.k8s.io"}, "resources": []any{"tokenreviews"}, "verbs": []any{"create"}},
-			map[string]any{"apiGroups": []any{"authorization.k8s.io"}, "resources": []any{"subjectaccessreviews"}, "verbs": []any{"create"}}),
 		hostClusterRoleBinding(sprayProxyAuthRole, saSubject),
-		hostClusterRole(sprayProxyMetricsRole, map[string]any{"nonResourceURLs": []any{"/metrics"}, "verbs": []any{"get"}}),
 	}
 	if len(sp.MetricsReaders) > 0 {
 		out = append(out, hostClusterRoleBinding(sprayProxyMetricsRole, sp.MetricsReaders))
 	}
-	if sp.DynamicBackends.Enabled {
-		out = append(out, hostClusterRole(sprayProxyRegistrarRole,
-			map[string]any{"nonResourceURLs": []any{"/backends"}, "verbs": []any{"get", "create", "delete"}}))
-		if len(sp.DynamicBackends.Registrants) > 0 {
-			out = append(out, hostClusterRoleBinding(sprayProxyRegistrarRole, sp.DynamicBackends.Registrants))
-		}
+	if sp.DynamicBackends.Enabled && len(sp.DynamicBackends.Registrants) > 0 {
+		out = append(out, hostClusterRoleBinding(sprayProxyRegistrarRole, sp.DynamicBackends.Registrants))
 	}
 	es := renderExternalSecret(extractedSecret(SprayProxyWebhookSecretName, ns, sp.WebhookSecret), ns, externalSecretVersion)
 	es.SetLabels(hostLabels())
@@ -118,12 +110,6 @@ func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*
 		out = append(out, sprayProxyServiceMonitor(ns))
 	}
 	return out
-}
-
-func hostClusterRole(name string, rules ...any) *unstructured.Unstructured {
-	u := newHostObject(children.GVKClusterRole, "", name)
-	u.Object["rules"] = rules
-	return u
 }
 
 func hostClusterRoleBinding(role string, subjects []rbacv1.Subject) *unstructured.Unstructured {

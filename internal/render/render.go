@@ -63,6 +63,12 @@ const (
 	EnvAutoinstallComponents = "AUTOINSTALL_COMPONENTS"
 )
 
+// GrantedRoles are the ClusterRoles the operator binds its children to, each through a
+// ClusterRoleBinding of the same name. They ship with the operator
+// (config/rbac/children_roles.yaml), and the operator may bind these and write these bindings
+// only (the RBAC markers in internal/children; TestRBACBindsByName).
+var GrantedRoles = []string{ExporterName, sprayProxyAuthRole, sprayProxyMetricsRole, sprayProxyRegistrarRole}
+
 // Desired is every object the PipelineService asks for, in apply order: namespace, OLM,
 // mirrors, TektonConfig, secret, exporter. An object whose kind the cluster does not serve is
 // still here; the caller reports it missing rather than applying it.

@@ -30,6 +30,8 @@ var resetKinds = []schema.GroupVersionKind{
 	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingAdmissionPolicyBinding"},
 	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingAdmissionPolicy"},
 	{Group: "coordination.k8s.io", Version: "v1", Kind: "Lease"},
+	// The ClusterRoles that ship with the operator (config/rbac), which tests install.
+	children.GVKClusterRole,
 }
 
 // Reset empties a control plane for the next test that shares it: the PipelineService and
