@@ -36,6 +36,11 @@ const (
 	// ValidatingAdmissionPolicy, a quota) refused a child; the message names the object and
 	// gives the server's words. Retried with backoff; the other children are applied.
 	ReasonApplyRejected = "ApplyRejected"
+	// ReasonObjectOwnedElsewhere: a child the spec names already exists and another controller
+	// owns it (an ownerReference with controller: true, or the other parent kind applied it);
+	// the operator refuses to take it over, names the object and its owner, and applies the
+	// other children. Retried with backoff.
+	ReasonObjectOwnedElsewhere = "ObjectOwnedElsewhere"
 	// ReasonProgressing: the spec is being applied.
 	ReasonProgressing = "Progressing"
 	// ReasonDeleting: deletionPolicy Delete is removing the children.

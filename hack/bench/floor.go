@@ -105,7 +105,7 @@ func (b *bench) applyNow(ctx context.Context, obj *unstructured.Unstructured) er
 
 // applyAll applies objs with the engine's ordering on the bare client.
 func (b *bench) applyAll(ctx context.Context, objs []*unstructured.Unstructured) error {
-	for _, r := range b.bare.Apply(ctx, objs) {
+	for _, r := range b.bare.Apply(ctx, objs, nil) {
 		if r.Err != nil {
 			return r.Err
 		}

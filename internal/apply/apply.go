@@ -27,6 +27,8 @@ type Engine struct {
 	// rendered field still holding its value, means there is nothing to write.
 	hashAnnotation string
 	workers        int
+	adopt          func(desired, live *unstructured.Unstructured) error
+	uncached       client.Reader
 }
 
 // Options configure an Engine.
@@ -37,6 +39,25 @@ type Options struct {
 	HashAnnotation string
 	// Workers bounds the objects applied at once.
 	Workers int
+	// Adopt, when set, is asked before an existing object that does not yet hold what was
+	// rendered is written: an error refuses the write (an *OwnedElsewhereError, for an object
+	// another controller owns) and is the object's result.
+	Adopt func(desired, live *unstructured.Unstructured) error
+	// Uncached reads, for Adopt, an object the client's cache does not hold: a cache that sees
+	// only the operator's labelled objects does not see an unlabelled one of the same name
+	// (another controller's, or one GitOps applied), which must be read before it is written
+	// over.
+	Uncached client.Reader
+}
+
+// OwnedElsewhereError is the refusal to write over an object that another controller owns.
+type OwnedElsewhereError struct {
+	// Object is the refused object (Describe), Owner who owns it.
+	Object, Owner string
+}
+
+func (e *OwnedElsewhereError) Error() string {
+	return fmt.Sprintf("%s is owned by %s, and the operator adopts only objects no other controller owns: name another object in the spec, or remove that owner", e.Object, e.Owner)
 }
 
 // New returns an Engine that reads and writes through c.
@@ -44,7 +65,7 @@ func New(c client.Client, opts Options) *Engine {
 	if opts.Workers < 1 {
 		opts.Workers = 1
 	}
-	return &Engine{client: c, owner: opts.FieldManager, hashAnnotation: opts.HashAnnotation, workers: opts.Workers}
+	return &Engine{client: c, owner: opts.FieldManager, hashAnnotation: opts.HashAnnotation, workers: opts.Workers, adopt: opts.Adopt, uncached: opts.Uncached}
 }
 
 // Result is what applying one object did.
@@ -60,9 +81,13 @@ type Result struct {
 // Namespace it lives in, and for a binding the ClusterRole it grants (an API server checks
 // that whoever binds a role holds what it grants, and a role that does not exist yet fails
 // that check). Everything else starts at once, so the first apply takes as long as its slowest
-// chain rather than a round trip per tier. A failure does not stop the others: each object
-// that can be applied is, and the caller sees every error.
-func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) []Result {
+// chain rather than a round trip per tier. Each object is read before the wait, so that the
+// read that Adopt may need costs nothing on that chain. A failure does not stop the others:
+// each object that can be applied is, and the caller sees every error.
+//
+// known, when not nil, says which objects are the caller's already (its inventory): those are
+// not read past the cache, as nobody else's can hide behind their names.
+func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured, known func(*unstructured.Unstructured) bool) []Result {
 	results := make([]Result, len(objs))
 	done := map[string]chan struct{}{}
 	for _, o := range objs {
@@ -80,6 +105,13 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) [
 			if ch, ok := done[prerequisite(o.GetKind(), o.GetName())]; ok && o.GetNamespace() == "" {
 				defer close(ch)
 			}
+			sem <- struct{}{}
+			live, err := e.read(ctx, o, known == nil || !known(o))
+			<-sem
+			if err != nil {
+				results[i].Err = err
+				return
+			}
 			for _, need := range prerequisites(o) {
 				ready, ok := done[need]
 				if !ok {
@@ -96,7 +128,7 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured) [
 			// what it waits for needs.
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i].Changed, results[i].Err = e.ApplyOne(ctx, o)
+			results[i].Changed, results[i].Err = e.write(ctx, o, live)
 		}()
 	}
 	wg.Wait()
@@ -131,16 +163,43 @@ func prerequisites(o *unstructured.Unstructured) []string {
 // nothing else, and says whether it wrote. It skips the write when the live object already
 // carries the rendered content (UpToDate): a pass with nothing to change writes nothing.
 func (e *Engine) ApplyOne(ctx context.Context, desired *unstructured.Unstructured) (bool, error) {
+	live, err := e.read(ctx, desired, true)
+	if err != nil {
+		return false, err
+	}
+	return e.write(ctx, desired, live)
+}
+
+// read returns the live object of desired, nil when it does not exist. A cache miss is read
+// again past the cache when Adopt must see what may be there and unseen is true.
+func (e *Engine) read(ctx context.Context, desired *unstructured.Unstructured, unseen bool) (*unstructured.Unstructured, error) {
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(desired.GroupVersionKind())
 	err := e.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	if apierrors.IsNotFound(err) && unseen && e.adopt != nil && e.uncached != nil {
+		err = e.uncached.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	}
 	switch {
 	case err == nil:
+		return live, nil
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("get %s: %w", Describe(desired), err)
+}
+
+// write applies desired over live (nil: absent), unless live already holds it or Adopt
+// refuses to take live over.
+func (e *Engine) write(ctx context.Context, desired, live *unstructured.Unstructured) (bool, error) {
+	if live != nil {
 		if e.UpToDate(desired, live) {
 			return false, nil
 		}
-	case !apierrors.IsNotFound(err):
-		return false, fmt.Errorf("get %s: %w", Describe(desired), err)
+		if e.adopt != nil {
+			if err := e.adopt(desired, live); err != nil {
+				return false, err
+			}
+		}
 	}
 	if err := e.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired.DeepCopy()),
 		client.FieldOwner(e.owner), client.ForceOwnership); err != nil {

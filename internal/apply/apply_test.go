@@ -129,7 +129,7 @@ func TestApplyWaitsForTheNamespaceAndTheRole(t *testing.T) {
 	j := &journal{}
 	e := engine(t, j, slow("team", "reader"))
 	objs := []*unstructured.Unstructured{configMap("team", "settings"), binding("readers", "reader"), configMap("other", "free"), namespace("team"), clusterRole("reader")}
-	results := e.Apply(context.Background(), objs)
+	results := e.Apply(context.Background(), objs, nil)
 	for i, r := range results {
 		g.Expect(r.Err).NotTo(HaveOccurred())
 		g.Expect(r.Changed).To(BeTrue())
@@ -150,7 +150,7 @@ func TestApplyOneFailureLeavesTheOthersApplied(t *testing.T) {
 		}
 		return nil
 	})
-	results := e.Apply(context.Background(), []*unstructured.Unstructured{configMap("ns", "a"), configMap("ns", "b"), configMap("ns", "c")})
+	results := e.Apply(context.Background(), []*unstructured.Unstructured{configMap("ns", "a"), configMap("ns", "b"), configMap("ns", "c")}, nil)
 	g.Expect(results[0].Err).NotTo(HaveOccurred())
 	g.Expect(results[2].Err).NotTo(HaveOccurred())
 	g.Expect(results[0].Changed && results[2].Changed).To(BeTrue())
@@ -164,7 +164,7 @@ func TestApplyKeepsAConflictAConflict(t *testing.T) {
 	e := engine(t, &journal{}, func(_ context.Context, name string) error {
 		return apierrors.NewConflict(schema.GroupResource{Resource: "configmaps"}, name, errors.New("the object has been modified"))
 	})
-	results := e.Apply(context.Background(), []*unstructured.Unstructured{configMap("ns", "a")})
+	results := e.Apply(context.Background(), []*unstructured.Unstructured{configMap("ns", "a")}, nil)
 	g.Expect(apierrors.IsConflict(results[0].Err)).To(BeTrue(), "the caller retries conflicts quietly, so it must see one: %v", results[0].Err)
 }
 
@@ -181,7 +181,7 @@ func TestApplyStopsWaitingWhenTheContextEnds(t *testing.T) {
 	})
 	done := make(chan []Result)
 	go func() {
-		done <- e.Apply(ctx, []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")})
+		done <- e.Apply(ctx, []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")}, nil)
 	}()
 	var results []Result
 	g.Eventually(done, 10*time.Second).Should(Receive(&results), "Apply returns once the context ends")
@@ -197,11 +197,11 @@ func TestApplyWritesNothingWhenUpToDate(t *testing.T) {
 	objs := func() []*unstructured.Unstructured {
 		return []*unstructured.Unstructured{namespace("team"), configMap("team", "settings")}
 	}
-	for _, r := range e.Apply(context.Background(), objs()) {
+	for _, r := range e.Apply(context.Background(), objs(), nil) {
 		g.Expect(r.Changed).To(BeTrue())
 	}
 	g.Expect(j.applies).To(Equal(2))
-	for _, r := range e.Apply(context.Background(), objs()) {
+	for _, r := range e.Apply(context.Background(), objs(), nil) {
 		g.Expect(r.Err).NotTo(HaveOccurred())
 		g.Expect(r.Changed).To(BeFalse(), Describe(r.Object))
 	}
@@ -210,7 +210,7 @@ func TestApplyWritesNothingWhenUpToDate(t *testing.T) {
 	changed := objs()
 	changed[1].Object["data"] = map[string]any{"k": "w"}
 	changed[1].SetAnnotations(map[string]string{hashAnnotation: "h2"})
-	results := e.Apply(context.Background(), changed)
+	results := e.Apply(context.Background(), changed, nil)
 	g.Expect(results[0].Changed).To(BeFalse())
 	g.Expect(results[1].Changed).To(BeTrue())
 	g.Expect(j.applies).To(Equal(3))
@@ -220,7 +220,7 @@ func TestDeleteReportsWhatRemains(t *testing.T) {
 	g := NewWithT(t)
 	e := engine(t, &journal{}, nil)
 	ctx := context.Background()
-	for _, r := range e.Apply(ctx, []*unstructured.Unstructured{configMap("ns", "a")}) {
+	for _, r := range e.Apply(ctx, []*unstructured.Unstructured{configMap("ns", "a")}, nil) {
 		g.Expect(r.Err).NotTo(HaveOccurred())
 	}
 	remaining, err := e.Delete(ctx, []*unstructured.Unstructured{configMap("ns", "a"), configMap("ns", "gone")})
@@ -229,4 +229,38 @@ func TestDeleteReportsWhatRemains(t *testing.T) {
 	remaining, err = e.Delete(ctx, []*unstructured.Unstructured{configMap("ns", "a")})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(remaining).To(BeEmpty())
+}
+
+// TestAdoptRefusesAWriteOverAnotherOwnersObject: an existing object the Adopt rule refuses is
+// not written, its error is its result, and the others are applied; one the rule accepts, or
+// one that does not exist yet, is applied.
+func TestAdoptRefusesAWriteOverAnotherOwnersObject(t *testing.T) {
+	g := NewWithT(t)
+	j := &journal{}
+	e := engine(t, j, nil)
+	theirs := configMap("team", "theirs")
+	theirs.SetAnnotations(nil)
+	e.Apply(context.Background(), []*unstructured.Unstructured{theirs, configMap("team", "adoptable")}, nil)
+	asked := map[string]bool{}
+	var mu sync.Mutex
+	e.adopt = func(desired, live *unstructured.Unstructured) error {
+		mu.Lock()
+		defer mu.Unlock()
+		asked[live.GetName()] = true
+		if live.GetName() == "theirs" {
+			return &OwnedElsewhereError{Object: Describe(live), Owner: "Thing x"}
+		}
+		return nil
+	}
+	j.applies = 0
+	adoptable := configMap("team", "adoptable")
+	adoptable.SetAnnotations(map[string]string{hashAnnotation: "h2"})
+	results := e.Apply(context.Background(), []*unstructured.Unstructured{configMap("team", "theirs"), adoptable, configMap("team", "new")}, nil)
+	var owned *OwnedElsewhereError
+	g.Expect(errors.As(results[0].Err, &owned)).To(BeTrue())
+	g.Expect(results[0].Err.Error()).To(ContainSubstring("ConfigMap team/theirs is owned by Thing x"))
+	g.Expect(results[1].Err).NotTo(HaveOccurred())
+	g.Expect(results[2].Err).NotTo(HaveOccurred())
+	g.Expect(j.applies).To(Equal(2), "the refused object is not written")
+	g.Expect(asked).To(Equal(map[string]bool{"theirs": true, "adoptable": true}), "only existing objects are asked about")
 }

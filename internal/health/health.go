@@ -59,8 +59,9 @@ type Apply struct {
 	Stalled *metav1.Condition
 	// Err is the error of the last apply, retried with backoff.
 	Err error
-	// Rejected: Err holds the API server's or admission's refusal of an object.
-	Rejected bool
+	// Rejected is the reason when Err holds the refusal of an object (ApplyRejected: the API
+	// server's or admission's; ObjectOwnedElsewhere: the operator's own), "" when it does not.
+	Rejected string
 	// MissingAPIs are the kinds of optional children whose API is not served (ExternalSecret,
 	// ServiceMonitor); the user must install them or turn the feature off.
 	MissingAPIs []string
@@ -88,8 +89,8 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 	switch {
 	case apply.Stalled != nil:
 		return metav1.Condition{Type: psv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: apply.Stalled.Reason, Message: apply.Stalled.Message}
-	case apply.Err != nil && apply.Rejected:
-		return ready(metav1.ConditionFalse, psv1alpha1.ReasonApplyRejected, apply.Err.Error()+"; retrying with backoff")
+	case apply.Err != nil && apply.Rejected != "":
+		return ready(metav1.ConditionFalse, apply.Rejected, apply.Err.Error()+"; retrying with backoff")
 	case apply.Err != nil:
 		return ready(metav1.ConditionFalse, psv1alpha1.ReasonApplyFailed, apply.Err.Error()+"; retrying with backoff")
 	}

@@ -498,7 +498,8 @@ func TestSummary(t *testing.T) {
 		"generation behind": {checks: allOK, status: metav1.ConditionUnknown, reason: psv1alpha1.ReasonProgressing},
 		"stalled wins":      {apply: Apply{Stalled: stalled, GenerationApplied: true}, checks: allOK, status: metav1.ConditionFalse, reason: psv1alpha1.ReasonInvalidTektonConfig},
 		"apply failed":      {apply: Apply{Err: errRead}, checks: allOK, status: metav1.ConditionFalse, reason: psv1alpha1.ReasonApplyFailed},
-		"apply rejected":    {apply: Apply{Err: errRead, Rejected: true}, checks: allOK, status: metav1.ConditionFalse, reason: psv1alpha1.ReasonApplyRejected},
+		"apply rejected":    {apply: Apply{Err: errRead, Rejected: psv1alpha1.ReasonApplyRejected}, checks: allOK, status: metav1.ConditionFalse, reason: psv1alpha1.ReasonApplyRejected},
+		"owned elsewhere":   {apply: Apply{Err: errRead, Rejected: psv1alpha1.ReasonObjectOwnedElsewhere}, checks: allOK, status: metav1.ConditionFalse, reason: psv1alpha1.ReasonObjectOwnedElsewhere},
 		"failure over progress": {
 			apply:  Apply{GenerationApplied: true},
 			checks: with(3, failing("ExporterAvailable", "Broken", "x"))[:4:4],

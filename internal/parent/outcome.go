@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
@@ -19,9 +20,10 @@ type Outcome struct {
 	// refuse) that stopped the apply before anything was written.
 	Invalid *metav1.Condition
 	Errs    []error
-	// Rejected are the errors of Errs that are the API server's (or admission's) refusal of an
-	// object, each naming the object and the server's message.
-	Rejected []string
+	// Rejected are the errors of Errs that refuse an object, each naming the object: the API
+	// server's (or admission's) refusal, or the operator's own refusal to take over an object
+	// another controller owns.
+	Rejected []Refusal
 	// Missing are the kinds of wanted children whose API is not served.
 	Missing []string
 	// Written describes each object created, changed or pruned.
@@ -32,6 +34,36 @@ type Outcome struct {
 	Applied []*unstructured.Unstructured
 	// Inventory is every object applied and not pruned: the status's inventory.
 	Inventory []psv1alpha1.InventoryEntry
+}
+
+// Refusal is one refused object: the reason (ApplyRejected or ObjectOwnedElsewhere) and the
+// message naming it.
+type Refusal struct{ Reason, Message string }
+
+// refusal is the Refusal err is, or false when err is not a refusal of the object itself.
+func refusal(err error) (Refusal, bool) {
+	var owned *apply.OwnedElsewhereError
+	switch {
+	case errors.As(err, &owned):
+		return Refusal{Reason: psv1alpha1.ReasonObjectOwnedElsewhere, Message: err.Error()}, true
+	case rejectedByServer(err):
+		return Refusal{Reason: psv1alpha1.ReasonApplyRejected, Message: err.Error()}, true
+	}
+	return Refusal{}, false
+}
+
+// RejectedReason is the reason of the refusals: ObjectOwnedElsewhere when the operator refused
+// every one itself, else ApplyRejected; "" when nothing was refused.
+func (o *Outcome) RejectedReason() string {
+	if len(o.Rejected) == 0 {
+		return ""
+	}
+	for _, r := range o.Rejected {
+		if r.Reason != psv1alpha1.ReasonObjectOwnedElsewhere {
+			return psv1alpha1.ReasonApplyRejected
+		}
+	}
+	return psv1alpha1.ReasonObjectOwnedElsewhere
 }
 
 // Invalid is the error a kind's Render returns to refuse the spec: the parent is Stalled with

@@ -82,7 +82,8 @@ func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, 
 	if err != nil {
 		return err
 	}
-	r.engine = apply.New(r.client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash, Workers: applyWorkers})
+	r.engine = apply.New(r.client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash, Workers: applyWorkers,
+		Adopt: adopt, Uncached: mgr.GetAPIReader()})
 	observed, err := k.Setup(mgr, c)
 	if err != nil {
 		return err
@@ -217,11 +218,22 @@ func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, last []psv1alpha1.
 	}
 	out.Inventory = inventory.Sort(inv)
 
-	for _, res := range r.engine.Apply(ctx, out.Applied) {
+	known := map[psv1alpha1.InventoryEntry]bool{}
+	for _, e := range last {
+		known[e] = true
+	}
+	ours := func(o *unstructured.Unstructured) bool { return known[inventory.Entry(o)] }
+	for _, res := range r.engine.Apply(ctx, out.Applied, ours) {
 		switch {
 		case res.Err != nil:
-			if rejectedByServer(res.Err) {
-				out.Rejected = append(out.Rejected, res.Err.Error())
+			if refused, ok := refusal(res.Err); ok {
+				out.Rejected = append(out.Rejected, refused)
+			}
+			var owned *apply.OwnedElsewhereError
+			if errors.As(res.Err, &owned) {
+				// Not ours: never pruned or deleted as if it were.
+				entry := inventory.Entry(res.Object)
+				out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return e == entry })
 			}
 			out.Errs = append(out.Errs, res.Err)
 		case res.Changed:

@@ -119,12 +119,13 @@ func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome
 		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
 	case len(out.Rejected) > 0:
 		prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReconciling)
-		reconciling(psv1alpha1.ReasonApplyRejected, out.Err().Error()+"; the children not named here are applied; retrying with backoff")
+		reason := out.RejectedReason()
+		reconciling(reason, out.Err().Error()+"; the children not named here are applied; retrying with backoff")
 		// One Event per distinct refusal, not one per retry.
 		var evs []Event
 		for _, r := range out.Rejected {
-			if prev == nil || prev.Reason != psv1alpha1.ReasonApplyRejected || !strings.Contains(prev.Message, r) {
-				evs = append(evs, Event{Warning: true, Reason: psv1alpha1.ReasonApplyRejected, Action: "Apply", Message: r})
+			if prev == nil || prev.Reason != reason || !strings.Contains(prev.Message, r.Message) {
+				evs = append(evs, Event{Warning: true, Reason: r.Reason, Action: "Apply", Message: r.Message})
 			}
 		}
 		return evs
@@ -143,7 +144,7 @@ func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome
 // setReadyCondition sets the summary, with an Event when its status changes; a failure that
 // the Stalled or ApplyRejected Event already announces is not announced twice.
 func setReadyCondition(obj Object, before []metav1.Condition, out *Outcome, stalled *metav1.Condition, checks []health.Check) []Event {
-	ready := health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: len(out.Rejected) > 0,
+	ready := health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: out.RejectedReason(),
 		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied()}, checks)
 	setCondition(obj, ready)
 	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReady); prev != nil && prev.Status == ready.Status {

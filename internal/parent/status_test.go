@@ -46,7 +46,17 @@ func failedWith(msg string) func(*Outcome) {
 }
 
 func rejectedWith(msg string) func(*Outcome) {
-	return func(o *Outcome) { o.Errs = append(o.Errs, errors.New(msg)); o.Rejected = append(o.Rejected, msg) }
+	return func(o *Outcome) {
+		o.Errs = append(o.Errs, errors.New(msg))
+		o.Rejected = append(o.Rejected, Refusal{Reason: psv1alpha1.ReasonApplyRejected, Message: msg})
+	}
+}
+
+func ownedElsewhere(msg string) func(*Outcome) {
+	return func(o *Outcome) {
+		o.Errs = append(o.Errs, errors.New(msg))
+		o.Rejected = append(o.Rejected, Refusal{Reason: psv1alpha1.ReasonObjectOwnedElsewhere, Message: msg})
+	}
 }
 
 func invalidSpec(msg string) func(*Outcome) {
@@ -247,6 +257,11 @@ func TestSetReconcilingCondition(t *testing.T) {
 		{"the same refusal again: no second Event",
 			fakeParent(hasCondition(psv1alpha1.ConditionReconciling, metav1.ConditionTrue, psv1alpha1.ReasonApplyRejected, "apply TektonConfig config: denied; retrying", 2)),
 			outcome(rejectedWith("apply TektonConfig config: denied")), psv1alpha1.ReasonApplyRejected, []string{}},
+		{"owned elsewhere", fakeParent(), outcome(ownedElsewhere("ServiceAccount a/b is owned by X")),
+			psv1alpha1.ReasonObjectOwnedElsewhere, []string{psv1alpha1.ReasonObjectOwnedElsewhere}},
+		{"owned elsewhere and refused by admission: ApplyRejected, an Event each",
+			fakeParent(), outcome(ownedElsewhere("ServiceAccount a/b is owned by X"), rejectedWith("apply TektonConfig config: denied")),
+			psv1alpha1.ReasonApplyRejected, []string{psv1alpha1.ReasonObjectOwnedElsewhere, psv1alpha1.ReasonApplyRejected}},
 		{"a transient failure", fakeParent(), outcome(failedWith("apply Service: connection refused")), psv1alpha1.ReasonApplyFailed, []string{}},
 		{"TektonConfig waits for its CRD", fakeParent(), outcome(missingKinds("TektonConfig")), psv1alpha1.ReasonTektonConfigCRDMissing, []string{}},
 		{"ProxyPlugin waits for its CRD", fakeParent(), outcome(missingKinds("ServiceMonitor", "ProxyPlugin")), psv1alpha1.ReasonProxyPluginCRDMissing, []string{}},
