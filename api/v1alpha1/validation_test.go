@@ -164,6 +164,15 @@ func TestBadInputIsRefusedAtAdmission(t *testing.T) {
 		{"imageOverrides overriding AUTOINSTALL_COMPONENTS", full, set("spec.operator.subscription.imageOverrides", map[string]any{"AUTOINSTALL_COMPONENTS": "quay.io/a/b:1"}), "spec.operator.subscription.imageOverrides"},
 		{"env setting AUTOINSTALL_COMPONENTS", full, set("spec.operator.subscription.env", []any{map[string]any{"name": "AUTOINSTALL_COMPONENTS", "value": "true"}}), "spec.operator.subscription.env"},
 		{"env repeating an imageOverrides key", full, set("spec.operator.subscription.env", []any{map[string]any{"name": "IMAGE_PIPELINES_CONTROLLER", "value": "x"}}), "spec.operator.subscription.env"},
+		{"env value over 8 KiB", full, set("spec.operator.subscription.env", []any{map[string]any{"name": "A", "value": strings.Repeat("x", 8193)}}), "spec.operator.subscription.env[0].value"},
+		{"exporter argument over 4 KiB", full, set("spec.exporter.args", []any{strings.Repeat("x", 4097)}), "spec.exporter.args[0]"},
+		{"too many resource names", full, set("spec.exporter.resources.requests", func() map[string]any {
+			m := map[string]any{}
+			for i := range 17 {
+				m[fmt.Sprintf("example.com/r%d", i)] = "1"
+			}
+			return m
+		}()), "spec.exporter.resources.requests"},
 		{"env with a duplicate name", full, set("spec.operator.subscription.env", []any{map[string]any{"name": "A", "value": "1"}, map[string]any{"name": "A", "value": "2"}}), "spec.operator.subscription.env[1]"},
 		{"mirror without mirrors", full, set("spec.mirrors", []any{map[string]any{"source": "registry.redhat.io/openshift-pipelines"}}), "spec.mirrors[0].mirrors"},
 		{"mirror with empty mirrors", full, set("spec.mirrors", []any{map[string]any{"source": "registry.redhat.io/openshift-pipelines", "mirrors": []any{}}}), "spec.mirrors[0].mirrors"},

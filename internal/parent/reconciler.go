@@ -351,7 +351,7 @@ func (r *Reconciler[T, O]) emit(obj T, evs []Event) {
 // noteLimit is the longest note the API server accepts on an events.k8s.io Event
 // (k8s.io/kubernetes pkg/apis/events/validation, NoteLengthLimit); a longer one is refused and
 // the Event lost, so a long message (a stall naming many fields) is cut to fit. The condition
-// keeps the whole message.
+// keeps the message up to its own bound (fit).
 const noteLimit = 1024
 
 // note is msg cut to noteLimit bytes at a rune boundary, marked as cut.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -165,8 +166,49 @@ func setDeleting(obj Object, msg string) {
 	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: psv1alpha1.ReasonDeleting, Message: msg})
 }
 
-// setCondition sets c for the current generation.
+// maxConditionMessage is metav1.Condition's bound on its message: a longer one fails the whole
+// status write, and a stale Ready would stay.
+const maxConditionMessage = 32768
+
+// fit cuts msg to limit bytes between the items it joins (errors.Join puts one error on each
+// line; a summary joins its parts with "; "), and says how many items it left out: "… (N
+// more)". An item longer than the limit by itself is cut at a rune boundary.
+func fit(msg string, limit int) string {
+	if len(msg) <= limit {
+		return msg
+	}
+	sep := "\n"
+	if !strings.Contains(msg, sep) {
+		sep = "; "
+	}
+	parts := strings.Split(msg, sep)
+	var b strings.Builder
+	for i, p := range parts {
+		more := fmt.Sprintf("… (%d more)", len(parts)-i)
+		if b.Len()+len(sep)+len(p)+len(sep)+len(more) > limit {
+			if i == 0 {
+				cut := limit - len(sep) - len(more)
+				for cut > 0 && !utf8.RuneStart(p[cut]) {
+					cut--
+				}
+				b.WriteString(p[:cut])
+				more = fmt.Sprintf("… (%d more)", len(parts)-1)
+			}
+			b.WriteString(sep)
+			b.WriteString(more)
+			return b.String()
+		}
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// setCondition sets c for the current generation, its message cut to fit.
 func setCondition(obj Object, c metav1.Condition) {
+	c.Message = fit(c.Message, maxConditionMessage)
 	c.ObservedGeneration = obj.GetGeneration()
 	meta.SetStatusCondition(obj.StatusConditions(), c)
 }

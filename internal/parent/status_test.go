@@ -2,8 +2,11 @@ package parent
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -322,4 +325,30 @@ func TestSetReadyCondition(t *testing.T) {
 			g.Expect(c.ObservedGeneration).To(Equal(tc.h.Generation))
 		})
 	}
+}
+
+// TestLongMessagesFitTheCondition: a message over the condition's 32 KiB bound (here 2,000
+// joined errors) is cut between its items and says how many it left out, so the status write
+// is not refused and Ready never stays stale.
+func TestLongMessagesFitTheCondition(t *testing.T) {
+	g := NewWithT(t)
+	var errs []string
+	for i := range 2000 {
+		errs = append(errs, fmt.Sprintf("apply ServiceAccount ns/account-%04d: refused by a policy of this cluster", i))
+	}
+	h := fakeParent()
+	setCondition(h, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: "R", Message: strings.Join(errs, "\n")})
+	msg := h.Status.Conditions[0].Message
+	g.Expect(len(msg)).To(BeNumerically("<=", maxConditionMessage))
+	g.Expect(msg).To(HavePrefix(errs[0] + "\n"))
+	lines := strings.Split(msg, "\n")
+	kept := len(lines) - 1
+	g.Expect(lines[kept-1]).To(Equal(errs[kept-1]), "cut between items")
+	g.Expect(lines[kept]).To(Equal(fmt.Sprintf("… (%d more)", 2000-kept)))
+
+	g.Expect(fit("a; b; c", 100)).To(Equal("a; b; c"), "a message that fits is kept whole")
+	g.Expect(fit("first part; second part; third part", 30)).To(Equal("first part; … (2 more)"))
+	long := fit(strings.Repeat("é", 100), 50)
+	g.Expect(len(long)).To(BeNumerically("<=", 50))
+	g.Expect(utf8.ValidString(long)).To(BeTrue(), "cut at a rune boundary")
 }
