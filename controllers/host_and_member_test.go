@@ -36,7 +36,7 @@ func TestHostAndMemberOnOneCluster(t *testing.T) {
 	e.waitQuiet()
 	e.waitHostQuiet()
 	host := e.getHost().Status.Inventory
-	e.Expect(host).To(HaveLen(11))
+	e.Expect(host).To(HaveLen(12))
 	for _, entry := range host {
 		e.Expect(e.object(schema.FromAPIVersionAndKind(entry.APIVersion, entry.Kind), entry.Namespace, entry.Name)).NotTo(BeNil(), "%v", entry)
 		if entry.Kind != "Namespace" {

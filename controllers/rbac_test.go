@@ -109,6 +109,7 @@ func (e *operatorEnv) forbidden() {
 		"exec into a pod":                        {Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "openshift-pipelines", Name: "p"},
 		"write a webhook configuration":          {Verb: "create", Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations"},
 		"write a CRD":                            {Verb: "patch", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions", Name: "pipelineruns.tekton.dev"},
+		"delete another's NetworkPolicy":         {Verb: "delete", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: "openshift-pipelines", Name: "deny-all"},
 		"approve a CSR":                          {Verb: "approve", Group: "certificates.k8s.io", Resource: "signers", Name: "kubernetes.io/kube-apiserver-client"},
 	} {
 		e.Expect(may(attrs, "")).To(BeFalse(), "the operator may %s", what)

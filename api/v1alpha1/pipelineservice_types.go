@@ -707,7 +707,9 @@ type ExporterSpec struct {
 	// +kubebuilder:default=true
 	Enabled bool `json:"enabled"`
 
-	// Image of the exporter.
+	// Image of the exporter. Tag, not digest: the default is the build production runs
+	// (../shared/testdata/production, infra-deployments e952b760), which names it by this commit
+	// tag and no digest; none can be checked from here, so none is invented.
 	// +optional
 	// +kubebuilder:default="quay.io/konflux-ci/pipeline-service-exporter:9d2439c8a77d2ce0527cc5aea3fc6561b7671b48"
 	Image ImageReference `json:"image"`
@@ -743,6 +745,14 @@ type ExporterSpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	ServiceMonitor bool `json:"serviceMonitor"`
+
+	// NetworkPolicy admits traffic to the exporter's pods only on its metrics port and only
+	// from the cluster's monitoring namespaces (OpenShift labels them
+	// network.openshift.io/policy-group: monitoring). Anything else the exporter listens on,
+	// such as pprof when args ask for it, is then unreachable from other pods.
+	// +optional
+	// +kubebuilder:default=true
+	NetworkPolicy bool `json:"networkPolicy"`
 }
 
 // PipelineServiceStatus is what the operator observed.

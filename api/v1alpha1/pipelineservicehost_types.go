@@ -69,13 +69,16 @@ type SprayProxySpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Namespace string `json:"namespace"`
 
-	// Image of SprayProxy.
+	// Image of SprayProxy. Tag, not digest: no manifest readable here names this build by
+	// digest, so the commit tag stays rather than an unchecked digest.
 	// +optional
 	// +kubebuilder:default="quay.io/konflux-ci/sprayproxy:695281e3f6feb91b59c03a554ac2fb3b0334d130"
 	Image ImageReference `json:"image"`
 
 	// KubeRBACProxyImage is the image of the kube-rbac-proxy sidecars, which terminate TLS and
-	// authorize every request but webhooks and health checks.
+	// authorize every request but webhooks and health checks. Tag, not digest: production
+	// (../shared/testdata/production) and tektoncd/operator's manifests name it by the tag
+	// v4.12 only, and a digest seen elsewhere cannot be tied to that tag from here.
 	// +optional
 	// +kubebuilder:default="registry.redhat.io/openshift4/ose-kube-rbac-proxy:v4.12"
 	KubeRBACProxyImage ImageReference `json:"kubeRBACProxyImage"`
@@ -124,6 +127,14 @@ type SprayProxySpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	ServiceMonitor bool `json:"serviceMonitor"`
+
+	// NetworkPolicy admits traffic to SprayProxy's pods only on its proxy port, from the
+	// cluster's routers (namespaces labelled policy-group.network.openshift.io/ingress), and on
+	// its metrics port, from the monitoring namespaces (network.openshift.io/policy-group:
+	// monitoring). Turn it off where webhooks reach SprayProxy by other means.
+	// +optional
+	// +kubebuilder:default=true
+	NetworkPolicy bool `json:"networkPolicy"`
 
 	// MetricsReaders may scrape SprayProxy's metrics through kube-rbac-proxy. The default is
 	// OpenShift's cluster-monitoring Prometheus.

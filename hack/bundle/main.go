@@ -111,10 +111,12 @@ func write(root, out, v, channels string) error {
 		filepath.Join(manifests, operatorName+".clusterserviceversion.yaml"): csv,
 	}
 	// The other objects OLM installs with the operator, one file each, named as operator-sdk
-	// names them (<name>_<group>_<version>_<kind>.yaml): the metrics Service, the
+	// names them (<name>_<group>_<version>_<kind>.yaml): the metrics Service and NetworkPolicy
+	// (OLM 0.46 installs them from a bundle: pkg/controller/operators/catalog/supportedresources.go), the
 	// metrics-reader ClusterRole and the ClusterRoles the operator binds its children to.
 	for _, rel := range []string{
 		filepath.Join("config", "manager", "metrics_service.yaml"),
+		filepath.Join("config", "manager", "network_policy.yaml"),
 		filepath.Join("config", "rbac", "metrics_reader_role.yaml"),
 		filepath.Join("config", "rbac", "children_roles.yaml"),
 	} {

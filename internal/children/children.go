@@ -120,6 +120,7 @@ var (
 	GVKServiceAccount           = schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}
 	GVKService                  = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
 	GVKDeployment               = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	GVKNetworkPolicy            = schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}
 	GVKClusterRole              = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}
 	GVKClusterRoleBinding       = schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"}
 	GVKCatalogSource            = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "CatalogSource"}
@@ -154,6 +155,10 @@ var (
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=create;update;patch;delete,resourceNames=pipeline-metrics-exporter;sprayproxy-kube-rbac-proxy;sprayproxy-metrics-reader;sprayproxy-backend-register
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=pipeline-metrics-exporter;sprayproxy-kube-rbac-proxy;sprayproxy-metrics-reader;sprayproxy-backend-register
+//
+// NetworkPolicies by name too: the operator cannot remove or loosen a policy it did not write.
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=create;update;patch;delete,resourceNames=pipeline-metrics-exporter;sprayproxy
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=catalogsources;subscriptions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=clusterserviceversions,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=operators.coreos.com,resources=installplans,verbs=get;list;watch;patch
@@ -177,6 +182,7 @@ var Kinds = []Kind{
 	{GVK: GVKServiceAccount, Resource: "serviceaccounts", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
 	{GVK: GVKService, Resource: "services", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportDerived},
 	{GVK: GVKDeployment, Resource: "deployments", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportRead},
+	{GVK: GVKNetworkPolicy, Resource: "networkpolicies", BuiltIn: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportRead},
 	{GVK: GVKServiceMonitor, Resource: "servicemonitors", Optional: true, Prune: true, DeleteStep: DeleteExporter, Profiles: Member | Host, Import: ImportRead},
 	{GVK: GVKCatalogSource, Resource: "catalogsources", Prune: true, DeleteStep: DeleteCatalogSource, Profiles: Member, Import: ImportRead},
 	{GVK: GVKSubscription, Resource: "subscriptions", Prune: true, DeleteStep: DeleteSubscription, Profiles: Member, Import: ImportRead},

@@ -220,7 +220,9 @@ func TestRBACBindsByName(t *testing.T) {
 				}
 				held := slices.ContainsFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
 					return slices.Contains(r.Verbs, verb) && (slices.ContainsFunc(gr.NonResourceURLs, func(u string) bool { return slices.Contains(r.NonResourceURLs, u) }) ||
-						slices.ContainsFunc(gr.Resources, func(res string) bool { return slices.Contains(r.Resources, res) && slices.ContainsFunc(gr.APIGroups, func(gp string) bool { return slices.Contains(r.APIGroups, gp) }) }))
+						slices.ContainsFunc(gr.Resources, func(res string) bool {
+							return slices.Contains(r.Resources, res) && slices.ContainsFunc(gr.APIGroups, func(gp string) bool { return slices.Contains(r.APIGroups, gp) })
+						}))
 				})
 				if held && !(name == "sprayproxy-kube-rbac-proxy" && verb == "create") {
 					t.Errorf("the operator holds %s of %v%v, which it only grants through %s", verb, gr.Resources, gr.NonResourceURLs, name)

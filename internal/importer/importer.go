@@ -66,6 +66,7 @@ type Cluster struct {
 	Mirrors         *unstructured.Unstructured
 	Exporter        *unstructured.Unstructured
 	ServiceMonitor  *unstructured.Unstructured
+	NetworkPolicy   *unstructured.Unstructured
 	ExternalSecrets []*unstructured.Unstructured
 }
 
@@ -110,6 +111,9 @@ func Read(ctx context.Context, c client.Reader, opts Options) (*Cluster, error) 
 		return nil, err
 	}
 	if cl.ServiceMonitor, err = get(ctx, c, children.GVKServiceMonitor, target, opts.Exporter); err != nil {
+		return nil, err
+	}
+	if cl.NetworkPolicy, err = get(ctx, c, children.GVKNetworkPolicy, target, opts.Exporter); err != nil {
 		return nil, err
 	}
 	namespaces := opts.SecretNamespaces
@@ -220,7 +224,7 @@ func Convert(cl *Cluster) (*Result, error) {
 		return nil, err
 	}
 	r.mirrors(cl.Mirrors)
-	if err := r.exporter(cl.Exporter, cl.ServiceMonitor != nil); err != nil {
+	if err := r.exporter(cl.Exporter, cl.ServiceMonitor != nil, cl.NetworkPolicy != nil); err != nil {
 		return nil, err
 	}
 	if err := r.tektonConfig(cl.TektonConfig); err != nil {
@@ -338,7 +342,9 @@ func (r *Result) mirrors(u *unstructured.Unstructured) {
 	}
 }
 
-func (r *Result) exporter(u *unstructured.Unstructured, serviceMonitor bool) error {
+// exporter reproduces the exporter Deployment u; serviceMonitor and networkPolicy say whether
+// its ServiceMonitor and NetworkPolicy exist, so that taking over adds neither.
+func (r *Result) exporter(u *unstructured.Unstructured, serviceMonitor, networkPolicy bool) error {
 	e := &r.PipelineService.Spec.Exporter
 	if u == nil {
 		e.Enabled = false
@@ -358,7 +364,7 @@ func (r *Result) exporter(u *unstructured.Unstructured, serviceMonitor bool) err
 			c = x
 		}
 	}
-	e.Enabled, e.ServiceMonitor = true, serviceMonitor
+	e.Enabled, e.ServiceMonitor, e.NetworkPolicy = true, serviceMonitor, networkPolicy
 	e.Image = psv1alpha1.ImageReference(c.Image)
 	e.Replicas = 1
 	if d.Spec.Replicas != nil {

@@ -141,17 +141,21 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-// Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRoleBinding, Service
-// and Deployment, in targetNamespace. The binding grants the ClusterRole of the same name that
+// Exporter renders the pipeline-metrics exporter: ServiceAccount, ClusterRoleBinding, Service,
+// Deployment and NetworkPolicy, in targetNamespace. The binding grants the ClusterRole of the same name that
 // ships with the operator (config/rbac/children_roles.yaml).
 func Exporter(ps *psv1alpha1.PipelineService) []*unstructured.Unstructured {
 	ns := ps.Spec.TektonConfig.TargetNamespace
-	return []*unstructured.Unstructured{
+	out := []*unstructured.Unstructured{
 		newObject(children.GVKServiceAccount, ns, exporterServiceAccount(ps)),
 		exporterClusterRoleBinding(ns, exporterServiceAccount(ps)),
 		exporterService(ns),
 		exporterDeployment(ps),
 	}
+	if ps.Spec.Exporter.NetworkPolicy {
+		out = append(out, exporterNetworkPolicy(ns))
+	}
+	return out
 }
 
 func exporterClusterRoleBinding(ns, serviceAccount string) *unstructured.Unstructured {

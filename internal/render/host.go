@@ -82,7 +82,7 @@ func newHostObject(gvk schema.GroupVersionKind, namespace, name string) *unstruc
 
 // SprayProxy renders SprayProxy and what serves it: namespace, ServiceAccount, the RBAC of
 // its kube-rbac-proxy sidecars, the webhook secret's ExternalSecret, Services, Deployment,
-// Route and ServiceMonitor.
+// Route, ServiceMonitor and NetworkPolicy.
 func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*unstructured.Unstructured {
 	ns := sp.Namespace
 	sa := newHostObject(children.GVKServiceAccount, ns, SprayProxyName)
@@ -108,6 +108,9 @@ func SprayProxy(sp *psv1alpha1.SprayProxySpec, externalSecretVersion string) []*
 		sprayProxyRoute(sp))
 	if sp.ServiceMonitor {
 		out = append(out, sprayProxyServiceMonitor(ns))
+	}
+	if sp.NetworkPolicy {
+		out = append(out, sprayProxyNetworkPolicy(ns))
 	}
 	return out
 }

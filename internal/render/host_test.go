@@ -147,3 +147,37 @@ func TestHostParts(t *testing.T) {
 	h.Spec.ResultsProxyPlugin.Enabled = true
 	g.Expect(kinds(h)).To(Equal([]string{"ProxyPlugin"}))
 }
+
+// TestNetworkPoliciesAdmitOnlyWhatIsServed: the exporter takes ingress only on its metrics
+// port from the monitoring namespaces; SprayProxy only on its proxy port from the routers and
+// on its metrics port from monitoring; turned off, neither is rendered.
+func TestNetworkPoliciesAdmitOnlyWhatIsServed(t *testing.T) {
+	g := NewWithT(t)
+	monitoring := map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"network.openshift.io/policy-group": "monitoring"}}}
+	routers := map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"policy-group.network.openshift.io/ingress": ""}}}
+	rule := func(port int64, from map[string]any) any {
+		return map[string]any{"from": []any{from}, "ports": []any{map[string]any{"protocol": "TCP", "port": port}}}
+	}
+
+	ps := load(t, samples.Full)
+	np := findObject(Exporter(ps), "NetworkPolicy", ExporterName)
+	g.Expect(np).NotTo(BeNil())
+	g.Expect(np.Object["spec"]).To(Equal(map[string]any{
+		"podSelector": map[string]any{"matchLabels": map[string]any{LabelApp: ExporterName}},
+		"policyTypes": []any{"Ingress"},
+		"ingress":     []any{rule(ExporterMetricsPort, monitoring)},
+	}))
+	ps.Spec.Exporter.NetworkPolicy = false
+	g.Expect(findObject(Exporter(ps), "NetworkPolicy", ExporterName)).To(BeNil())
+
+	h := loadHost(t)
+	objs, err := Host(h, allCaps)
+	g.Expect(err).NotTo(HaveOccurred())
+	np = findObject(objs, "NetworkPolicy", SprayProxyName)
+	g.Expect(np).NotTo(BeNil())
+	g.Expect(np.Object["spec"].(map[string]any)["ingress"]).To(Equal([]any{rule(sprayProxySecurePort, routers), rule(sprayProxyMetricsTLS, monitoring)}))
+	h.Spec.SprayProxy.NetworkPolicy = false
+	objs, err = Host(h, allCaps)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(findObject(objs, "NetworkPolicy", SprayProxyName)).To(BeNil())
+}
