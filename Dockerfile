@@ -1,4 +1,7 @@
 # Build the manager with the Go toolchain, run it on a distroless static base as non-root.
+# Tag, not digest, for both bases: no registry is reachable from where this is built and no
+# manifest readable here pins them, so a digest would be invented; pin them in the image
+# pipeline (Konflux resolves and records base digests at build time).
 FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
@@ -11,6 +14,7 @@ COPY controllers/ controllers/
 COPY internal/ internal/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o manager .
 
+# Tag, not digest, as for the builder above.
 FROM gcr.io/distroless/static:nonroot
 WORKDIR /
 COPY --from=builder /workspace/manager .
