@@ -35,7 +35,8 @@ import (
 // informers), then writes straight to the API server, reading only from its informers, so
 // that only its writes cost requests:
 //   - a create adds the finalizer that deletionPolicy Delete needs before any child exists
-//     (a child made first would outlive a parent deleted meanwhile), then applies every child
+//     (a child made first would outlive a parent deleted meanwhile; an Orphan create adds
+//     none), then applies every child
 //     in parallel, each waiting only on its own Namespace or ClusterRole, through OSP's
 //     webhook, skipping what is already up to date (the apply engine's ordering, on this
 //     client);
@@ -146,8 +147,17 @@ func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*
 }
 
 func (b *bench) floorCreate(ctx context.Context) error {
+	if err := b.floorCreateWith(ctx, psv1alpha1.DeletionPolicyOrphan, figCreateOrphan, false); err != nil {
+		return err
+	}
+	return b.floorCreateWith(ctx, psv1alpha1.DeletionPolicyDelete, figCreate, true)
+}
+
+// floorCreateWith is the floor of a create with policy: the finalizer first only where the
+// policy is Delete. keepLast leaves the last round's objects for the next figures.
+func (b *bench) floorCreateWith(ctx context.Context, policy psv1alpha1.DeletionPolicy, figure string, keepLast bool) error {
 	for i := 0; i <= b.floorRounds; i++ {
-		ps, err := fullSample()
+		ps, err := fullSampleWith(policy)
 		if err != nil {
 			return err
 		}
@@ -159,8 +169,10 @@ func (b *bench) floorCreate(ctx context.Context) error {
 		if err := b.c.Create(ctx, ps); err != nil {
 			return err
 		}
-		if err := b.addFinalizer(ctx, ps); err != nil {
-			return err
+		if policy == psv1alpha1.DeletionPolicyDelete {
+			if err := b.addFinalizer(ctx, ps); err != nil {
+				return err
+			}
 		}
 		if err := b.applyAll(ctx, desired.Objects); err != nil {
 			return err
@@ -170,9 +182,9 @@ func (b *bench) floorCreate(ctx context.Context) error {
 			return err
 		}
 		if i > 0 {
-			b.floor[figCreate] = append(b.floor[figCreate], d)
+			b.floor[figure] = append(b.floor[figure], d)
 		}
-		if i < b.floorRounds {
+		if i < b.floorRounds || !keepLast {
 			if err := b.deleteAll(ctx, ps, desired.Objects); err != nil {
 				return err
 			}

@@ -98,6 +98,7 @@ type row struct {
 // The latency figures, each judged against its floor (floor.go).
 const (
 	figCreate            = "create -> every child applied"
+	figCreateOrphan      = "create (Orphan: no finalizer) -> applied"
 	figImage             = "spec change -> applied: imageOverride"
 	figConsole           = "spec change -> applied: PaC console URL"
 	figDriftDeployment   = "drift: exporter Deployment deleted -> restored"
@@ -165,7 +166,7 @@ func run(rounds int, counts string, idle time.Duration) error {
 		stopOperator()
 		return err
 	}
-	steps := []func(context.Context) error{b.createToApplied, b.specChange, b.driftHeal, b.statusLatency, b.host, b.noOpWrites}
+	steps := []func(context.Context) error{b.createOrphanToApplied, b.createToApplied, b.specChange, b.driftHeal, b.statusLatency, b.host, b.noOpWrites}
 	defer stopProfile()
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -329,19 +330,43 @@ func (b *bench) applied(ps *psv1alpha1.PipelineService) func(context.Context) bo
 // --- 1. create -> applied ---
 
 func fullSample() (*psv1alpha1.PipelineService, error) {
+	return fullSampleWith(psv1alpha1.DeletionPolicyDelete)
+}
+
+func fullSampleWith(policy psv1alpha1.DeletionPolicy) (*psv1alpha1.PipelineService, error) {
 	ps, err := samples.Load(samples.Full)
 	if err != nil {
 		return nil, err
 	}
-	ps.Spec.DeletionPolicy = psv1alpha1.DeletionPolicyDelete
+	ps.Spec.DeletionPolicy = policy
 	return ps, nil
+}
+
+// createOrphanToApplied is create -> applied for deletionPolicy Orphan, which needs no
+// finalizer: the pass applies the children without first writing one, a round trip less on
+// the create's path than the Delete row. Between rounds the parent goes at once and the
+// children are deleted as the floor's are.
+func (b *bench) createOrphanToApplied(ctx context.Context) error {
+	progress("create (Orphan) -> applied: %d rounds after one to warm up", b.rounds)
+	return b.creates(ctx, psv1alpha1.DeletionPolicyOrphan, figCreateOrphan)
 }
 
 func (b *bench) createToApplied(ctx context.Context) error {
 	progress("create -> applied: %d rounds after one to warm up, deleting (deletionPolicy Delete) between rounds", b.rounds)
-	r := row{figure: figCreate, target: "ref. 40 ms"}
+	return b.creates(ctx, psv1alpha1.DeletionPolicyDelete, figCreate)
+}
+
+// creates measures create -> every child applied of the full sample with policy. Between
+// rounds a Delete parent is deleted by the operator; an Orphan one goes at once and its
+// children are deleted here. The last Delete parent stays for the next figures.
+func (b *bench) creates(ctx context.Context, policy psv1alpha1.DeletionPolicy, figure string) error {
+	r := row{figure: figure, target: "ref. 40 ms"}
 	for i := 0; i <= b.rounds; i++ {
-		ps, err := fullSample()
+		ps, err := fullSampleWith(policy)
+		if err != nil {
+			return err
+		}
+		desired, err := render.Render(ps, allCaps)
 		if err != nil {
 			return err
 		}
@@ -358,13 +383,16 @@ func (b *bench) createToApplied(ctx context.Context) error {
 			// Round 0 warms up: it also waits for the controller to start its watches.
 			r.samples = append(r.samples, d)
 		}
-		if i < b.rounds {
-			if err := b.deletePipelineService(ctx); err != nil {
-				return err
-			}
+		switch {
+		case policy == psv1alpha1.DeletionPolicyOrphan:
+			err = b.deleteAll(ctx, ps, desired.Objects)
+		case i < b.rounds:
+			err = b.deletePipelineService(ctx)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	// The last object stays for the next figures.
 	b.add(r)
 	return nil
 }
