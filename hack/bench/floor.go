@@ -114,7 +114,7 @@ func (b *bench) applyAll(ctx context.Context, objs []*unstructured.Unstructured)
 	return nil
 }
 
-// deleteAll deletes ps's children but the namespaces, and ps itself, and waits until the
+// deleteAll deletes the parent, then its children but the namespaces, and waits until the
 // informers see them gone.
 func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*unstructured.Unstructured) error {
 	clear := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))
@@ -124,6 +124,16 @@ func (b *bench) deleteAll(ctx context.Context, parentObj client.Object, objs []*
 	if err := b.c.Delete(ctx, parentObj); client.IgnoreNotFound(err) != nil {
 		return err
 	}
+	// Once the parent is gone, a pass of the operator's still under way (deletionPolicy
+	// Orphan lets the parent go at once) may yet apply children: let it end before they
+	// are deleted, or it would put back what is deleted here.
+	if err := b.seen(ctx, "the parent to be deleted", func(ctx context.Context) bool {
+		probe, _ := parentObj.DeepCopyObject().(client.Object)
+		return b.watch.Get(ctx, client.ObjectKeyFromObject(parentObj), probe) != nil
+	}); err != nil {
+		return err
+	}
+	b.settle(ctx)
 	var wait []*unstructured.Unstructured
 	for _, o := range objs {
 		if o.GroupVersionKind() == children.GVKNamespace {
