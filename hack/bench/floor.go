@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -10,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
@@ -334,9 +337,55 @@ func (b *bench) setReady(ctx context.Context, obj client.Object, conditions *[]m
 	return b.c.Status().Patch(ctx, obj, client.MergeFrom(base))
 }
 
+// seedStatus gives the floor's parent obj the status the operator writes on a healthy cluster,
+// from the ArgoCD fixture that TestArgoCDHealthFixturesAreLive keeps equal to a live run's
+// (config/argocd/.../<kind>/testdata/live_healthy.yaml), so that the floor's status patch is
+// the operator's: the whole conditions list, which a merge patch replaces, on an object of the
+// operator's size. A floor that flipped one condition of an otherwise empty status would
+// measure a smaller object than any operator that reports its state writes.
+func (b *bench) seedStatus(ctx context.Context, obj client.Object, kind string, status func(fixture []byte) error) error {
+	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "argocd", "resource_customizations",
+		psv1alpha1.GroupVersion.Group, kind, "testdata", "live_healthy.yaml"))
+	if err != nil {
+		return err
+	}
+	if err := b.c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		return err
+	}
+	base, _ := obj.DeepCopyObject().(client.Object)
+	if err := status(data); err != nil {
+		return fmt.Errorf("the %s fixture: %w", kind, err)
+	}
+	return b.c.Status().Patch(ctx, obj, client.MergeFrom(base))
+}
+
+// seededStatus is the status of fixture for a parent at generation.
+func seededStatus[S any](fixture []byte, generation int64, conditions func(*S) []metav1.Condition) (S, error) {
+	var doc struct {
+		Status S `json:"status"`
+	}
+	if err := yaml.Unmarshal(fixture, &doc); err != nil {
+		return doc.Status, err
+	}
+	for i := range conditions(&doc.Status) {
+		conditions(&doc.Status)[i].ObservedGeneration = generation
+	}
+	return doc.Status, nil
+}
+
 func (b *bench) floorStatus(ctx context.Context) error {
 	spec, stack := statusStack()
 	if err := simulate.Healthy(ctx, b.c, spec, stack); err != nil {
+		return err
+	}
+	ps := &psv1alpha1.PipelineService{}
+	ps.Name = psv1alpha1.Name
+	if err := b.seedStatus(ctx, ps, "PipelineService", func(fixture []byte) error {
+		status, err := seededStatus(fixture, ps.Generation, func(s *psv1alpha1.PipelineServiceStatus) []metav1.Condition { return s.Conditions })
+		status.ObservedGeneration = ps.Generation
+		ps.Status = status
+		return err
+	}); err != nil {
 		return err
 	}
 	patch := func(status metav1.ConditionStatus) error {
@@ -439,6 +488,16 @@ func (b *bench) floorHost(ctx context.Context) error {
 			return err
 		}
 		return b.setReady(ctx, h, &h.Status.Conditions, status)
+	}
+	seed := &psv1alpha1.PipelineServiceHost{}
+	seed.Name = psv1alpha1.Name
+	if err := b.seedStatus(ctx, seed, "PipelineServiceHost", func(fixture []byte) error {
+		status, err := seededStatus(fixture, seed.Generation, func(s *psv1alpha1.PipelineServiceHostStatus) []metav1.Condition { return s.Conditions })
+		status.ObservedGeneration = seed.Generation
+		seed.Status = status
+		return err
+	}); err != nil {
+		return err
 	}
 	for i := 0; i < b.floorRounds; i++ {
 		if err := b.routeAdmitted(ctx, false); err != nil {
