@@ -159,17 +159,6 @@ func prerequisites(o *unstructured.Unstructured) []string {
 	return out
 }
 
-// ApplyOne server-side applies desired, forcing ownership of the fields it renders and
-// nothing else, and says whether it wrote. It skips the write when the live object already
-// carries the rendered content (UpToDate): a pass with nothing to change writes nothing.
-func (e *Engine) ApplyOne(ctx context.Context, desired *unstructured.Unstructured) (bool, error) {
-	live, err := e.read(ctx, desired, true)
-	if err != nil {
-		return false, err
-	}
-	return e.write(ctx, desired, live)
-}
-
 // read returns the live object of desired, nil when it does not exist. A cache miss is read
 // again past the cache when Adopt must see what may be there and unseen is true.
 func (e *Engine) read(ctx context.Context, desired *unstructured.Unstructured, unseen bool) (*unstructured.Unstructured, error) {
@@ -188,8 +177,10 @@ func (e *Engine) read(ctx context.Context, desired *unstructured.Unstructured, u
 	return nil, fmt.Errorf("get %s: %w", Describe(desired), err)
 }
 
-// write applies desired over live (nil: absent), unless live already holds it or Adopt
-// refuses to take live over.
+// write server-side applies desired over live (nil: absent), forcing ownership of the fields
+// it renders and nothing else, and says whether it wrote. It skips the write when live already
+// carries the rendered content (UpToDate), so a pass with nothing to change writes nothing,
+// and when Adopt refuses to take live over.
 func (e *Engine) write(ctx context.Context, desired, live *unstructured.Unstructured) (bool, error) {
 	if live != nil {
 		if e.UpToDate(desired, live) {
