@@ -31,7 +31,10 @@ func (e *operatorEnv) approved(name string) func() bool {
 // reports them, rolls forward when the pin moves, records the upgrade, and refuses a pin below
 // what is installed. The same life cycle runs against the real OLM in
 // TestRealOLMPinnedInstallAndUpgrade; this stand-in keeps the orderings the real OLM does not
-// produce on demand (a plan seen while Planning, a stale plan for another CSV).
+// produce on demand (a plan seen while Planning, a stale plan for another CSV), and the plan
+// that holds the pin beside another operator's CSV: the real OLM resolves that only when a
+// second package in the same namespace has an upgrade pending at the moment the pin's plan is
+// made, a second catalog and a race this test cannot hold still.
 func TestPinnedCSVApproval(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil) // pinned to v5.0.5

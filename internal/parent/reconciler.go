@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -228,12 +227,11 @@ func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, last []psv1alpha1.
 		case res.Err != nil:
 			if refused, ok := refusal(res.Err); ok {
 				out.Rejected = append(out.Rejected, refused)
-			}
-			var owned *apply.OwnedElsewhereError
-			if errors.As(res.Err, &owned) {
-				// Not ours: never pruned or deleted as if it were.
-				entry := inventory.Entry(res.Object)
-				out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return e == entry })
+				if refused.Reason == psv1alpha1.ReasonObjectOwnedElsewhere {
+					// Not ours: never pruned or deleted as if it were.
+					entry := inventory.Entry(res.Object)
+					out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return e == entry })
+				}
 			}
 			out.Errs = append(out.Errs, res.Err)
 		case res.Changed:
@@ -360,11 +358,7 @@ func note(msg string) string {
 		return msg
 	}
 	const more = "… (the condition has the whole message)"
-	cut := noteLimit - len(more)
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut] + more
+	return runePrefix(msg, noteLimit-len(more)) + more
 }
 
 func copyOf[T Object](obj T) T {

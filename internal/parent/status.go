@@ -187,11 +187,7 @@ func fit(msg string, limit int) string {
 		more := fmt.Sprintf("… (%d more)", len(parts)-i)
 		if b.Len()+len(sep)+len(p)+len(sep)+len(more) > limit {
 			if i == 0 {
-				cut := limit - len(sep) - len(more)
-				for cut > 0 && !utf8.RuneStart(p[cut]) {
-					cut--
-				}
-				b.WriteString(p[:cut])
+				b.WriteString(runePrefix(p, limit-len(sep)-len(more)))
 				more = fmt.Sprintf("… (%d more)", len(parts)-1)
 			}
 			b.WriteString(sep)
@@ -204,6 +200,17 @@ func fit(msg string, limit int) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// runePrefix is the longest prefix of s of at most n bytes that ends at a rune boundary.
+func runePrefix(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // setCondition sets c for the current generation, its message cut to fit.
