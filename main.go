@@ -1,5 +1,6 @@
-// Command manager runs the pipeline-service-operator; `manager import` prints the
-// PipelineService that reproduces what a cluster runs.
+// Command manager runs the pipeline-service-operator. Its subcommands serve people and CI:
+// `import` prints the PipelineService that reproduces what a cluster runs; `validate`,
+// `render` and `diff` check a GitOps repository's parents before they merge.
 package main
 
 import (
@@ -16,8 +17,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "import" {
-		os.Exit(runImport(os.Args[2:]))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "import":
+			os.Exit(runImport(os.Args[2:]))
+		case "validate":
+			os.Exit(runValidate(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		}
 	}
 	var opts manager.Options
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")

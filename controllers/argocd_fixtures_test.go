@@ -50,7 +50,7 @@ func TestArgoCDHealthFixturesAreLive(t *testing.T) {
 	e.becomeHealthy(stack505)
 	e.checkFixture(e.get(), "live_healthy.yaml")
 
-	e.update(overrides(`{"pruner": {"disable": true}}`))
+	e.update(samples.Overrides(`{"pruner": {"disable": true}}`))
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonInvalidTektonConfig)
 	e.Eventually(func() *metav1.Condition {
 		return meta.FindStatusCondition(e.get().Status.Conditions, psv1alpha1.ConditionStalled)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -13,12 +12,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 )
 
-func overrides(raw string) func(*psv1alpha1.PipelineService) {
-	return func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.TektonConfig.Overrides = &apiextensionsv1.JSON{Raw: []byte(raw)}
-	}
-}
-
 // TestTyposInOverridesStallWithNothingApplied: the production typo `disable:` for `disabled:`
 // stops the reconcile with Stalled naming the field, an Event, and no child changed; fixing the
 // spec clears it.
@@ -26,7 +19,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	e := startOperator(t, nil)
 
 	// Created broken: nothing at all is applied.
-	e.create(samples.Full, overrides(`{"pruner": {"disable": true}}`))
+	e.create(samples.Full, samples.StallNamed(samples.StallPrunerTypo).Mutate)
 	e.Eventually(func(g Gomega) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
@@ -41,7 +34,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, "spec.pruner.disable")
 
 	// Fixed: everything converges and Stalled goes.
-	e.update(overrides(`{"pipeline": {"enable-step-actions": true}}`))
+	e.update(samples.Overrides(`{"pipeline": {"enable-step-actions": true}}`))
 	e.waitConverged()
 	e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
 	e.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
@@ -52,7 +45,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		versions[w.GetKind()+"/"+w.GetName()] = e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()).GetResourceVersion()
 	}
 	e.update(func(ps *psv1alpha1.PipelineService) {
-		overrides(`{"pruner": {"keep": "ten"}}`)(ps)
+		samples.Overrides(`{"pruner": {"keep": "ten"}}`)(ps)
 		ps.Spec.Operator.Subscription.Channel = "pipelines-5.1"
 		ps.Spec.Exporter.Replicas = 3
 	})
@@ -78,17 +71,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 // nothing, and converges once the buckets match.
 func TestReconcileOnlyOSPRuleStalls(t *testing.T) {
 	e := startOperator(t, nil)
-	ordinal := func(buckets string) func(*psv1alpha1.PipelineService) {
-		return func(ps *psv1alpha1.PipelineService) {
-			yes, four := true, int32(4)
-			perf := ps.Spec.TektonConfig.Performance
-			perf.StatefulsetOrdinals, perf.Buckets, perf.Replicas = &yes, &four, &four
-			overrides(`{"pipeline": {"options": {
-				"configMaps": {"config-leader-election-resolvers": {"data": {"buckets": "` + buckets + `"}}},
-				"statefulSets": {"tekton-pipelines-remote-resolvers": {"spec": {"replicas": 4}}}}}}`)(ps)
-		}
-	}
-	e.create(samples.Full, ordinal("8"))
+	e.create(samples.Full, samples.OrdinalResolvers("8"))
 	const field = "spec.tektonConfig.overrides.pipeline.options.configMaps.config-leader-election-resolvers.data.buckets"
 	e.Eventually(func(g Gomega) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
@@ -100,7 +83,7 @@ func TestReconcileOnlyOSPRuleStalls(t *testing.T) {
 	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())
 	e.Expect(e.object(children.GVKTektonConfig, "", "config")).To(BeNil())
 
-	e.update(ordinal("4"))
+	e.update(samples.OrdinalResolvers("4"))
 	e.waitConverged()
 	e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
 	e.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())

@@ -6,7 +6,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/ptr"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -26,48 +25,14 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 	e.waitQuiet()
 	tektonConfig := func() string { return e.object(children.GVKTektonConfig, "", "config").GetResourceVersion() }
 
-	for _, tc := range []struct {
-		name      string
-		mutate    func(*psv1alpha1.PipelineService)
-		wantField string
-	}{
-		{"buckets above 10 in overrides", overrides(`{"pipeline": {"performance": {"buckets": 12}}}`),
-			"spec.tektonConfig.overrides.pipeline.performance.buckets: expected 1 <= 12 <= 10"},
-		{"PaC regexp that does not compile", setting("error-detection-simple-regexp", "(["),
-			"spec.tektonConfig.pipelinesAsCode.settings.error-detection-simple-regexp: value \"([\" does not parse"},
-		{"PaC boolean that is not one", setting("remember-ok-to-test", "notabool"),
-			"spec.tektonConfig.pipelinesAsCode.settings.remember-ok-to-test: value \"notabool\" does not parse"},
-		{"PaC key OSP drops", setting("remember-ok-to-tset", "true"),
-			"spec.tektonConfig.pipelinesAsCode.settings.remember-ok-to-tset: not a Pipelines-as-Code setting"},
-		{"PaC value OSP rewrites", setting("remember-ok-to-test", "True"),
-			`spec.tektonConfig.pipelinesAsCode.settings.remember-ok-to-test: OpenShift Pipelines' defaulting changes "True" to "true"`},
-		{"pruner schedule that is not cron", func(ps *psv1alpha1.PipelineService) {
-			ps.Spec.TektonConfig.Pruner.Mode = psv1alpha1.PrunerModeEnabled
-			ps.Spec.TektonConfig.Pruner.Schedule = "61 * * * *"
-		}, "spec.tektonConfig.pruner.schedule: not a cron schedule"},
-		{"keep 0 in overrides", overrides(`{"pruner": {"disabled": false, "keep": 0, "keep-since": null, "resources": ["pipelinerun"]}}`),
-			"spec.tektonConfig.overrides.pruner.keep: invalid value: 0"},
-		{"keep with keep-since in overrides", func(ps *psv1alpha1.PipelineService) {
-			ps.Spec.TektonConfig.Pruner.Mode = psv1alpha1.PrunerModeEnabled
-			ps.Spec.TektonConfig.Pruner.KeepSince = ptr.To[int32](60)
-			overrides(`{"pruner": {"keep": 5}}`)(ps)
-		}, "spec.tektonConfig.overrides.pruner.keep: expected exactly one, got both"},
-		{"unknown pruner resource in overrides", overrides(`{"pruner": {"disabled": false, "keep": 3, "resources": ["pods"]}}`),
-			"spec.tektonConfig.overrides.pruner.resources[0]: invalid value: pods"},
-		{"statefulset ordinals with buckets unlike replicas", overrides(`{"pipeline": {"performance": {"statefulset-ordinals": true}}}`),
-			"spec.tektonConfig.performance.buckets: OpenShift Pipelines' defaulting changes 4 to 2"},
-		{"unknown enable-api-fields", overrides(`{"pipeline": {"enable-api-fields": "experimental"}}`),
-			"spec.tektonConfig.overrides.pipeline.enable-api-fields: invalid value: experimental"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range samples.Stalls {
+		t.Run(tc.Name, func(t *testing.T) {
 			before := tektonConfig()
 			e.update(func(ps *psv1alpha1.PipelineService) {
-				ps.Spec.TektonConfig.Overrides = nil
-				ps.Spec.TektonConfig.PipelinesAsCode.Settings = nil
 				ps.Spec.Exporter.Replicas = 3 - ps.Spec.Exporter.Replicas // 1 <-> 2: a change the stalled pass must not apply either
-				tc.mutate(ps)
+				tc.Apply(ps)
 			})
-			stalled := e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
+			stalled := e.waitCondition(psv1alpha1.ConditionStalled, psv1alpha1.ReasonInvalidTektonConfig, tc.Want)
 			e.Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
 			e.waitQuiet()
 			ps := e.get()
@@ -76,32 +41,13 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 			exporter := e.object(children.GVKDeployment, "openshift-pipelines", render.ExporterName)
 			replicas, _, _ := unstructured.NestedInt64(exporter.Object, "spec", "replicas")
 			e.Expect(replicas).NotTo(Equal(int64(ps.Spec.Exporter.Replicas)), "the exporter change waits for a valid spec")
-			e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, tc.wantField)
+			e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, tc.Want)
 
-			e.update(func(ps *psv1alpha1.PipelineService) {
-				ps.Spec.TektonConfig.Overrides = nil
-				ps.Spec.TektonConfig.PipelinesAsCode.Settings = nil
-				ps.Spec.TektonConfig.Pruner = samplePruner()
-			})
+			e.update(samples.Reset)
 			e.waitConverged()
 			e.Expect(e.condition(psv1alpha1.ConditionStalled)).To(BeNil())
 		})
 	}
-}
-
-func setting(key, value string) func(*psv1alpha1.PipelineService) {
-	return func(ps *psv1alpha1.PipelineService) {
-		ps.Spec.TektonConfig.PipelinesAsCode.Settings = map[string]string{key: value}
-	}
-}
-
-// samplePruner is the full sample's pruner.
-func samplePruner() psv1alpha1.PrunerSpec {
-	ps, err := samples.Load(samples.Full)
-	if err != nil {
-		panic(err)
-	}
-	return ps.Spec.TektonConfig.Pruner
 }
 
 // TestTektonConfigInAnotherNamespaceStalls: a cluster already runs Tekton in another

@@ -43,7 +43,7 @@ func TestSpecChangesReachTheChildren(t *testing.T) {
 			[]string{"spec", "trigger", "disabled"}, false},
 		{"Triggers off", func(ps *psv1alpha1.PipelineService) { ps.Spec.TektonConfig.Triggers.Enabled = false },
 			[]string{"spec", "trigger", "disabled"}, true},
-		{"overrides merged last", overrides(`{"pipeline": {"performance": {"buckets": 8}}}`),
+		{"overrides merged last", samples.Overrides(`{"pipeline": {"performance": {"buckets": 8}}}`),
 			[]string{"spec", "pipeline", "performance", "buckets"}, int64(8)},
 		{"console URL", func(ps *psv1alpha1.PipelineService) {
 			ps.Spec.TektonConfig.PipelinesAsCode.Console.URL = "https://konflux.example.com"

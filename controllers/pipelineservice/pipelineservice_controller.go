@@ -8,6 +8,7 @@ package pipelineservice
 import (
 	"context"
 	"errors"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -75,13 +76,23 @@ func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHa
 
 // Render renders the children, and refuses a spec that render refuses.
 func (*kind) Render(ps *psv1alpha1.PipelineService, served children.Served) ([]*unstructured.Unstructured, error) {
+	return Render(ps, served)
+}
+
+// Render is the member's render as the reconciler runs it, for `render` and `validate` too: the
+// children for a cluster that serves served, or a *parent.Invalid that refuses the spec as the
+// Stalled condition does (a TektonConfig that does not decode, a revert to an unrecorded build).
+func Render(ps *psv1alpha1.PipelineService, served children.Served) ([]*unstructured.Unstructured, error) {
 	desired, err := render.Render(ps, served)
 	if err != nil {
 		if invalid, ok := errors.AsType[*render.InvalidTektonConfigError](err); ok {
 			return nil, invalidTektonConfig(ps, []osp.FieldError{{Path: invalid.Field, Message: invalid.Problem}})
 		}
 		if revert, ok := errors.AsType[*render.RevertError](err); ok {
-			return nil, &parent.Invalid{Condition: metav1.Condition{Reason: psv1alpha1.ReasonRevertNotRecorded, Message: revert.Message + "; nothing was applied"}}
+			return nil, &parent.Invalid{
+				Condition: metav1.Condition{Reason: psv1alpha1.ReasonRevertNotRecorded, Message: revert.Message + "; nothing was applied"},
+				Fields:    []parent.InvalidField{{Path: render.RevertField, Message: strings.TrimPrefix(revert.Message, render.RevertField+" ")}},
+			}
 		}
 		return nil, err
 	}
@@ -94,11 +105,27 @@ func (*kind) RenderInputs(ps *psv1alpha1.PipelineService) string { return render
 
 // Review refuses a spec whose TektonConfig OSP's own admission code would refuse.
 func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, served children.Served) error {
-	refusals, err := k.reviewTektonConfig(ctx, desired, served)
+	live, err := k.liveTektonConfig(ctx, desired, served)
 	if err != nil {
 		return err
 	}
-	if len(refusals) > 0 {
+	return review(ps, desired, live, k.reviews.review)
+}
+
+// Review is the member's review as the reconciler runs it, for `validate` too: OSP's admission
+// code and the rules its reconciler alone keeps, on the rendered TektonConfig, as an update of
+// live when live is not nil and as a create otherwise. A refusal is a *parent.Invalid.
+func Review(ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, live *unstructured.Unstructured) error {
+	return review(ps, desired, live, osp.Review)
+}
+
+func review(ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, live *unstructured.Unstructured,
+	ospReview func(desired, live *unstructured.Unstructured) []osp.FieldError) error {
+	tc := tektonConfigOf(desired)
+	if tc == nil {
+		return nil
+	}
+	if refusals := ospReview(tc, live); len(refusals) > 0 {
 		return invalidTektonConfig(ps, refusals)
 	}
 	return nil

@@ -19,39 +19,42 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
-// reviewTektonConfig runs OSP's admission code on the rendered TektonConfig before anything
-// is applied, as an update of the live TektonConfig when there is one, so that a value OSP's
-// webhook would refuse, or its reconciler alone (osp.ReconcileRules), stalls the reconcile
-// instead of failing one apply after another or breaking the installation after it.
-func (k *kind) reviewTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served) ([]osp.FieldError, error) {
-	var tc *unstructured.Unstructured
-	for _, o := range desired {
-		if o.GroupVersionKind() == children.GVKTektonConfig {
-			tc = o
-		}
-	}
-	if tc == nil {
+// liveTektonConfig reads the TektonConfig that the rendered one would update, nil when there is
+// none (or the kind is not served yet), so that the review rules on the change as OSP's webhook
+// will: a value OSP's webhook would refuse, or its reconciler alone (osp.ReconcileRules),
+// stalls the reconcile instead of failing one apply after another or breaking the installation
+// after it.
+func (k *kind) liveTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served) (*unstructured.Unstructured, error) {
+	tc := tektonConfigOf(desired)
+	if tc == nil || !served[children.GVKTektonConfig] {
 		return nil, nil
 	}
-	var live *unstructured.Unstructured
-	if served[children.GVKTektonConfig] {
-		live = &unstructured.Unstructured{}
-		live.SetGroupVersionKind(children.GVKTektonConfig)
-		key := client.ObjectKeyFromObject(tc)
-		err := k.client.Get(ctx, key, live)
-		if apierrors.IsNotFound(err) {
-			// The cache holds only the operator's labelled objects; a TektonConfig made
-			// before it (by OSP, ArgoCD or a person) is read from the API server.
-			err = k.apiReader.Get(ctx, key, live)
-		}
-		switch {
-		case apierrors.IsNotFound(err):
-			live = nil
-		case err != nil:
-			return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(children.GVKTektonConfig)
+	key := client.ObjectKeyFromObject(tc)
+	err := k.client.Get(ctx, key, live)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only the operator's labelled objects; a TektonConfig made
+		// before it (by OSP, ArgoCD or a person) is read from the API server.
+		err = k.apiReader.Get(ctx, key, live)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
+	}
+	return live, nil
+}
+
+// tektonConfigOf is the TektonConfig among the rendered children, nil when there is none.
+func tektonConfigOf(desired []*unstructured.Unstructured) *unstructured.Unstructured {
+	for _, o := range desired {
+		if o.GroupVersionKind() == children.GVKTektonConfig {
+			return o
 		}
 	}
-	return k.reviews.review(tc, live), nil
+	return nil
 }
 
 // reviewMemo remembers the last review: OSP's SetDefaults and Validate take milliseconds, most
@@ -81,14 +84,21 @@ func (m *reviewMemo) review(desired, live *unstructured.Unstructured) []osp.Fiel
 // the PipelineService sets it, with its TektonConfig path.
 func invalidTektonConfig(ps *psv1alpha1.PipelineService, refusals []osp.FieldError) *parent.Invalid {
 	parts := make([]string, 0, len(refusals))
+	fields := make([]parent.InvalidField, 0, len(refusals))
 	for _, e := range refusals {
 		field := render.FieldPath(ps, e.Path)
 		if strings.HasPrefix(field, "TektonConfig ") {
 			parts = append(parts, fmt.Sprintf("%s: %s", field, e.Message))
+			fields = append(fields, parent.InvalidField{Path: field, Message: e.Message})
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s: %s (TektonConfig %s)", field, e.Message, e.Path))
+		msg := fmt.Sprintf("%s (TektonConfig %s)", e.Message, e.Path)
+		parts = append(parts, field+": "+msg)
+		fields = append(fields, parent.InvalidField{Path: field, Message: msg})
 	}
-	return &parent.Invalid{Condition: metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "OpenShift Pipelines would refuse the TektonConfig: " +
-		strings.Join(parts, "; ") + ". Fix spec.tektonConfig (overrides included); nothing was applied."}}
+	return &parent.Invalid{
+		Condition: metav1.Condition{Reason: psv1alpha1.ReasonInvalidTektonConfig, Message: "OpenShift Pipelines would refuse the TektonConfig: " +
+			strings.Join(parts, "; ") + ". Fix spec.tektonConfig (overrides included); nothing was applied."},
+		Fields: fields,
+	}
 }

@@ -54,6 +54,12 @@ func (k *kind) Setup(mgr ctrl.Manager, _ controller.Controller) (handler.EventHa
 
 // Render renders SprayProxy and the proxy plugin.
 func (*kind) Render(h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstructured.Unstructured, error) {
+	return Render(h, served)
+}
+
+// Render is the host's render as the reconciler runs it, for `render` and `validate` too. The
+// host refuses nothing beyond what admission does, and reviews nothing.
+func Render(h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstructured.Unstructured, error) {
 	return render.Host(h, served)
 }
 

@@ -70,6 +70,29 @@ type Cluster struct {
 	ExternalSecrets []*unstructured.Unstructured
 }
 
+// FromObjects is the Cluster import would read from a cluster holding objs (a snapshot's files,
+// as testdata/production holds stone-prod-p01's): the TektonConfig, the Subscription, the
+// CatalogSource, the exporter's Deployment (named as DefaultOptions names it) and the
+// ExternalSecrets.
+func FromObjects(objs []*unstructured.Unstructured) *Cluster {
+	cl := &Cluster{}
+	for _, u := range objs {
+		switch gvk := u.GroupVersionKind(); {
+		case gvk == children.GVKTektonConfig:
+			cl.TektonConfig = u
+		case gvk == children.GVKSubscription:
+			cl.Subscription = u
+		case gvk == children.GVKCatalogSource:
+			cl.CatalogSource = u
+		case gvk == children.GVKDeployment && u.GetName() == DefaultOptions().Exporter:
+			cl.Exporter = u
+		case gvk.GroupKind() == children.GVKExternalSecretV1.GroupKind():
+			cl.ExternalSecrets = append(cl.ExternalSecrets, u)
+		}
+	}
+	return cl
+}
+
 // Read reads the objects import needs with c (a direct client: nothing is cached). A kind the
 // cluster does not serve is as good as no object of it; a TektonConfig and a Subscription for
 // the package are required.

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -23,22 +22,7 @@ func productionCluster(t *testing.T) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &Cluster{}
-	for _, u := range objs {
-		switch gvk := u.GroupVersionKind(); {
-		case gvk == children.GVKTektonConfig:
-			cl.TektonConfig = u
-		case gvk == children.GVKSubscription:
-			cl.Subscription = u
-		case gvk == children.GVKCatalogSource:
-			cl.CatalogSource = u
-		case gvk == children.GVKDeployment && u.GetName() == "pipeline-metrics-exporter":
-			cl.Exporter = u
-		case gvk.Kind == "ExternalSecret":
-			cl.ExternalSecrets = append(cl.ExternalSecrets, u)
-		}
-	}
-	return cl
+	return FromObjects(objs)
 }
 
 // resolverBuckets is where the snapshot's one broken value sits in the import: 8

@@ -67,8 +67,15 @@ func (o *Outcome) RejectedReason() string {
 }
 
 // Invalid is the error a kind's Render returns to refuse the spec: the parent is Stalled with
-// the condition's reason and message, and nothing is applied.
-type Invalid struct{ Condition metav1.Condition }
+// the condition's reason and message, and nothing is applied. Fields are the refused fields
+// the message names, each on its own, for `validate` to list as the condition does.
+type Invalid struct {
+	Condition metav1.Condition
+	Fields    []InvalidField
+}
+
+// InvalidField is one refused field of a parent's spec: its path in the parent, and why.
+type InvalidField struct{ Path, Message string }
 
 func (e *Invalid) Error() string { return e.Condition.Message }
 

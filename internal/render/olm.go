@@ -89,6 +89,9 @@ type Override struct {
 	Source string
 }
 
+// RevertField is the field a RevertError refuses.
+const RevertField = "spec.operator.subscription.revertImagesTo"
+
 // RevertError refuses a revertImagesTo that names no build whose images are recorded.
 type RevertError struct{ Message string }
 
@@ -120,7 +123,7 @@ func ImageOverrides(ps *psv1alpha1.PipelineService) (map[string]Override, error)
 // revertedImages are the images recorded for the build revertImagesTo names.
 func revertedImages(ps *psv1alpha1.PipelineService) ([]psv1alpha1.ImageVariable, error) {
 	name := ps.Spec.Operator.Subscription.RevertImagesTo
-	const field = "spec.operator.subscription.revertImagesTo"
+	const field = RevertField
 	var prev *psv1alpha1.BuildImages
 	if u := ps.Status.Upgrade; u != nil {
 		prev = u.Previous

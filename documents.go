@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+)
+
+// The subcommands for a GitOps repository (validate, render, diff) read YAML streams, find the
+// parents among their documents, and run each through the same render and review as the
+// reconciler. This file holds what they share.
+
+// Exit codes of validate and diff, as kubectl diff's: 0 nothing to report, 1 problems (or
+// differences), 2 the command could not do its work.
+const (
+	exitOK       = 0
+	exitProblems = 1
+	exitError    = 2
+)
+
+// document is one YAML document of an input.
+type document struct {
+	// File names the input ("-" for standard input); Index is the document's place in it,
+	// from 1, counting the documents that hold anything.
+	File  string
+	Index int
+	// Object is the document decoded as the API server decodes JSON (whole numbers as int64);
+	// nil when it is not YAML.
+	Object *unstructured.Unstructured
+	// Err says why the document cannot be read (Object is nil) or what is wrong with it (a
+	// *duplicateKeyError).
+	Err error
+}
+
+// where is the FILE:DOC prefix of the document's problems.
+func (d document) where() string { return fmt.Sprintf("%s:%d", d.File, d.Index) }
+
+// readInputs reads the documents of every input: a file, every .yaml, .yml and .json file of
+// a directory (not its subdirectories: a kustomize tree is built first, see the README), or
+// "-" for standard input. An unreadable input is an error; a document that does not decode is
+// kept, with its error, for the caller to report.
+func readInputs(names []string, stdin io.Reader) ([]document, error) {
+	var out []document
+	for _, name := range names {
+		files, err := inputFiles(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			docs, err := readFile(f, stdin)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, docs...)
+		}
+	}
+	return out, nil
+}
+
+// inputFiles expands a directory into its manifest files, sorted; a file or "-" is itself.
+func inputFiles(name string) ([]string, error) {
+	if name == "-" {
+		return []string{name}, nil
+	}
+	info, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{name}, nil
+	}
+	entries, err := os.ReadDir(name)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && slices.ContainsFunc([]string{".yaml", ".yml", ".json"}, func(ext string) bool { return strings.HasSuffix(e.Name(), ext) }) {
+			files = append(files, strings.TrimSuffix(name, "/")+"/"+e.Name())
+		}
+	}
+	return files, nil
+}
+
+// readFile splits one input into documents.
+func readFile(name string, stdin io.Reader) ([]document, error) {
+	var r io.Reader = stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = f.Close() }()
+		r = f
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	var out []document
+	for {
+		raw, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if isBlank(raw) {
+			continue
+		}
+		d := document{File: name, Index: len(out) + 1}
+		d.Object, d.Err = decodeDocument(raw)
+		out = append(out, d)
+	}
+}
+
+// isBlank is whether a document holds nothing but comments and white space.
+func isBlank(raw []byte) bool {
+	for line := range bytes.SplitSeq(raw, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 && line[0] != '#' && !bytes.Equal(line, []byte("---")) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeDocument decodes a YAML or JSON document as the API server decodes a request body:
+// whole numbers as int64, so that the schema sees integers. A document that is not YAML is an
+// unreadable input; one that gives a key twice decodes, with a *duplicateKeyError: kubectl and
+// ArgoCD would keep the last value without a word.
+func decodeDocument(raw []byte) (*unstructured.Unstructured, error) {
+	data, err := sigsyaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("is not YAML: %w", err)
+	}
+	var obj map[string]any
+	if err := utiljson.Unmarshal(data, &obj); err != nil || obj == nil {
+		return nil, errors.New("is not a YAML object")
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	if _, err := sigsyaml.YAMLToJSONStrict(raw); err != nil {
+		return u, &duplicateKeyError{err}
+	}
+	return u, nil
+}
+
+// duplicateKeyError is a document that gives a key twice.
+type duplicateKeyError struct{ err error }
+
+func (e *duplicateKeyError) Error() string {
+	return "a key is given twice, and kubectl and ArgoCD would keep the last value without a word: " + e.err.Error()
+}
+
+// parentKind is what the subcommands know of one kind of parent.
+type parentKind struct {
+	gvk     schema.GroupVersionKind
+	profile children.Profile
+	// render is the kind's render and offline review, as the reconciler runs them before
+	// applying: the children, or a *parent.Invalid refusing the spec. live reads the object a
+	// rendered child would update, for the review of an update (nil offline: every child is
+	// reviewed as a create).
+	render func(obj *unstructured.Unstructured, served children.Served, live liveReader) ([]*unstructured.Unstructured, error)
+}
+
+// liveReader reads the live object of a rendered one, nil when it does not exist.
+type liveReader func(desired *unstructured.Unstructured) (*unstructured.Unstructured, error)
+
+// parentKinds are the two parents.
+var parentKinds = []parentKind{
+	{gvk: psv1alpha1.GroupVersion.WithKind("PipelineService"), profile: children.Member, render: renderMember},
+	{gvk: psv1alpha1.GroupVersion.WithKind("PipelineServiceHost"), profile: children.Host, render: renderHost},
+}
+
+// kindOf is the parent kind of obj, false when obj is not a parent. A parent of a version the
+// CRDs do not serve is a parent too: the API server would refuse it, and so does validate.
+func kindOf(obj *unstructured.Unstructured) (parentKind, bool) {
+	gk := obj.GroupVersionKind().GroupKind()
+	i := slices.IndexFunc(parentKinds, func(k parentKind) bool { return k.gvk.GroupKind() == gk })
+	if i < 0 {
+		return parentKind{}, false
+	}
+	return parentKinds[i], true
+}
+
+func renderMember(obj *unstructured.Unstructured, served children.Served, live liveReader) ([]*unstructured.Unstructured, error) {
+	ps := &psv1alpha1.PipelineService{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, ps); err != nil {
+		return nil, err
+	}
+	desired, err := pipelineservice.Render(ps, served)
+	if err != nil {
+		return nil, err
+	}
+	var liveTC *unstructured.Unstructured
+	if live != nil {
+		for _, o := range desired {
+			if o.GroupVersionKind() == children.GVKTektonConfig && served[children.GVKTektonConfig] {
+				if liveTC, err = live(o); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := pipelineservice.Review(ps, desired, liveTC); err != nil {
+		return nil, err
+	}
+	return desired, nil
+}
+
+func renderHost(obj *unstructured.Unstructured, served children.Served, _ liveReader) ([]*unstructured.Unstructured, error) {
+	h := &psv1alpha1.PipelineServiceHost{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, h); err != nil {
+		return nil, err
+	}
+	return pipelineservicehost.Render(h, served)
+}
+
+// servedFlag is --without: the kinds (or versions) the cluster does not serve, every other
+// kind the operator writes being served. The default is an OpenShift cluster with the External
+// Secrets and Prometheus operators (and, for a host, CodeReadyToolchain).
+type servedFlag struct{ without []schema.GroupVersionKind }
+
+// optionalKinds are the kinds --without may name: those a CRD serves, which a cluster may lack.
+func optionalKinds() []children.Kind {
+	return slices.DeleteFunc(slices.Clone(children.Kinds), func(k children.Kind) bool { return k.BuiltIn || k.Observed })
+}
+
+func (f *servedFlag) String() string {
+	names := make([]string, 0, len(f.without))
+	for _, gvk := range f.without {
+		names = append(names, gvk.Kind+"/"+gvk.Version)
+	}
+	return strings.Join(names, ",")
+}
+
+// Set takes KIND or KIND/VERSION, comma-separated; KIND alone is every version of it.
+func (f *servedFlag) Set(value string) error {
+	for item := range strings.SplitSeq(value, ",") {
+		kind, version, _ := strings.Cut(strings.TrimSpace(item), "/")
+		i := slices.IndexFunc(optionalKinds(), func(k children.Kind) bool { return k.GVK.Kind == kind })
+		if i < 0 {
+			return fmt.Errorf("%q is not a kind the operator writes that a cluster may lack; one of %s", kind, kindNames())
+		}
+		k := optionalKinds()[i]
+		n := len(f.without)
+		for _, gvk := range k.Versions() {
+			if version == "" || gvk.Version == version {
+				f.without = append(f.without, gvk)
+			}
+		}
+		if len(f.without) == n {
+			return fmt.Errorf("%s has no version %q the operator writes", kind, version)
+		}
+	}
+	return nil
+}
+
+// served is what the cluster serves under the flag.
+func (f *servedFlag) served() children.Served {
+	return children.ServedBy(func(gvk schema.GroupVersionKind) bool { return !slices.Contains(f.without, gvk) })
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range optionalKinds() {
+		names = append(names, k.GVK.Kind)
+	}
+	return strings.Join(names, ", ")
+}
+
+// bindServedFlag adds --without to fs.
+func bindServedFlag(fs *flag.FlagSet) *servedFlag {
+	f := &servedFlag{}
+	fs.Var(f, "without", "Kinds the cluster does not serve, as KIND or KIND/VERSION, comma-separated (default: an OpenShift cluster serving every kind: "+kindNames()+").")
+	return f
+}
