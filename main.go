@@ -23,6 +23,10 @@ func main() {
 			os.Exit(runImport(os.Args[2:]))
 		case "validate":
 			os.Exit(runValidate(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "render":
+			os.Exit(runRender(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "diff":
+			os.Exit(runDiff(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		}
 	}
 	var opts manager.Options
