@@ -14,9 +14,11 @@ import (
 
 // TestDockerfileBuildContextBuilds copies what the Dockerfile's builder stage copies, and
 // nothing else, into an empty directory and builds the manager there, as the image build
-// would: a source file the Dockerfile forgets to copy fails here, with no Docker engine.
+// would: a source file the Dockerfile forgets to copy, or .dockerignore keeps out of the
+// build context, fails here, with no Docker engine.
 func TestDockerfileBuildContextBuilds(t *testing.T) {
 	root := testenv.RepoRoot()
+	admitted := dockerignoreAdmits(t, root)
 	f, err := os.Open(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +38,11 @@ func TestDockerfileBuildContextBuilds(t *testing.T) {
 				t.Fatalf("Dockerfile copies %s, which matches nothing", src)
 			}
 			for _, m := range matches {
+				rel, _ := filepath.Rel(root, m)
+				if !admitted(rel) {
+					t.Errorf("Dockerfile copies %s, which .dockerignore keeps out of the build context", rel)
+					continue
+				}
 				if err := copyInto(m, filepath.Join(dir, dest), strings.HasSuffix(dest, "/")); err != nil {
 					t.Fatal(err)
 				}
@@ -70,4 +77,31 @@ func copyInto(src, target string, intoDir bool) error {
 		return fmt.Errorf("copy %s: %v\n%s", src, err, out)
 	}
 	return nil
+}
+
+// dockerignoreAdmits reads .dockerignore, which excludes everything ("*") and then admits
+// patterns ("!pattern", a directory with a trailing slash), and says whether a path from the
+// repository root is in the build context.
+func dockerignoreAdmits(t *testing.T, root string) func(string) bool {
+	data, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admit []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(line), "!"); ok {
+			admit = append(admit, p)
+		}
+	}
+	return func(path string) bool {
+		for _, p := range admit {
+			if dir, ok := strings.CutSuffix(p, "/"); ok && (path == dir || strings.HasPrefix(path, dir+"/")) {
+				return true
+			}
+			if ok, _ := filepath.Match(p, path); ok {
+				return true
+			}
+		}
+		return false
+	}
 }
