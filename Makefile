@@ -87,9 +87,17 @@ olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine)
 TEST_PARALLEL ?= 4
 
 .PHONY: test
-test: verify vet envtest olm ## Run every test against a real API server (envtest), with the real OLM.
+test: verify vet envtest olm validate-overlays ## Run every test against a real API server (envtest), with the real OLM.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) -parallel $(TEST_PARALLEL) ./... -count=1 -timeout 20m
 	cd hack/argocd-health && go test $(GOTEST_FLAGS) ./... -count=1
+
+.PHONY: validate-overlays
+validate-overlays: ## Validate every overlay of config/samples/overlays as a GitOps repository's CI does: kustomize build | manager validate -.
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; go build -o "$$tmp/manager" .; \
+	for overlay in config/samples/overlays/*/; do \
+		printf '%s: ' "$$overlay"; \
+		$(KUSTOMIZE) build "$$overlay" | "$$tmp/manager" validate - 2>&1; \
+	done
 
 .PHONY: bench
 bench: envtest ## Measure latency, writes, reconciles, memory and start-up; print the table (not part of test).
