@@ -16,6 +16,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // documents reads every YAML document of the files matching glob.
@@ -133,3 +135,43 @@ func TestManagerIsHardened(t *testing.T) {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// TestOpenShiftGitOpsHealthChecksBuild: the Component that adds the health checks to an ArgoCD
+// resource builds, creates the list where there is none, keeps other kinds' checks, updates an
+// older check of ours in place, carries health.lua as it is (the script argocd-cm gets and
+// hack/argocd-health runs), and leaves its helper ConfigMap out of the output.
+func TestOpenShiftGitOpsHealthChecksBuild(t *testing.T) {
+	lua, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "argocd", "resource_customizations",
+		"pipelineservice.appstudio.io", "PipelineService", "health.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type check struct{ Group, Kind, Check string }
+	ours := []check{
+		{"pipelineservice.appstudio.io", "PipelineService", string(lua)},
+		{"pipelineservice.appstudio.io", "PipelineServiceHost", string(lua)},
+	}
+	subscription := check{"operators.coreos.com", "Subscription", "hs = {status = \"Healthy\"}\nreturn hs\n"}
+	for dir, want := range map[string][]check{
+		"without-checks": ours,
+		"with-checks":    {subscription, ours[0], ours[1]},
+	} {
+		t.Run(dir, func(t *testing.T) {
+			g := NewWithT(t)
+			out := build(t, filepath.Join("config", "testdata", "openshift-gitops", dir))
+			var docs []map[string]any
+			for doc := range strings.SplitSeq(string(out), "\n---\n") {
+				m := map[string]any{}
+				g.Expect(sigsyaml.Unmarshal([]byte(doc), &m)).To(Succeed())
+				docs = append(docs, m)
+			}
+			g.Expect(docs).To(HaveLen(1), "the ArgoCD resource alone: the helper ConfigMap is local")
+			g.Expect(docs[0]["apiVersion"]).To(Equal("argoproj.io/v1beta1"))
+			var argocd struct {
+				Spec struct{ ResourceHealthChecks []check } `json:"spec"`
+			}
+			g.Expect(sigsyaml.Unmarshal(out, &argocd)).To(Succeed())
+			g.Expect(argocd.Spec.ResourceHealthChecks).To(Equal(want))
+		})
+	}
+}
