@@ -255,3 +255,34 @@ func TestValidateChecksTransitionsAgainstOld(t *testing.T) {
 	code, out, _ = validateOut(legacy, "--old", old, "-")
 	g.Expect(code).To(Equal(exitOK), "an unchanged invalid value is ratcheted: %s", out)
 }
+
+// TestRenderExitCodes: 0 rendered, 1 refused (nothing printed), 2 for a usage or read error.
+func TestRenderExitCodes(t *testing.T) {
+	full := sampleYAML(t, samples.Full, nil)
+	stalled := sampleYAML(t, samples.Full, samples.Set("spec.tektonConfig.overrides", map[string]any{"pruner": map[string]any{"disable": true}}))
+	refused := sampleYAML(t, samples.Full, samples.Set("spec.exporter.replicas", int64(0)))
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		want  int
+	}{
+		{"valid", full, nil, exitOK},
+		{"refused by the API server", refused, nil, exitProblems},
+		{"refused by the operator", stalled, []string{"-o", "json"}, exitProblems},
+		{"two inputs", full, []string{"-", "-"}, exitError},
+		{"an unknown output format", full, []string{"-o", "table"}, exitError},
+		{"a document that does not decode", "kind: [", nil, exitError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runRender(tc.args, strings.NewReader(tc.stdin), &out, &errOut)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.want, errOut.String())
+			}
+			if code != exitOK && out.Len() > 0 {
+				t.Errorf("printed objects for input it refused:\n%s", out.String())
+			}
+		})
+	}
+}
