@@ -27,7 +27,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -87,14 +86,9 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ctrl.SetLogger(logr.Discard())
-	crds, err := testenv.AllThirdPartyCRDs()
-	g.Expect(err).NotTo(HaveOccurred())
-	env, cfg, err := testenv.Start(crds)
-	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { _ = env.Stop() })
+	env, cfg := controlPlane(t)
 	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(simulate.EnsureNamespaces(ctx, c, append(testenv.PlatformNamespaces, "toolchain-host-operator")...)).To(Succeed())
 
 	applied := &applyLog{bodies: map[string][]byte{}}
 	opCfg := rest.CopyConfig(cfg)

@@ -50,11 +50,7 @@ func sampleYAML(t *testing.T, sample string, m samples.Mutation) string {
 // (samples.RefusedMembers, samples.RefusedHosts) is refused by validate too, naming the same
 // field, and each line validate prints is in the API server's own refusal word for word.
 func TestValidateGivesTheAPIServersVerdict(t *testing.T) {
-	env, cfg, err := testenv.Start(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	_, cfg := controlPlane(t)
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// plane is the one control plane the subcommands' tests share, with every third-party CRD and
+// the namespaces of an OpenShift host and member: started by the first test that needs it,
+// stopped by TestMain.
+var plane struct {
+	once sync.Once
+	env  *testenv.Env
+	cfg  *rest.Config
+	err  error
+}
+
+// controlPlane returns the shared control plane.
+func controlPlane(t *testing.T) (*testenv.Env, *rest.Config) {
+	t.Helper()
+	plane.once.Do(func() {
+		crds, err := testenv.AllThirdPartyCRDs()
+		if err != nil {
+			plane.err = err
+			return
+		}
+		if plane.env, plane.cfg, plane.err = testenv.Start(crds); plane.err != nil {
+			return
+		}
+		c, err := client.New(plane.cfg, client.Options{Scheme: manager.NewScheme()})
+		if err == nil {
+			err = simulate.EnsureNamespaces(context.Background(), c, append(testenv.PlatformNamespaces, "toolchain-host-operator")...)
+		}
+		plane.err = err
+	})
+	if plane.err != nil {
+		t.Fatal(plane.err)
+	}
+	return plane.env, plane.cfg
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if plane.env != nil {
+		if err := plane.env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop envtest:", err)
+		}
+	}
+	os.Exit(code)
+}
