@@ -24,7 +24,7 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
 		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
-		g.Expect(stalled.Message).To(ContainSubstring("spec.pruner.disable"))
+		g.Expect(stalled.Message).To(ContainSubstring(samples.StallNamed(samples.StallPrunerTypo).Want))
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Status).To(BeEquivalentTo("False"))
 	}, timeout, poll).Should(Succeed())
@@ -45,14 +45,14 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		versions[w.GetKind()+"/"+w.GetName()] = e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName()).GetResourceVersion()
 	}
 	e.update(func(ps *psv1alpha1.PipelineService) {
-		samples.Overrides(`{"pruner": {"keep": "ten"}}`)(ps)
+		samples.StallNamed(samples.StallPrunerKeepText).Mutate(ps)
 		ps.Spec.Operator.Subscription.Channel = "pipelines-5.1"
 		ps.Spec.Exporter.Replicas = 3
 	})
 	e.Eventually(func(g Gomega) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
-		g.Expect(stalled.Message).To(ContainSubstring("spec.pruner.keep"))
+		g.Expect(stalled.Message).To(ContainSubstring(samples.StallNamed(samples.StallPrunerKeepText).Want))
 		g.Expect(stalled.ObservedGeneration).To(Equal(e.get().Generation))
 	}, timeout, poll).Should(Succeed())
 	e.waitQuiet()
@@ -77,7 +77,7 @@ func TestReconcileOnlyOSPRuleStalls(t *testing.T) {
 		stalled := e.condition(psv1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
 		g.Expect(stalled.Reason).To(Equal(psv1alpha1.ReasonInvalidTektonConfig))
-		g.Expect(stalled.Message).To(And(ContainSubstring(field), ContainSubstring("buckets (8,"), ContainSubstring("replicas (4,")))
+		g.Expect(stalled.Message).To(And(ContainSubstring(samples.StallNamed(samples.StallOrdinalResolvers).Want), ContainSubstring("replicas (4,")))
 	}, timeout, poll).Should(Succeed())
 	e.expectEvent(psv1alpha1.ReasonInvalidTektonConfig, field)
 	e.Expect(e.object(children.GVKSubscription, "openshift-operators", "openshift-pipelines-operator")).To(BeNil())

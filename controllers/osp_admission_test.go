@@ -26,6 +26,9 @@ func TestValuesOSPRefusesStall(t *testing.T) {
 	tektonConfig := func() string { return e.object(children.GVKTektonConfig, "", "config").GetResourceVersion() }
 
 	for _, tc := range samples.Stalls {
+		if tc.Own() != "" {
+			continue // run through more steps by a test of its own
+		}
 		t.Run(tc.Name, func(t *testing.T) {
 			before := tektonConfig()
 			e.update(func(ps *psv1alpha1.PipelineService) {

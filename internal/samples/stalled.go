@@ -18,6 +18,17 @@ type Stall struct {
 	Want string
 }
 
+// Own names the reconcile test that runs the case on its own, through more steps than the
+// table's loop takes (controllers/invalid_tektonconfig_test.go), so that the loop skips it;
+// "" for the others.
+func (s Stall) Own() string { return ownTests[s.Name] }
+
+var ownTests = map[string]string{
+	StallPrunerTypo:       "TestTyposInOverridesStallWithNothingApplied",
+	StallPrunerKeepText:   "TestTyposInOverridesStallWithNothingApplied",
+	StallOrdinalResolvers: "TestReconcileOnlyOSPRuleStalls",
+}
+
 // Apply sets back what the cases change (Reset), then changes ps as the case does.
 func (s Stall) Apply(ps *psv1alpha1.PipelineService) {
 	Reset(ps)
@@ -68,6 +79,7 @@ func OrdinalResolvers(buckets string) func(*psv1alpha1.PipelineService) {
 // Stall names of the cases other tests take on their own.
 const (
 	StallPrunerTypo       = "production's pruner typo"
+	StallPrunerKeepText   = "pruner keep not a number"
 	StallOrdinalResolvers = "resolver buckets unlike replicas in ordinal mode"
 )
 
@@ -75,7 +87,7 @@ const (
 var Stalls = []Stall{
 	{StallPrunerTypo, Overrides(`{"pruner": {"disable": true}}`),
 		"spec.tektonConfig.overrides.pruner.disable: unknown field"},
-	{"pruner keep not a number", Overrides(`{"pruner": {"keep": "ten"}}`),
+	{StallPrunerKeepText, Overrides(`{"pruner": {"keep": "ten"}}`),
 		"spec.tektonConfig.overrides.pruner.keep: "},
 	{StallOrdinalResolvers, OrdinalResolvers("8"),
 		"spec.tektonConfig.overrides.pipeline.options.configMaps.config-leader-election-resolvers.data.buckets: in StatefulSet ordinal mode tekton-pipelines-remote-resolvers's leader-election buckets (8,"},
