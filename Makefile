@@ -82,13 +82,15 @@ olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine)
 	@hack/setup-olm.sh >/dev/null
 
 # The envtest tests spend most of their time waiting on an API server, so four run at once
-# rather than one per core (go test's default): the controllers package takes about 135 s
-# instead of 165 s on 2 cores, for the same CPU.
+# rather than one per core (go test's default). The controllers package is the longest (about
+# 190 s on 2 cores, with the others beside it), so it is named first: go test starts it as soon
+# as it is built rather than after the packages that sort before it, which keeps make test
+# under 4 minutes (4m08s the other way round, 3m45s this way).
 TEST_PARALLEL ?= 4
 
 .PHONY: test
 test: verify vet envtest olm validate-overlays ## Run every test against a real API server (envtest), with the real OLM.
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) -parallel $(TEST_PARALLEL) ./... -count=1 -timeout 20m
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" OLM_ASSETS="$$(hack/setup-olm.sh)" go test $(GOTEST_FLAGS) -parallel $(TEST_PARALLEL) ./controllers/... ./... -count=1 -timeout 20m
 	cd hack/argocd-health && go test $(GOTEST_FLAGS) ./... -count=1
 
 .PHONY: validate-overlays
