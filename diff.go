@@ -121,20 +121,28 @@ func (d *differ) diffParent(ctx context.Context, doc document, kind parentKind) 
 	if gvk := doc.Object.GroupVersionKind(); gvk != kind.gvk {
 		return false, fmt.Errorf("the %s CRD serves %s only", kind.gvk.Kind, kind.gvk.GroupVersion())
 	}
-	v, err := admission.Review(ctx, doc.Object, nil)
+	// The live parent: the change is admitted as an update of it (transition rules included),
+	// and its status is what the operator renders from besides the spec (the build a revert
+	// returns to) and prunes by (the inventory).
+	live, err := d.get(ctx, kind.gvk, "", doc.Object.GetName())
+	if err != nil {
+		return false, err
+	}
+	v, err := admission.Review(ctx, doc.Object, live)
 	if err != nil {
 		return false, err
 	}
 	if !v.Allowed() {
-		return false, fmt.Errorf("the API server would refuse the %s; run validate for the reasons", kind.gvk.Kind)
+		var problems []string
+		for _, p := range v.Unknown {
+			problems = append(problems, p+": "+admission.UnknownFieldMessage(p))
+		}
+		for _, e := range v.Errs {
+			problems = append(problems, e.Error())
+		}
+		return false, fmt.Errorf("the API server would refuse the %s: %s", kind.gvk.Kind, strings.Join(problems, "; "))
 	}
 	obj := v.Object
-	// The live parent's status is what the operator renders from besides the spec (the build
-	// a revert returns to) and prunes by (the inventory).
-	live, err := d.get(ctx, kind.gvk, "", obj.GetName())
-	if err != nil {
-		return false, err
-	}
 	if live != nil {
 		if status, ok := live.Object["status"]; ok {
 			obj.Object["status"] = status

@@ -196,6 +196,13 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	g.Expect(diff).To(ContainSubstring("# would create ExternalSecret openshift-pipelines/chains-signing"))
 	g.Expect(diff).To(ContainSubstring("# would prune NetworkPolicy openshift-pipelines/pipeline-metrics-exporter"))
 
+	// What only the cluster can tell: the move of Tekton to another namespace is refused as an
+	// update of the live PipelineService (a transition rule), and OSP's review of the live
+	// TektonConfig would refuse it too.
+	var moved bytes.Buffer
+	_, err = diffInput(ctx, diffCfg, "-", strings.NewReader(sampleYAML(t, samples.Full, samples.Set("spec.tektonConfig.targetNamespace", "tekton-pipelines"))), &moved)
+	g.Expect(err).To(MatchError(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value")))
+
 	// Nothing written, no Secret read: reads, and server-side applies in dry run.
 	for _, r := range requests {
 		g.Expect(r).NotTo(ContainSubstring("/secrets"))

@@ -112,17 +112,31 @@ func Review(ctx context.Context, obj, old *unstructured.Unstructured) (Verdict, 
 	if _, err := s.coerce(stored, false); err != nil {
 		return Verdict{}, fmt.Errorf("the previous version: %w", err)
 	}
-	// An apply sends the change as a patch of the stored object, whose metadata the server
-	// keeps: a manifest carries no resourceVersion, uid or creationTimestamp of its own.
-	if stored.GetResourceVersion() == "" {
-		stored.SetResourceVersion("1")
-	}
-	if v.Object.GetResourceVersion() == "" {
-		v.Object.SetResourceVersion(stored.GetResourceVersion())
-	}
+	keepServerMetadata(v.Object, stored)
 	structuraldefaulting.Default(stored.Object, s.structural)
 	v.Errs = s.validateUpdate(ctx, v.Object, stored)
 	return v, nil
+}
+
+// keepServerMetadata gives u the metadata the server keeps on the stored object, as an apply
+// would: it sends the change as a patch of the stored object, and a manifest carries no
+// resourceVersion, uid, creationTimestamp or generation of its own.
+func keepServerMetadata(u, stored *unstructured.Unstructured) {
+	if stored.GetResourceVersion() == "" {
+		stored.SetResourceVersion("1")
+	}
+	if u.GetResourceVersion() == "" {
+		u.SetResourceVersion(stored.GetResourceVersion())
+	}
+	if u.GetUID() == "" {
+		u.SetUID(stored.GetUID())
+	}
+	if created := u.GetCreationTimestamp(); created.IsZero() {
+		u.SetCreationTimestamp(stored.GetCreationTimestamp())
+	}
+	if u.GetGeneration() == 0 {
+		u.SetGeneration(stored.GetGeneration())
+	}
 }
 
 // coerce prunes what the schema does not declare, as unstructuredSchemaCoercer.apply does on
