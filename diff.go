@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/inventory"
@@ -36,31 +33,20 @@ import (
 // written, and no Secret is read. It exits 0 with no difference and 1 with differences, as
 // kubectl diff does, and 2 when it cannot tell.
 func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: manager diff [flags] [FILE|-]\n\n"+
-			"Shows what the operator would change on the cluster $KUBECONFIG names for the PipelineServices\n"+
-			"and PipelineServiceHosts in the input (standard input when none is given): a unified diff per\n"+
-			"object that would change, and the objects that would be created or pruned. Each child is sent\n"+
-			"as a server-side apply in dry run with the operator's field manager; nothing is written and no\n"+
-			"Secret is read. Exit status: 0 no difference, 1 differences, 2 an error.")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("diff", "Usage: manager diff [flags] [FILE|-]\n\n"+
+		"Shows what the operator would change on the cluster $KUBECONFIG names for the PipelineServices\n"+
+		"and PipelineServiceHosts in the input (standard input when none is given): a unified diff per\n"+
+		"object that would change, and the objects that would be created or pruned. Each child is sent\n"+
+		"as a server-side apply in dry run with the operator's field manager; nothing is written and no\n"+
+		"Secret is read. Exit status: 0 no difference, 1 differences, 2 an error.", stderr)
 	timeout := fs.Duration("timeout", time.Minute, "How long the requests may take.")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "diff: one input at most")
+	input, err := oneInput(fs)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return exitError
-	}
-	input := "-"
-	if fs.NArg() == 1 {
-		input = fs.Arg(0)
 	}
 	cfg, err := config.GetConfig()
 	if err != nil {
@@ -117,47 +103,20 @@ type differ struct {
 }
 
 // diffParent prints what applying one parent would change, and says whether anything would.
+// The change is admitted as an update of the live parent (transition rules included), whose
+// status the render reads as the operator does, and whose inventory says what is pruned.
 func (d *differ) diffParent(ctx context.Context, doc document, kind parentKind) (bool, error) {
-	if gvk := doc.Object.GroupVersionKind(); gvk != kind.gvk {
-		return false, fmt.Errorf("the %s CRD serves %s only", kind.gvk.Kind, kind.gvk.GroupVersion())
-	}
-	// The live parent: the change is admitted as an update of it (transition rules included),
-	// and its status is what the operator renders from besides the spec (the build a revert
-	// returns to) and prunes by (the inventory).
 	live, err := d.get(ctx, kind.gvk, "", doc.Object.GetName())
 	if err != nil {
 		return false, err
-	}
-	v, err := admission.Review(ctx, doc.Object, live)
-	if err != nil {
-		return false, err
-	}
-	if !v.Allowed() {
-		var problems []string
-		for _, p := range v.Unknown {
-			problems = append(problems, p+": "+admission.UnknownFieldMessage(p))
-		}
-		for _, e := range v.Errs {
-			problems = append(problems, e.Error())
-		}
-		return false, fmt.Errorf("the API server would refuse the %s: %s", kind.gvk.Kind, strings.Join(problems, "; "))
-	}
-	obj := v.Object
-	if live != nil {
-		if status, ok := live.Object["status"]; ok {
-			obj.Object["status"] = status
-		}
 	}
 	served := children.ServedOf(kind.profile, func(gvk schema.GroupVersionKind) bool {
 		_, err := d.client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
 		return err == nil
 	})
-	desired, err := kind.render(obj, served, func(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	desired, err := renderParent(ctx, doc.Object, kind, live, served, func(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 		return d.get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
 	})
-	if invalid, ok := errors.AsType[*parent.Invalid](err); ok {
-		return false, fmt.Errorf("the operator would refuse it (%s): %s", invalid.Condition.Reason, invalid.Condition.Message)
-	}
 	if err != nil {
 		return false, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,13 +16,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
 // The subcommands for a GitOps repository (validate, render, diff) read YAML streams, find the
@@ -290,4 +294,78 @@ func bindServedFlag(fs *flag.FlagSet) *servedFlag {
 	f := &servedFlag{}
 	fs.Var(f, "without", "Kinds the cluster does not serve, as KIND or KIND/VERSION, comma-separated (default: an OpenShift cluster serving every kind: "+kindNames()+").")
 	return f
+}
+
+// newFlagSet is a subcommand's flag set: errors and usage to stderr, the usage text first.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args into fs: false with the exit code when the command is done (asked for
+// help: 0; a usage error: 2).
+func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitError, false
+	}
+	return exitOK, true
+}
+
+// oneInput is the one input render and diff read: the argument, or standard input.
+func oneInput(fs *flag.FlagSet) (string, error) {
+	switch fs.NArg() {
+	case 0:
+		return "-", nil
+	case 1:
+		return fs.Arg(0), nil
+	}
+	return "", fmt.Errorf("%s: one input at most", fs.Name())
+}
+
+// admit rules on one parent as the API server would, on its create or on an update of old: a
+// version the CRDs do not serve is refused as the server refuses it, with no kind to decode it
+// as; the rest is internal/admission's.
+func admit(ctx context.Context, obj *unstructured.Unstructured, kind parentKind, old *unstructured.Unstructured) (admission.Verdict, error) {
+	if gvk := obj.GroupVersionKind(); gvk != kind.gvk {
+		return admission.Verdict{Errs: field.ErrorList{field.Invalid(field.NewPath("apiVersion"), gvk.GroupVersion().String(),
+			fmt.Sprintf("the %s CRD serves %s only", kind.gvk.Kind, kind.gvk.GroupVersion()))}}, nil
+	}
+	return admission.Review(ctx, obj, old)
+}
+
+// renderParent admits obj and renders it as the reconciler would, for render and diff: as an
+// update of old when old is the live parent, whose status the render then reads as the
+// operator does (the build a revert returns to). A refusal, by the API server or by the
+// operator, is an error that names every refused field.
+func renderParent(ctx context.Context, obj *unstructured.Unstructured, kind parentKind, old *unstructured.Unstructured,
+	served children.Served, live liveReader) ([]*unstructured.Unstructured, error) {
+	v, err := admit(ctx, obj, kind, old)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Allowed() {
+		var problems []string
+		for _, p := range v.Problems() {
+			problems = append(problems, p.String())
+		}
+		return nil, fmt.Errorf("the API server would refuse the %s: %s", kind.gvk.Kind, strings.Join(problems, "; "))
+	}
+	if old != nil {
+		if status, ok := old.Object["status"]; ok {
+			v.Object.Object["status"] = status
+		}
+	}
+	desired, err := kind.render(v.Object, served, live)
+	if invalid, ok := errors.AsType[*parent.Invalid](err); ok {
+		return nil, fmt.Errorf("the operator would refuse the %s (%s): %s", kind.gvk.Kind, invalid.Condition.Reason, invalid.Condition.Message)
+	}
+	return desired, err
 }

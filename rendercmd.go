@@ -3,54 +3,37 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
-
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
 // runRender is `manager render`: it prints every child the operator would apply for the
 // parents in the input, in the order it applies them, exactly as it applies them. It needs no
 // cluster; what the cluster serves comes from --without.
 func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: manager render [flags] [FILE|-]\n\n"+
-			"Prints every object the operator would apply for the PipelineServices and\n"+
-			"PipelineServiceHosts in the input (standard input when none is given), in apply order, with\n"+
-			"the operator's labels: -o yaml as a YAML stream, -o json one object per line, byte for byte\n"+
-			"the body of the operator's server-side apply. A parent the cluster or the operator would\n"+
-			"refuse is not rendered: run validate for the reasons.")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("render", "Usage: manager render [flags] [FILE|-]\n\n"+
+		"Prints every object the operator would apply for the PipelineServices and\n"+
+		"PipelineServiceHosts in the input (standard input when none is given), in apply order, with\n"+
+		"the operator's labels: -o yaml as a YAML stream, -o json one object per line, byte for byte\n"+
+		"the body of the operator's server-side apply. A parent the cluster or the operator would\n"+
+		"refuse is not rendered: run validate for the reasons.", stderr)
 	output := fs.String("o", "yaml", "Output format: yaml or json.")
 	served := bindServedFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *output != "yaml" && *output != "json" {
 		fmt.Fprintf(stderr, "render: -o %s: want yaml or json\n", *output)
 		return exitError
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "render: one input at most")
+	input, err := oneInput(fs)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return exitError
-	}
-	input := "-"
-	if fs.NArg() == 1 {
-		input = fs.Arg(0)
 	}
 	docs, err := readInputs([]string{input}, stdin)
 	if err != nil {
@@ -68,16 +51,25 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if !ok {
 			continue
 		}
-		children, missing, err := renderDocument(d, kind, served.served())
+		desired, err := renderParent(context.Background(), d.Object, kind, nil, served.served(), nil)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", d.where(), err)
 			refused = true
 			continue
 		}
+		// As the reconciler's keepServed: an object of a kind the cluster does not serve is
+		// reported, not applied.
+		var missing []schema.GroupVersionKind
+		for _, o := range desired {
+			if served.served()[o.GroupVersionKind()] {
+				objs = append(objs, o)
+			} else {
+				missing = append(missing, o.GroupVersionKind())
+			}
+		}
 		if len(missing) > 0 {
 			fmt.Fprintf(stderr, "%s: not rendered, the cluster does not serve them: %s\n", d.where(), sortedKinds(missing))
 		}
-		objs = append(objs, children...)
 	}
 	if refused {
 		return exitProblems
@@ -87,39 +79,6 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// renderDocument admits one parent as the API server would (its defaults included) and
-// renders it as the reconciler would: the children whose kind is served, and the kinds of those
-// that are not. A refusal is an error naming every refused field.
-func renderDocument(d document, kind parentKind, served children.Served) (objs []*unstructured.Unstructured, missing []schema.GroupVersionKind, err error) {
-	if gvk := d.Object.GroupVersionKind(); gvk != kind.gvk {
-		return nil, nil, fmt.Errorf("the %s CRD serves %s only", kind.gvk.Kind, kind.gvk.GroupVersion())
-	}
-	v, err := admission.Review(context.Background(), d.Object, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !v.Allowed() {
-		return nil, nil, fmt.Errorf("the API server would refuse it (%d %s; run validate)", len(v.Unknown)+len(v.Errs), plural(len(v.Unknown)+len(v.Errs), "problem"))
-	}
-	desired, err := kind.render(v.Object, served, nil)
-	if invalid, ok := errors.AsType[*parent.Invalid](err); ok {
-		return nil, nil, fmt.Errorf("the operator would refuse it (%s): %s", invalid.Condition.Reason, invalid.Condition.Message)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	// As the reconciler's keepServed: an object of a kind the cluster does not serve is
-	// reported, not applied.
-	for _, o := range desired {
-		if served[o.GroupVersionKind()] {
-			objs = append(objs, o)
-		} else {
-			missing = append(missing, o.GroupVersionKind())
-		}
-	}
-	return objs, missing, nil
 }
 
 // printObjects writes objs as a YAML stream, or as JSON one per line, each encoded as the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -14,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
@@ -62,27 +60,19 @@ type report struct {
 // cluster and no network, and exits 0 when both would accept them, 1 when not, 2 when it
 // cannot read its inputs.
 func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: manager validate [flags] [FILE|DIR|-]...\n\n"+
-			"Checks every PipelineService and PipelineServiceHost in the YAML inputs (standard input when\n"+
-			"none is given) as the cluster and the operator would: the CRD's schema, defaults and CEL rules,\n"+
-			"then the operator's render and OpenShift Pipelines' own admission and reconcile rules. Documents\n"+
-			"of other kinds are skipped. Each problem is one line, FILE:DOC: FIELD: MESSAGE.\n"+
-			"Exit status: 0 valid, 1 invalid, 2 usage or read error.\n\n"+
-			"In CI: kustomize build overlays/prod | manager validate -")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("validate", "Usage: manager validate [flags] [FILE|DIR|-]...\n\n"+
+		"Checks every PipelineService and PipelineServiceHost in the YAML inputs (standard input when\n"+
+		"none is given) as the cluster and the operator would: the CRD's schema, defaults and CEL rules,\n"+
+		"then the operator's render and OpenShift Pipelines' own admission and reconcile rules. Documents\n"+
+		"of other kinds are skipped. Each problem is one line, FILE:DOC: FIELD: MESSAGE.\n"+
+		"Exit status: 0 valid, 1 invalid, 2 usage or read error.\n\n"+
+		"In CI: kustomize build overlays/prod | manager validate -", stderr)
 	output := fs.String("o", "text", "Output format: text or json.")
 	oldFile := fs.String("old", "", "The previous version of the inputs (a file, or a directory); a parent found there by kind and name is checked as an update of it, transition rules included.")
 	version := fs.Bool("version", false, "Print the versions of the code the checks come from, and exit.")
 	served := bindServedFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *version {
 		printCheckVersions(stdout)
@@ -191,25 +181,13 @@ func check(ctx context.Context, d document, kind parentKind, old *unstructured.U
 		return problem{File: d.File, Document: d.Index, Kind: kind.gvk.Kind, Name: d.Object.GetName(),
 			Field: field, Message: message, Source: source, Reason: reason}
 	}
-	if gvk := d.Object.GroupVersionKind(); gvk != kind.gvk {
-		// The API server has no such version to decode it as.
-		return []problem{at("apiVersion", fmt.Sprintf("the %s CRD serves %s only, not %s", kind.gvk.Kind, kind.gvk.GroupVersion(), gvk.GroupVersion()), "admission", "")}, nil, nil
-	}
-	v, err := admission.Review(ctx, d.Object, old)
+	v, err := admit(ctx, d.Object, kind, old)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out []problem
-	for _, path := range v.Unknown {
-		out = append(out, at(path, admission.UnknownFieldMessage(path), "admission", ""))
-	}
-	for _, e := range v.Errs {
-		field := e.Field
-		if field == "<nil>" {
-			// A rule on the object as a whole, which the server names no field for.
-			field = ""
-		}
-		out = append(out, at(field, e.ErrorBody(), "admission", ""))
+	for _, p := range v.Problems() {
+		out = append(out, at(p.Field, p.Message, "admission", ""))
 	}
 	if !v.Allowed() {
 		// The API server refuses it: the operator never sees it.

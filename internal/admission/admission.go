@@ -54,6 +54,34 @@ type Verdict struct {
 // Allowed is whether the server would accept the object.
 func (v Verdict) Allowed() bool { return len(v.Unknown) == 0 && len(v.Errs) == 0 }
 
+// Problem is one of a Verdict's refusals: the field's path ("" for the object as a whole) and
+// the server's message for it.
+type Problem struct{ Field, Message string }
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
+}
+
+// Problems lists the refusals, unknown fields first, as the server words them.
+func (v Verdict) Problems() []Problem {
+	var out []Problem
+	for _, path := range v.Unknown {
+		out = append(out, Problem{Field: path, Message: UnknownFieldMessage(path)})
+	}
+	for _, e := range v.Errs {
+		f := e.Field
+		if f == "<nil>" {
+			// A rule on the object as a whole, which the server names no field for.
+			f = ""
+		}
+		out = append(out, Problem{Field: f, Message: e.ErrorBody()})
+	}
+	return out
+}
+
 // UnknownFieldMessage is the server's strict decoding message for an undeclared field
 // (customresource_handler.go, schemaCoercingDecoder.Decode).
 func UnknownFieldMessage(path string) string { return fmt.Sprintf("unknown field %q", path) }
