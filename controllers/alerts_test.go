@@ -77,6 +77,8 @@ func TestAlertRules(t *testing.T) {
 		"PipelineServiceComponentDegraded":  "5m",
 		"PipelineServiceUpgradeTooLong":     "30m",
 		"PipelineServiceComponentsStale":    "30m",
+		"PipelineServiceSuspended":          "5m",
 		"PipelineServiceHostNotReady":       "15m",
+		"PipelineServiceHostSuspended":      "5m",
 	}))
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
@@ -33,7 +35,7 @@ func healthFixtureDir(kind string) string {
 }
 
 // TestArgoCDHealthFixturesAreLive records the PipelineService as the operator really writes it
-// while Progressing (just created, the catalog not yet observed), Healthy, and Degraded
+// while Progressing (just created, the catalog not yet observed), Healthy, Suspended, and Degraded
 // (stalled on an invalid TektonConfig), and checks that the live_*.yaml fixtures, which
 // hack/argocd-health evaluates with ArgoCD's own Lua engine, are those objects.
 func TestArgoCDHealthFixturesAreLive(t *testing.T) {
@@ -49,6 +51,12 @@ func TestArgoCDHealthFixturesAreLive(t *testing.T) {
 
 	e.becomeHealthy(stack505)
 	e.checkFixture(e.get(), "live_healthy.yaml")
+
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = true })
+	e.waitCondition(psv1alpha1.ConditionSuspended, psv1alpha1.ReasonSuspended, "suspended since")
+	e.checkFixture(e.get(), "live_suspended.yaml")
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = false })
+	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
 
 	e.update(samples.Overrides(`{"pruner": {"disable": true}}`))
 	e.expectReady(metav1.ConditionFalse, psv1alpha1.ReasonInvalidTektonConfig)
@@ -94,14 +102,20 @@ func (e *operatorEnv) checkFixture(obj client.Object, name string) {
 	for _, f := range []string{"managedFields", "uid", "resourceVersion", "creationTimestamp"} {
 		unstructured.RemoveNestedField(u.Object, "metadata", f)
 	}
+	fixed := metav1.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conditions {
-		c.(map[string]any)["lastTransitionTime"] = "2026-01-01T00:00:00Z"
+		m := c.(map[string]any)
+		m["lastTransitionTime"] = fixed.Format(time.RFC3339)
+		if m["type"] == psv1alpha1.ConditionSuspended {
+			// Its message says since when, in the time fixed like the others.
+			m["message"] = parent.SuspendedMessage(fixed)
+		}
 	}
 	_ = unstructured.SetNestedSlice(u.Object, conditions, "status", "conditions")
-	for _, f := range []string{"startedAt", "completedAt"} {
-		if _, found, _ := unstructured.NestedString(u.Object, "status", "upgrade", f); found {
-			_ = unstructured.SetNestedField(u.Object, "2026-01-01T00:00:00Z", "status", "upgrade", f)
+	for _, path := range [][]string{{"status", "upgrade", "startedAt"}, {"status", "upgrade", "completedAt"}, {"status", "readySince"}} {
+		if _, found, _ := unstructured.NestedString(u.Object, path...); found {
+			_ = unstructured.SetNestedField(u.Object, fixed.Format(time.RFC3339), path...)
 		}
 	}
 	data, err := yaml.Marshal(u.Object)
@@ -109,11 +123,16 @@ func (e *operatorEnv) checkFixture(obj client.Object, name string) {
 	test := map[string]string{"PipelineService": "TestArgoCDHealthFixturesAreLive", "PipelineServiceHost": "TestArgoCDHostHealthFixturesAreLive"}[kind]
 	data = append([]byte(fmt.Sprintf("# The %s as the operator wrote it in %s (controllers/),\n# times fixed. Regenerate: go test ./controllers -run %s -update-argocd-fixtures\n", kind, test, test)), data...)
 	file := filepath.Join(testenv.RepoRoot(), healthFixtureDir(kind), name)
-	// ArgoCD's health message for a live fixture is the message the operator wrote in Ready;
-	// health_test.yaml expects it, and is rewritten with the fixture.
+	// ArgoCD's health message for a live fixture is the message the operator wrote in Ready,
+	// or in Suspended while suspended; health_test.yaml expects it, and is rewritten with the
+	// fixture.
+	deciding := psv1alpha1.ConditionReady
+	if suspended, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend"); suspended {
+		deciding = psv1alpha1.ConditionSuspended
+	}
 	ready := ""
 	for _, c := range conditions {
-		if m := c.(map[string]any); m["type"] == psv1alpha1.ConditionReady {
+		if m := c.(map[string]any); m["type"] == deciding {
 			ready, _ = m["message"].(string)
 		}
 	}

@@ -95,6 +95,28 @@ func TestMetricsEndpoint(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 	before := scrape(NewWithT(t), url)["pipelineservice_upgrade_duration_seconds_count"]
 
+	// Soak and break-glass signals: since when it is Ready, and since when it is suspended.
+	readySince := e.get().Status.ReadySince
+	e.Expect(readySince).NotTo(BeNil())
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready_since_timestamp_seconds", float64(readySince.Unix())))
+		g.Expect(m).NotTo(HaveKey("pipelineservice_suspended_since_timestamp_seconds"))
+	}, timeout, poll).Should(Succeed())
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = true })
+	suspended := e.waitCondition(psv1alpha1.ConditionSuspended, psv1alpha1.ReasonSuspended, "suspended since")
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_suspended_since_timestamp_seconds", float64(suspended.LastTransitionTime.Unix())))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="Suspended"}`, 1.0))
+	}, timeout, poll).Should(Succeed())
+	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = false })
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).NotTo(HaveKey("pipelineservice_suspended_since_timestamp_seconds"))
+		g.Expect(m).NotTo(HaveKey(`pipelineservice_condition{status="True",type="Suspended"}`))
+	}, timeout, poll).Should(Succeed())
+
 	// A component short of replicas.
 	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
 	e.Eventually(func(g Gomega) {

@@ -3,9 +3,12 @@ package v1alpha1
 // Condition types of a PipelineService. Ready is the summary; Reconciling and Stalled follow
 // kstatus (present only while True), so that ArgoCD and kstatus-aware tools read them.
 const (
-	ConditionReady              = "Ready"
-	ConditionReconciling        = "Reconciling"
-	ConditionStalled            = "Stalled"
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+	// ConditionSuspended is True while spec.suspend is: the operator writes no child. Present
+	// only while True, as Stalled.
+	ConditionSuspended          = "Suspended"
 	ConditionCatalogSourceReady = "CatalogSourceReady"
 	ConditionOperatorInstalled  = "OperatorInstalled"
 	ConditionTektonConfigReady  = "TektonConfigReady"
@@ -41,6 +44,8 @@ const (
 	// the operator refuses to take it over, names the object and its owner, and applies the
 	// other children. Retried with backoff.
 	ReasonObjectOwnedElsewhere = "ObjectOwnedElsewhere"
+	// ReasonSuspended: spec.suspend is true (the Suspended condition, and its Event).
+	ReasonSuspended = "Suspended"
 	// ReasonProgressing: the spec is being applied.
 	ReasonProgressing = "Progressing"
 	// ReasonDeleting: deletionPolicy Delete is removing the children.

@@ -29,3 +29,15 @@ func (h *PipelineServiceHost) StatusObservedGeneration() *int64 { return &h.Stat
 
 // Deletion is what deleting the PipelineServiceHost does to its children.
 func (h *PipelineServiceHost) Deletion() DeletionPolicy { return h.Spec.DeletionPolicy }
+
+// Suspended is whether the PipelineService's children are left alone (spec.suspend).
+func (ps *PipelineService) Suspended() bool { return ps.Spec.Suspend }
+
+// StatusReadySince is when Ready last became True.
+func (ps *PipelineService) StatusReadySince() **metav1.Time { return &ps.Status.ReadySince }
+
+// Suspended is whether the PipelineServiceHost's children are left alone (spec.suspend).
+func (h *PipelineServiceHost) Suspended() bool { return h.Spec.Suspend }
+
+// StatusReadySince is when Ready last became True.
+func (h *PipelineServiceHost) StatusReadySince() **metav1.Time { return &h.Status.ReadySince }

@@ -19,6 +19,7 @@ const Name = "cluster"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name == 'cluster'",message="metadata.name: a PipelineService must be named 'cluster' (one per cluster)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Installed",type=string,JSONPath=`.status.installedCSV`
 // +kubebuilder:printcolumn:name="Desired",type=string,JSONPath=`.status.desiredCSV`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -85,6 +86,15 @@ type PipelineServiceSpec struct {
 	// +optional
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
+
+	// Suspend is the break-glass switch for an incident: while true the operator writes no
+	// child (no apply, prune, InstallPlan approval or component refresh), so that an SRE can
+	// patch a component by hand without the operator undoing it, and it keeps observing: the
+	// status, the Suspended condition and the metrics stay current. Set it back to false to
+	// resume: the next pass applies the spec and restores every drifted child at once. Deleting
+	// the object while suspended leaves every child in place, whatever deletionPolicy says.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
 }
 
 // DeletionPolicy is what deleting the PipelineService does to its children.
@@ -761,12 +771,18 @@ type PipelineServiceStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready (the summary), Reconciling, Stalled, CatalogSourceReady,
+	// Conditions: Ready (the summary), Reconciling, Stalled, Suspended, CatalogSourceReady,
 	// OperatorInstalled, TektonConfigReady, ExporterAvailable, MirrorsApplied, OverridesApplied.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadySince is when Ready last became True; absent while it is not True. With
+	// upgrade.completedAt and the components' restarts, it is the soak evidence for promoting
+	// a build to the next ring.
+	// +optional
+	ReadySince *metav1.Time `json:"readySince,omitempty"`
 
 	// InstalledCSV is the Subscription's installed ClusterServiceVersion.
 	// +optional

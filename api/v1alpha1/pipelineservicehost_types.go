@@ -18,6 +18,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.metadata.name == 'cluster'",message="metadata.name: a PipelineServiceHost must be named 'cluster' (one per cluster)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Suspended",type=boolean,JSONPath=`.spec.suspend`
 // +kubebuilder:printcolumn:name="Webhook URL",type=string,JSONPath=`.status.webhookURL`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Backends",type=string,JSONPath=`.status.backends`,priority=1
@@ -54,6 +55,15 @@ type PipelineServiceHostSpec struct {
 	// +optional
 	// +kubebuilder:default=Orphan
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy"`
+
+	// Suspend is the break-glass switch for an incident: while true the operator writes no
+	// child (no apply or prune), so that an SRE can patch SprayProxy by hand without the
+	// operator undoing it, and it keeps observing: the status, the Suspended condition and the
+	// metrics stay current. Set it back to false to resume: the next pass applies the spec and
+	// restores every drifted child at once. Deleting the object while suspended leaves every
+	// child in place, whatever deletionPolicy says.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
 }
 
 // SprayProxySpec configures SprayProxy (github.com/konflux-ci/sprayproxy) and the
@@ -221,12 +231,16 @@ type PipelineServiceHostStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready (the summary), Reconciling, SprayProxyAvailable, RouteAdmitted,
-	// ProxyPluginReady.
+	// Conditions: Ready (the summary), Reconciling, Suspended, SprayProxyAvailable,
+	// RouteAdmitted, ProxyPluginReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadySince is when Ready last became True; absent while it is not True.
+	// +optional
+	ReadySince *metav1.Time `json:"readySince,omitempty"`
 
 	// Backends are the backends the running SprayProxy Deployment was configured with, read
 	// from the Deployment rather than the spec. Backends registered at run time (dynamic

@@ -501,6 +501,10 @@ func (in *PipelineServiceHostStatus) DeepCopyInto(out *PipelineServiceHostStatus
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.ReadySince != nil {
+		in, out := &in.ReadySince, &out.ReadySince
+		*out = (*in).DeepCopy()
+	}
 	if in.Backends != nil {
 		in, out := &in.Backends, &out.Backends
 		*out = make([]string, len(*in))
@@ -596,6 +600,10 @@ func (in *PipelineServiceStatus) DeepCopyInto(out *PipelineServiceStatus) {
 		for i := range *in {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
+	}
+	if in.ReadySince != nil {
+		in, out := &in.ReadySince, &out.ReadySince
+		*out = (*in).DeepCopy()
 	}
 	if in.Upgrade != nil {
 		in, out := &in.Upgrade, &out.Upgrade

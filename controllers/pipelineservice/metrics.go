@@ -64,7 +64,7 @@ type statusMetrics struct {
 }
 
 func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
-	m.StatusMetrics.Record(ps.Status.Conditions)
+	m.StatusMetrics.Record(ps)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := &ps.Status

@@ -94,7 +94,7 @@ func Collectors() []prometheus.Collector {
 type hostMetrics struct{ *parent.StatusMetrics }
 
 func (m *hostMetrics) Record(h *psv1alpha1.PipelineServiceHost) {
-	m.StatusMetrics.Record(h.Status.Conditions)
+	m.StatusMetrics.Record(h)
 	if h.Spec.SprayProxy == nil {
 		backendsGauge.Reset()
 		return

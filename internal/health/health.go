@@ -67,6 +67,9 @@ type Apply struct {
 	MissingAPIs []string
 	// GenerationApplied is whether every child of the current generation was applied.
 	GenerationApplied bool
+	// Suspended: nothing is applied on purpose (spec.suspend), and Ready tells the health of
+	// what runs; the Suspended condition says the spec waits.
+	Suspended bool
 }
 
 // Summary is the Ready condition: True only when every check is True and the current
@@ -109,7 +112,7 @@ func Summary(apply Apply, checks []Check) metav1.Condition {
 			return ready(metav1.ConditionUnknown, c.Condition.Reason, c.Condition.Type+": "+c.Condition.Message)
 		}
 	}
-	if !apply.GenerationApplied {
+	if !apply.GenerationApplied && !apply.Suspended {
 		return ready(metav1.ConditionUnknown, psv1alpha1.ReasonProgressing, "the current generation is being applied")
 	}
 	return ready(metav1.ConditionTrue, psv1alpha1.ReasonHealthy, healthyMessage(checks))

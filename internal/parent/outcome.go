@@ -34,6 +34,8 @@ type Outcome struct {
 	Applied []*unstructured.Unstructured
 	// Inventory is every object applied and not pruned: the status's inventory.
 	Inventory []psv1alpha1.InventoryEntry
+	// Suspended: the parent is suspended, and nothing was rendered, applied or pruned.
+	Suspended bool
 }
 
 // Refusal is one refused object: the reason (ApplyRejected or ObjectOwnedElsewhere) and the
@@ -109,7 +111,7 @@ func (o *Outcome) Awaited() *children.Kind {
 
 // GenerationApplied is whether every object of the current generation was applied.
 func (o *Outcome) GenerationApplied() bool {
-	return o.Invalid == nil && len(o.Errs) == 0 && o.Awaited() == nil
+	return !o.Suspended && o.Invalid == nil && len(o.Errs) == 0 && o.Awaited() == nil
 }
 
 // result is what a pass that applied o returns: a conflict (another writer changed an object

@@ -1,7 +1,9 @@
 // Package parent is the one reconciler both kinds run on. A parent (the PipelineService or the
 // PipelineServiceHost, each a cluster-scoped singleton named cluster) goes through the same
 // steps whatever its kind: get, finalizer or deletion, served kinds, render, apply and prune,
-// observe, the kind's own steps, one status patch, then Events and metrics. A kind gives its
+// observe, the kind's own steps, one status patch, then Events and metrics. While a parent is
+// suspended, every step that writes a child (apply, prune, the kind's own, deletion's) is
+// skipped and the rest runs. A kind gives its
 // render, its observe, its parts (one condition each) and its setters; the skeleton, the
 // conditions every parent carries (Ready, Reconciling, Stalled), the inventory, pruning and
 // deletionPolicy are written here once, as Flux runs every kind on its runtime helpers.
@@ -52,7 +54,10 @@ type Object interface {
 	StatusConditions() *[]metav1.Condition
 	StatusInventory() *[]psv1alpha1.InventoryEntry
 	StatusObservedGeneration() *int64
+	StatusReadySince() **metav1.Time
 	Deletion() psv1alpha1.DeletionPolicy
+	// Suspended: the operator writes no child (spec.suspend).
+	Suspended() bool
 }
 
 // Kind is what one kind of parent gives the skeleton. O is what its Observe reads, from which

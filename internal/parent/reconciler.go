@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -134,13 +135,14 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	out := r.applyChildren(ctx, obj, served)
 	obs := r.kind.Observe(ctx, obj, served, out)
 	var evs []Event
-	if out.Invalid == nil {
+	if out.Invalid == nil && !out.Suspended {
 		done, errs := r.kind.Act(ctx, obj, out, obs)
 		evs = append(evs, done...)
 		out.Errs = append(out.Errs, errs...)
 	}
 	if len(out.Written) > 0 {
-		evs = append(evs, writeEvent(obj.GetGeneration(), *original.StatusObservedGeneration() == obj.GetGeneration(), out.Written))
+		evs = append(evs, writeEvent(obj.GetGeneration(), *original.StatusObservedGeneration() == obj.GetGeneration(),
+			meta.IsStatusConditionTrue(*original.StatusConditions(), psv1alpha1.ConditionSuspended), out.Written))
 	}
 	evs = append(evs, SetStatus(r.kind, obj, out, obs, metav1.Now())...)
 	if err := patchStatus(ctx, r.client, original, obj); err != nil {
@@ -164,9 +166,10 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 }
 
 // applyChildren renders and applies the children and prunes what is no longer rendered. A
-// refused spec stops it before anything is applied.
+// refused spec stops it before anything is applied, and so does a suspended parent, once its
+// children are rendered: what would be applied is what the kind observes.
 func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served children.Served) *Outcome {
-	out := &Outcome{Inventory: *obj.StatusInventory()}
+	out := &Outcome{Inventory: *obj.StatusInventory(), Suspended: obj.Suspended()}
 	desired, err := r.renders.render(obj, r.kind.RenderInputs(obj), served, func() ([]*unstructured.Unstructured, error) { return r.kind.Render(obj, served) })
 	if err == nil {
 		err = r.kind.Review(ctx, obj, desired, served)
@@ -177,6 +180,10 @@ func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served chil
 		} else {
 			out.Errs = append(out.Errs, err)
 		}
+		return out
+	}
+	if out.Suspended {
+		r.keepServed(ctx, desired, served, out)
 		return out
 	}
 	last, err := r.lastInventory(ctx, obj, served)
@@ -282,7 +289,12 @@ func (r *Reconciler[T, O]) reconcileDelete(ctx context.Context, obj, original T)
 	if !controllerutil.ContainsFinalizer(obj, finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if obj.Deletion() == psv1alpha1.DeletionPolicyDelete {
+	if obj.Deletion() == psv1alpha1.DeletionPolicyDelete && obj.Suspended() {
+		// Suspended: no child is written, deletion's deletes included; the children stay, as
+		// with Orphan, and the Event says so.
+		r.emit(obj, []Event{{Done: true, Reason: psv1alpha1.ReasonSuspended, Action: "Delete",
+			Message: "deleted while suspended: deletionPolicy Delete was not carried out, every child is left in place"}})
+	} else if obj.Deletion() == psv1alpha1.DeletionPolicyDelete {
 		inv, err := r.lastInventory(ctx, obj, r.watches.Served())
 		if err != nil {
 			return ctrl.Result{}, err

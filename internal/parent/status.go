@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,9 +52,49 @@ func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now me
 		stalled = k.Stalled(obs)
 	}
 	evs = append(evs, setStalledCondition(obj, before, stalled)...)
+	evs = append(evs, setSuspendedCondition(obj, before, now)...)
 	evs = append(evs, setReconcilingCondition(obj, before, out, k.Working(obj))...)
 	evs = append(evs, setReadyCondition(obj, before, out, stalled, checks)...)
+	setReadySince(obj)
 	return evs
+}
+
+// setSuspendedCondition sets Suspended while spec.suspend is true, saying since when, with an
+// Event when it starts; resuming is announced by the pass's DriftHealed Event (writeEvent).
+func setSuspendedCondition(obj Object, before []metav1.Condition, now metav1.Time) []Event {
+	if !obj.Suspended() {
+		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionSuspended)
+		return nil
+	}
+	since, started := now, true
+	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionSuspended); prev != nil && prev.Status == metav1.ConditionTrue {
+		since, started = prev.LastTransitionTime, false
+	}
+	msg := SuspendedMessage(since)
+	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionSuspended, Status: metav1.ConditionTrue,
+		Reason: psv1alpha1.ReasonSuspended, Message: msg, LastTransitionTime: since})
+	if !started {
+		return nil
+	}
+	return []Event{{Warning: true, Reason: psv1alpha1.ReasonSuspended, Action: "Reconcile", Message: msg}}
+}
+
+// SuspendedMessage is the Suspended condition's message for a suspension that began at since.
+func SuspendedMessage(since metav1.Time) string {
+	return fmt.Sprintf("suspended since %s (spec.suspend): the operator writes no child (no apply, prune, InstallPlan approval or component refresh) and keeps observing; set spec.suspend to false to resume",
+		since.UTC().Format(time.RFC3339))
+}
+
+// setReadySince records when Ready last became True: its transition time while it is True,
+// nothing while it is not.
+func setReadySince(obj Object) {
+	ready := meta.FindStatusCondition(*obj.StatusConditions(), psv1alpha1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionTrue {
+		*obj.StatusReadySince() = nil
+		return
+	}
+	since := ready.LastTransitionTime
+	*obj.StatusReadySince() = &since
 }
 
 // setInventory records what is applied and not pruned.
@@ -116,7 +157,8 @@ func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome
 		setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg})
 	}
 	switch awaited := out.Awaited(); {
-	case out.Invalid != nil:
+	case out.Invalid != nil, out.Suspended:
+		// A refused spec, or a suspended parent: nothing is in progress.
 		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
 	case len(out.Rejected) > 0:
 		prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReconciling)
@@ -146,7 +188,7 @@ func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome
 // the Stalled or ApplyRejected Event already announces is not announced twice.
 func setReadyCondition(obj Object, before []metav1.Condition, out *Outcome, stalled *metav1.Condition, checks []health.Check) []Event {
 	ready := health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: out.RejectedReason(),
-		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied()}, checks)
+		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied(), Suspended: out.Suspended}, checks)
 	setCondition(obj, ready)
 	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReady); prev != nil && prev.Status == ready.Status {
 		return nil
@@ -221,8 +263,15 @@ func setCondition(obj Object, c metav1.Condition) {
 }
 
 // writeEvent is the Event for the children one pass wrote: a new generation applied, or drift
-// healed when the generation had been applied before and someone changed a child.
-func writeEvent(generation int64, generationWasApplied bool, written []string) Event {
+// healed when the generation had been applied before and someone changed a child, or when the
+// pass is the first after a suspension.
+func writeEvent(generation int64, generationWasApplied, resumed bool, written []string) Event {
+	if resumed {
+		// The first pass after a suspension: what it writes is the drift the suspension let
+		// stand, and the spec changes made meanwhile.
+		return Event{Done: true, Reason: psv1alpha1.ReasonDriftHealed, Action: "Apply",
+			Message: "resumed after a suspension: restored " + strings.Join(written, ", ")}
+	}
 	if generationWasApplied {
 		return Event{Done: true, Reason: psv1alpha1.ReasonDriftHealed, Action: "Apply",
 			Message: "restored " + strings.Join(written, ", ")}

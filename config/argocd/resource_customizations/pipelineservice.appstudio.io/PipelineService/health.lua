@@ -10,6 +10,7 @@
 -- Progressing: the operator has not caught up with the generation, is applying it
 --              (Reconciling), an upgrade of OpenShift Pipelines runs, or Ready is Unknown
 --              (something on its way: a catalog connecting, a CSV installing).
+-- Suspended:   spec.suspend is true: the operator writes no child, whatever else holds.
 -- The message is the message of the condition that decided.
 local hs = {}
 
@@ -35,6 +36,20 @@ end
 
 local generation = obj.metadata.generation or 0
 local status = obj.status
+
+if obj.spec ~= nil and obj.spec.suspend == true then
+  hs.status = "Suspended"
+  local suspended = nil
+  if status ~= nil then
+    suspended = condition(status.conditions, "Suspended")
+  end
+  if suspended ~= nil and suspended.status == "True" then
+    hs.message = suspended.message
+  else
+    hs.message = "spec.suspend is true: pipeline-service-operator writes no child"
+  end
+  return hs
+end
 if status == nil or status.conditions == nil then
   hs.status = "Progressing"
   hs.message = "Waiting for pipeline-service-operator to report a status"

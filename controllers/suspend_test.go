@@ -1,0 +1,131 @@
+package controllers_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+)
+
+// suspendWindow is how long a suspended operator is watched for a write to a child.
+const suspendWindow = 30 * time.Second
+
+// suspendChange is a spec change per kind, made while suspended: a field of the edited child
+// (parentKind.edited, at parentKind.path) that the spec sets.
+var suspendChange = map[string]struct {
+	path []string
+	to   string
+}{
+	"PipelineService":     {[]string{"spec", "operator", "subscription", "channel"}, "pipelines-5.1"},
+	"PipelineServiceHost": {[]string{"spec", "sprayProxy", "route", "host"}, "sprayproxy.apps.host-2.example.com"},
+}
+
+// TestSuspendWritesNoChildAndResumeHealsInOnePass: both kinds on one control plane, suspended
+// together. While suspended, a deleted child stays deleted and a spec change is not applied,
+// the operator writes no child for 30 s, and the status still follows what OLM and the
+// router report (a CSV Succeeded, a Route admitted). Resumed, one pass restores the child and
+// applies the change, and one DriftHealed Event lists both.
+func TestSuspendWritesNoChildAndResumeHealsInOnePass(t *testing.T) {
+	e := startOperator(t, nil)
+	ctx := context.Background()
+	for _, k := range parentKinds {
+		k.create(e, psv1alpha1.DeletionPolicyOrphan)
+		e.waitForGolden(k.golden)
+		e.waitParentConverged(k)
+	}
+
+	for _, k := range parentKinds {
+		e.updateParent(k, true, "spec", "suspend")
+	}
+	for _, k := range parentKinds {
+		e.Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(parentConditions(e.parentObject(k)), psv1alpha1.ConditionSuspended)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(c.Message).To(HavePrefix("suspended since " + c.LastTransitionTime.UTC().Format(time.RFC3339)))
+			g.Expect(meta.FindStatusCondition(parentConditions(e.parentObject(k)), psv1alpha1.ConditionReconciling)).To(BeNil())
+		}, timeout, poll).Should(Succeed(), k.name)
+		e.expectEvent(psv1alpha1.ReasonSuspended, "suspended since")
+	}
+	e.waitNoWrites()
+
+	mark := e.writeMark()
+	start := time.Now()
+	for _, k := range parentKinds {
+		e.Expect(e.c.Delete(ctx, e.object(k.deleted.gvk, k.deleted.namespace, k.deleted.name))).To(Succeed())
+		e.updateParent(k, suspendChange[k.name].to, suspendChange[k.name].path...)
+	}
+	// What OLM and the router report still reaches the status.
+	e.Eventually(func() error { return simulateHealthy505(e) }, timeout, poll).Should(Succeed())
+	e.Eventually(func(g Gomega) {
+		ps := e.get()
+		g.Expect(ps.Status.InstalledCSV).To(Equal(csv505))
+		g.Expect(meta.FindStatusCondition(ps.Status.Conditions, psv1alpha1.ConditionOperatorInstalled).Reason).To(Equal(psv1alpha1.ReasonCSVSucceeded))
+	}, timeout, poll).Should(Succeed())
+	e.hostRouteAdmitted()
+
+	writes := e.writesUntil(start.Add(suspendWindow), mark)
+	e.Expect(slices.DeleteFunc(writes, parentWrite)).To(BeEmpty(), "a suspended operator writes no child")
+	for _, k := range parentKinds {
+		e.Expect(e.object(k.deleted.gvk, k.deleted.namespace, k.deleted.name)).To(BeNil(), "%s stays deleted", k.deleted)
+		e.Expect(field(e.object(k.edited.gvk, k.edited.namespace, k.edited.name), k.path...)).To(Equal(k.want), "the spec change waits")
+		p := e.parentObject(k)
+		observed := field(p, "status", "observedGeneration")
+		e.Expect(observed).NotTo(Equal(p.GetGeneration()), "a suspended generation is not observed")
+	}
+
+	for _, k := range parentKinds {
+		e.updateParent(k, false, "spec", "suspend")
+	}
+	for _, k := range parentKinds {
+		e.Eventually(func(g Gomega) {
+			g.Expect(e.object(k.deleted.gvk, k.deleted.namespace, k.deleted.name)).NotTo(BeNil(), "%s is restored", k.deleted)
+			g.Expect(field(e.object(k.edited.gvk, k.edited.namespace, k.edited.name), k.path...)).To(Equal(suspendChange[k.name].to))
+			g.Expect(meta.FindStatusCondition(parentConditions(e.parentObject(k)), psv1alpha1.ConditionSuspended)).To(BeNil())
+		}, timeout, poll).Should(Succeed(), k.name)
+		e.waitParentConverged(k)
+	}
+	// One pass each: one DriftHealed Event per kind, naming both children.
+	for _, k := range parentKinds {
+		var healed []string
+		for _, ev := range e.eventsWith(psv1alpha1.ReasonDriftHealed) {
+			if ev.Regarding.Kind == k.name {
+				healed = append(healed, ev.Note)
+			}
+		}
+		e.Expect(healed).To(HaveLen(1), "%s: %v", k.name, healed)
+		e.Expect(healed[0]).To(And(HavePrefix("resumed after a suspension: restored"),
+			ContainSubstring(k.deleted.gvk.Kind+" "+k.deleted.namespace+"/"+k.deleted.name),
+			ContainSubstring(k.edited.gvk.Kind+" "+k.edited.namespace+"/"+k.edited.name)))
+	}
+}
+
+// parentWrite is whether a logged write ("METHOD path") is to a parent or an Event, not a child.
+func parentWrite(w string) bool {
+	return strings.Contains(w, "/pipelineservices/") || strings.Contains(w, "/pipelineservicehosts/") || strings.Contains(w, "/events")
+}
+
+// simulateHealthy505 plays OLM and OSP installing 5.0.5 (the CSV Succeeded, the components
+// ready), as becomeHealthy does, without waiting for Ready.
+func simulateHealthy505(e *operatorEnv) error {
+	return simulate.Healthy(context.Background(), e.c, stackSpec, stack505)
+}
+
+// hostRouteAdmitted plays OpenShift's router admitting SprayProxy's Route (a stand-in, as in
+// hostHealthy) and waits for the host's RouteAdmitted condition to say so.
+func (e *operatorEnv) hostRouteAdmitted() {
+	e.t.Helper()
+	e.Eventually(func() error {
+		return simulate.RouteAdmitted(context.Background(), e.c, sprayProxyNamespace, render.SprayProxyName, "default", sprayProxyHost, true, "", "")
+	}, timeout, poll).Should(Succeed())
+	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionTrue, psv1alpha1.ReasonRouteAdmitted, "")
+}
