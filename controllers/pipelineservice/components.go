@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +40,10 @@ type componentWatch struct {
 	add    func(manager.Runnable) error
 	ctrl   controller.Controller
 	caches map[string]cache.Cache
+	// chain is the cache of OSP's component CRs and installer sets (tektonchain.go), nil
+	// until a TektonConfig is seen not ready; chainKinds are the component kinds it holds.
+	chain      cache.Cache
+	chainKinds []schema.GroupVersionKind
 }
 
 // olmOperatorSelector selects the Deployments OLM makes for a CSV, as the operator's own

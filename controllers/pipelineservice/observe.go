@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -38,6 +39,8 @@ type observation struct {
 	operator   health.Operator
 	tekton     *unstructured.Unstructured
 	tektonErr  error
+	// tektonCause is the deepest failing condition under a TektonConfig that is not ready.
+	tektonCause *health.TektonCause
 	// tektonServed is false while the TektonConfig CRD is not installed.
 	tektonServed bool
 	exporter     *appsv1.Deployment
@@ -91,6 +94,15 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 
 	if o.tektonServed = served[children.GVKTektonConfig]; o.tektonServed {
 		o.tekton, o.tektonErr = apply.Get(ctx, k.client, children.GVKTektonConfig, types.NamespacedName{Name: render.TektonConfigName})
+	}
+	if health.TektonNotReady(o.tekton) {
+		// The TektonConfig's own message is still told when OSP's chain cannot be read; the
+		// cause is only missing from it then.
+		if components, sets, err := k.components.tektonChain(ctx); err == nil {
+			o.tektonCause = health.DeepestTektonCause(o.tekton, components, sets)
+		} else {
+			log.FromContext(ctx).Info("cannot read OpenShift Pipelines' components for the TektonConfig's cause", "error", err.Error())
+		}
 	}
 
 	// The exporter is read from the informer that the apply reads too, so that a reconcile

@@ -26,7 +26,7 @@ var parts = []parent.Part[*observation]{
 		if !o.tektonServed {
 			return health.TektonConfigCRDMissing(), true
 		}
-		return health.TektonConfigReady(o.tekton, o.tektonErr), true
+		return health.TektonConfigReady(o.tekton, o.tektonErr, o.tektonCause), true
 	}},
 	{Type: psv1alpha1.ConditionExporterAvailable, Name: "the exporter", Check: func(o *observation) (health.Check, bool) {
 		return health.ExporterAvailable(o.exporter, o.exporterErr), o.exporterEnabled

@@ -331,9 +331,10 @@ func tektonConfig(version string, conds ...string) *unstructured.Unstructured {
 
 func TestTektonConfigReady(t *testing.T) {
 	for name, tc := range map[string]struct {
-		tc   *unstructured.Unstructured
-		err  error
-		want want
+		tc    *unstructured.Unstructured
+		err   error
+		cause *TektonCause
+		want  want
 	}{
 		"ready": {
 			tc:   tektonConfig("1.21.0", "PreInstall=True", "ComponentsReady=True", "PostInstall=True", "Ready=True"),
@@ -362,8 +363,14 @@ func TestTektonConfigReady(t *testing.T) {
 		"no status":  {tc: &unstructured.Unstructured{Object: map[string]any{}}, want: want{metav1.ConditionUnknown, psv1alpha1.ReasonTektonConfigNotObserved, true, nil}},
 		"not there":  {want: want{metav1.ConditionUnknown, psv1alpha1.ReasonTektonConfigNotObserved, true, nil}},
 		"read error": {err: errRead, want: want{metav1.ConditionUnknown, psv1alpha1.ReasonReadFailed, true, nil}},
+		"the cause OSP's chain holds, first": {
+			tc:    tektonConfig("", "ComponentsReady=False=Components not in ready state: TektonPipeline: reconcile again and proceed", "Ready=False=Components not ready"),
+			cause: &TektonCause{Kind: "TektonInstallerSet", Name: "pipeline-main-deployment-x7", Condition: "DeploymentsAvailable", Message: "0 of 1 replicas"},
+			want: want{metav1.ConditionFalse, psv1alpha1.ReasonTektonConfigNotReady, false, []string{
+				"TektonInstallerSet pipeline-main-deployment-x7: DeploymentsAvailable: 0 of 1 replicas; TektonConfig config: ComponentsReady is False: Components not in ready state: TektonPipeline"}},
+		},
 	} {
-		t.Run(name, func(t *testing.T) { expectCheck(t, TektonConfigReady(tc.tc, tc.err), tc.want) })
+		t.Run(name, func(t *testing.T) { expectCheck(t, TektonConfigReady(tc.tc, tc.err, tc.cause), tc.want) })
 	}
 	NewWithT(t).Expect(TektonVersion(tektonConfig("1.21.0"))).To(Equal("1.21.0"))
 	NewWithT(t).Expect(TektonVersion(nil)).To(BeEmpty())

@@ -45,8 +45,9 @@ func TektonVersion(tc *unstructured.Unstructured) string {
 
 // TektonConfigReady mirrors TektonConfig's Ready condition. OSP never sets
 // status.observedGeneration on it, so Ready is the only signal; when it is not True, the first
-// stage that is not True says where OSP is stuck.
-func TektonConfigReady(tc *unstructured.Unstructured, err error) Check {
+// stage that is not True says where OSP is stuck, and cause, when OSP's chain under it has one
+// (DeepestTektonCause), comes first in the message.
+func TektonConfigReady(tc *unstructured.Unstructured, err error, cause *TektonCause) Check {
 	const t = psv1alpha1.ConditionTektonConfigReady
 	if err != nil {
 		return readFailed(t, "the TektonConfig", err)
@@ -77,6 +78,9 @@ func TektonConfigReady(tc *unstructured.Unstructured, err error) Check {
 		}
 	}
 	msg := fmt.Sprintf("TektonConfig %s: %s is %s: %s", tc.GetName(), where, st.Conditions[byType[where]].Status, detail)
+	if cause != nil {
+		msg = cause.String() + "; " + msg
+	}
 	if ready.Status == corev1.ConditionUnknown {
 		return progressing(t, psv1alpha1.ReasonTektonConfigInstalling, msg)
 	}

@@ -18,7 +18,7 @@ import (
 // suspended). Even the unlabelled one is a vector: a series appears only
 // once the leader has reconciled, so a standby replica exports no ready 0 to set off alerts.
 type StatusMetrics struct {
-	mu        sync.Mutex
+	mu             sync.Mutex
 	ready          *prometheus.GaugeVec
 	condition      *prometheus.GaugeVec
 	readySince     *prometheus.GaugeVec

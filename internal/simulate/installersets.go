@@ -193,3 +193,57 @@ func isRequeue(err error) bool {
 type noMetrics struct{}
 
 func (noMetrics) LogMetrics(string, string, *zap.SugaredLogger) {}
+
+// FailDeployments plays OSP when the pipelines component's Deployments do not come up, with
+// OSP's own status code at each level of its chain:
+//   - the TektonInstallerSet reconciler marks the deployment set's DeploymentsAvailable False
+//     with the error its Deployment check gave (tektoninstallerset.go,
+//     MarkDeploymentsAvailableFailed);
+//   - the TektonPipeline reconciler, whose main set is not ready, marks the TektonPipeline
+//     (tektonpipeline/reconcile.go, MarkInstallerSetNotReady);
+//   - the TektonConfig reconciler reports only that the component asked to be reconciled again
+//     (tektonconfig.go, MarkComponentNotReady with RECONCILE_AGAIN_ERR), the message
+//     tektoncd/operator#2006 is about.
+//
+// It returns the name of the failing set. The sets must exist (Step and InstallSets ran).
+func (p *Pipelines) FailDeployments(ctx context.Context, message string) (string, error) {
+	ops := p.Operator.OperatorV1alpha1()
+	list, err := ops.TektonInstallerSets().List(ctx, metav1.ListOptions{LabelSelector: tektonv1alpha1.CreatedByKey + "=" + tektonv1alpha1.KindTektonPipeline})
+	if err != nil {
+		return "", err
+	}
+	var failing *tektonv1alpha1.TektonInstallerSet
+	for i := range list.Items {
+		if strings.Contains(list.Items[i].Name, "deployment") {
+			failing = &list.Items[i]
+		}
+	}
+	if failing == nil {
+		return "", errors.New("the pipelines component has no deployment installer set yet")
+	}
+	failing.Status.InitializeConditions()
+	failing.Status.MarkDeploymentsAvailableFailed(message)
+	if _, err := ops.TektonInstallerSets().UpdateStatus(ctx, failing, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	tp, err := ops.TektonPipelines().Get(ctx, tektonv1alpha1.PipelineResourceName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	tp.Status.InitializeConditions()
+	tp.Status.MarkInstallerSetNotReady("Main Reconcilation failed")
+	if _, err := ops.TektonPipelines().UpdateStatus(ctx, tp, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	tc, err := ops.TektonConfigs().Get(ctx, tektonv1alpha1.ConfigResourceName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	tc.Status.InitializeConditions()
+	tc.Status.MarkPreInstallComplete()
+	tc.Status.MarkComponentNotReady(fmt.Sprintf("%s: %s", tektonv1alpha1.KindTektonPipeline, tektonv1alpha1.RECONCILE_AGAIN_ERR))
+	if _, err := ops.TektonConfigs().UpdateStatus(ctx, tc, metav1.UpdateOptions{}); err != nil {
+		return "", err
+	}
+	return failing.Name, nil
+}

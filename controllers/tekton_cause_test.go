@@ -1,0 +1,54 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"github.com/tektoncd/operator/pkg/client/clientset/versioned"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+)
+
+// TestTektonConfigReadyTellsTheRealCause: OSP's pipelines component (its own installer-set
+// code, simulate.Pipelines) made its installer sets, and its Deployments do not come up. OSP's
+// TektonConfig says only "TektonPipeline: reconcile again and proceed" (tektoncd/operator#2006);
+// TektonConfigReady names the failing installer set and its message first, then the
+// TektonConfig's.
+func TestTektonConfigReadyTellsTheRealCause(t *testing.T) {
+	e := startOperator(t, nil)
+	e.create(samples.Full, nil)
+	dir, err := testenv.ModuleDir(testenv.ModTektonPipeline)
+	e.Expect(err).NotTo(HaveOccurred())
+	payload, err := simulate.PipelinesPayload(dir)
+	e.Expect(err).NotTo(HaveOccurred())
+	tekton, err := versioned.NewForConfig(e.cfg)
+	e.Expect(err).NotTo(HaveOccurred())
+	p := &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
+		ReleaseVersion: "5.0.5", Manifest: payload}
+	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
+	e.Eventually(func() error {
+		return simulate.OperatorDeployment(ctx, e.c, stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName, stack505.CSV)
+	}, timeout, poll).Should(Succeed())
+
+	const why = "Deployment tekton-pipelines-controller: 0 of 1 replicas available: ImagePullBackOff"
+	var failing string
+	e.Eventually(func() error {
+		if err := p.Step(context.Background()); err != nil {
+			return err
+		}
+		if err := p.InstallSets(context.Background()); err != nil {
+			return err
+		}
+		failing, err = p.FailDeployments(context.Background(), why)
+		return err
+	}, timeout, poll).Should(Succeed())
+
+	c := e.waitCondition(psv1alpha1.ConditionTektonConfigReady, psv1alpha1.ReasonTektonConfigNotReady,
+		"TektonInstallerSet "+failing+": DeploymentsAvailable: Install failed with message: "+why+"; TektonConfig config: ComponentsReady is False: Components not in ready state: TektonPipeline: reconcile again and proceed")
+	e.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+}
