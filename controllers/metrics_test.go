@@ -117,6 +117,24 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).NotTo(HaveKey(`pipelineservice_condition{status="True",type="Suspended"}`))
 	}, timeout, poll).Should(Succeed())
 
+	// The kubelet restarts a controller container twice, then once more: the component's
+	// restarts follow, in the status and the metric.
+	restarts := func(n int32) {
+		e.Expect(simulate.ContainerRestarts(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-controller", n)).To(Succeed())
+		e.Eventually(func(g Gomega) {
+			var got int32 = -1
+			for _, c := range e.get().Status.Components {
+				if c.Name == "tekton-pipelines-controller" {
+					got = c.Restarts
+				}
+			}
+			g.Expect(got).To(Equal(n))
+			g.Expect(scrape(g, url)).To(HaveKeyWithValue(`pipelineservice_component_restarts{component="tekton-pipelines-controller",namespace="openshift-pipelines"}`, float64(n)))
+		}, timeout, poll).Should(Succeed())
+	}
+	restarts(2)
+	restarts(3)
+
 	// A component short of replicas.
 	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
 	e.Eventually(func(g Gomega) {
@@ -131,7 +149,10 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 1.0))
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 0.0))
 		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="False",type="Ready"}`, 1.0))
+		// Not Ready: readySince goes with it.
+		g.Expect(m).NotTo(HaveKey("pipelineservice_ready_since_timestamp_seconds"))
 	}, timeout, poll).Should(Succeed())
+	e.Expect(e.get().Status.ReadySince).To(BeNil())
 
 	// OLM offers the pin; the operator approves it and the upgrade runs to the end.
 	e.Expect(simulate.DeletePlan(ctx, e.c, subNS, "install-later")).To(Succeed())
@@ -146,6 +167,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	e.Expect(simulate.CSVPhase(ctx, e.c, subNS, csv506, "Succeeded", "InstallSucceeded", "")).To(Succeed())
 	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 1)).To(Succeed())
 	e.expectReady(metav1.ConditionTrue, psv1alpha1.ReasonHealthy)
+	// Ready again, since now; and the upgrade completed, so the controller's restarts, all
+	// before it, no longer count.
+	again := e.get().Status.ReadySince
+	e.Expect(again).NotTo(BeNil())
+	e.Expect(again.After(readySince.Time)).To(BeTrue())
+	e.Eventually(func(g Gomega) {
+		m := scrape(g, url)
+		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready_since_timestamp_seconds", float64(again.Unix())))
+		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_component_restarts{component="tekton-pipelines-controller",namespace="openshift-pipelines"}`, 0.0))
+	}, timeout, poll).Should(Succeed())
 	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_running", 0.0))

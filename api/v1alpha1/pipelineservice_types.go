@@ -822,7 +822,8 @@ type PipelineServiceStatus struct {
 	// +optional
 	StaleContainers int32 `json:"staleContainers,omitempty"`
 
-	// Components are the Deployments in targetNamespace with their ready and desired replicas.
+	// Components are the Deployments in targetNamespace with their ready and desired replicas,
+	// and their restarts since the last upgrade completed.
 	// +optional
 	// +listType=map
 	// +listMapKey=name
@@ -922,7 +923,8 @@ const (
 	OverrideSourceRevert         = "revertImagesTo"
 )
 
-// ComponentStatus is the replica availability of one Deployment.
+// ComponentStatus is the replica availability of one Deployment, and how often its pods'
+// containers restarted.
 type ComponentStatus struct {
 	// Name of the Deployment.
 	Name string `json:"name"`
@@ -930,6 +932,12 @@ type ComponentStatus struct {
 	Ready int32 `json:"ready"`
 	// Desired replicas.
 	Desired int32 `json:"desired"`
+	// Restarts of the containers of the Deployment's pods since the last upgrade completed
+	// (status.upgrade.completedAt), or since they started when none has: the soak evidence
+	// for promoting a build. A container counts only once it has restarted after that
+	// moment, and then with all its restarts, as a pod's status keeps no earlier count.
+	// +optional
+	Restarts int32 `json:"restarts,omitempty"`
 }
 
 // PipelineServiceList is a list of PipelineService.

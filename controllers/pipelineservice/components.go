@@ -9,12 +9,14 @@ import (
 	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -23,8 +25,9 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/watches"
 )
 
-// The component workloads are read, never written.
+// The component workloads, and their pods' restarts, are read, never written.
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 
 // componentWatch caches the workloads OSP runs: the Deployments and StatefulSets of the
 // target namespace, where it runs Tekton's controllers and webhooks, and the OSP operator's
@@ -72,6 +75,21 @@ func (w *componentWatch) workloads(ctx context.Context, namespace string) ([]app
 		slices.DeleteFunc(sets.Items, func(s appsv1.StatefulSet) bool { return ours(&s) }), nil
 }
 
+// pods lists the pods in namespace, the component workloads' (the target namespace holds
+// OSP's components, not the users' TaskRun pods), each trimmed to what the restart count
+// reads.
+func (w *componentWatch) pods(ctx context.Context, namespace string) ([]corev1.Pod, error) {
+	c, err := w.cacheFor(namespace, labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	list := &corev1.PodList{}
+	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", namespace, err)
+	}
+	return list.Items, nil
+}
+
 // operatorDeployment is the Deployment OLM made in namespace for csv, the OSP operator: its
 // environment is what OLM rolled from the CSV and the Subscription's spec.config.env. Nil
 // when OLM has not made it (yet).
@@ -111,6 +129,7 @@ func (w *componentWatch) cacheFor(namespace string, selector labels.Selector) (c
 	opts.ByObject = map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}:  {Transform: trimWorkload},
 		&appsv1.StatefulSet{}: {Transform: trimWorkload},
+		&corev1.Pod{}:         {Transform: trimPod},
 	}
 	c, err := cache.New(w.cfg, opts)
 	if err != nil {
@@ -130,8 +149,52 @@ func (w *componentWatch) cacheFor(namespace string, selector labels.Selector) (c
 			return nil, fmt.Errorf("watch %T in %s: %w", kind, namespace, err)
 		}
 	}
+	if selector.Empty() {
+		// A whole namespace is the target namespace: its pods' restarts are the components'.
+		if err := w.ctrl.Watch(source.Kind[client.Object](c, &corev1.Pod{}, watches.EnqueueCluster, restartsChanged)); err != nil {
+			return nil, fmt.Errorf("watch pods in %s: %w", namespace, err)
+		}
+	}
 	w.caches[key] = c
 	return c, nil
+}
+
+// restartsChanged passes a pod that came or went, and a pod update that changed a
+// container's restart count: readiness flips and other status writes do not wake a pass.
+var restartsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, okOld := e.ObjectOld.(*corev1.Pod)
+	n, okNew := e.ObjectNew.(*corev1.Pod)
+	return !okOld || !okNew || restartCount(o) != restartCount(n)
+}}
+
+func restartCount(p *corev1.Pod) int32 {
+	var n int32
+	for _, c := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+		n += c.RestartCount
+	}
+	return n
+}
+
+// trimPod keeps what the restart count reads of a pod: its labels, start and containers'
+// restart counts with their last termination.
+func trimPod(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	trim := func(cs []corev1.ContainerStatus) []corev1.ContainerStatus {
+		out := make([]corev1.ContainerStatus, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, corev1.ContainerStatus{Name: c.Name, RestartCount: c.RestartCount, LastTerminationState: c.LastTerminationState})
+		}
+		return out
+	}
+	return &corev1.Pod{
+		TypeMeta: p.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels, UID: p.UID,
+			ResourceVersion: p.ResourceVersion, CreationTimestamp: p.CreationTimestamp},
+		Status: corev1.PodStatus{ContainerStatuses: trim(p.Status.ContainerStatuses), InitContainerStatuses: trim(p.Status.InitContainerStatuses)},
+	}, nil
 }
 
 // trimWorkload keeps what health reads of a Deployment or StatefulSet (replicas, generation,

@@ -19,6 +19,10 @@ var (
 		Name: "pipelineservice_component_ready",
 		Help: "Ready replicas over desired replicas of each Deployment in the target namespace (1 when desired is 0).",
 	}, []string{"namespace", "component"})
+	componentRestartsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pipelineservice_component_restarts",
+		Help: "Container restarts of each Deployment's pods in the target namespace since the last upgrade completed (status.components[].restarts).",
+	}, []string{"namespace", "component"})
 	operatorInfoGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_operator_info",
 		Help: "1, labelled with the installed CSV of the OpenShift Pipelines operator, its version and the Subscription's channel.",
@@ -46,11 +50,11 @@ var (
 
 // Collectors are the PipelineService's metrics, for the alert and dashboard checks.
 func Collectors() []prometheus.Collector {
-	return append(metrics.Collectors(), componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
+	return append(metrics.Collectors(), componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(componentReadyGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
+	ctrlmetrics.Registry.MustRegister(componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 // statusMetrics sets the gauges from a status. Series whose labels no longer apply (a
@@ -78,10 +82,12 @@ func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
 			ratio = float64(c.Ready) / float64(c.Desired)
 		}
 		componentReadyGauge.WithLabelValues(key[0], key[1]).Set(ratio)
+		componentRestartsGauge.WithLabelValues(key[0], key[1]).Set(float64(c.Restarts))
 	}
 	for key := range m.components {
 		if !seen[key] {
 			componentReadyGauge.DeleteLabelValues(key[0], key[1])
+			componentRestartsGauge.DeleteLabelValues(key[0], key[1])
 		}
 	}
 	m.components = seen
@@ -106,7 +112,7 @@ func (m *statusMetrics) Forget() {
 	m.StatusMetrics.Forget()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge} {
+	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge} {
 		v.Reset()
 	}
 	m.components, m.info = nil, [3]string{}

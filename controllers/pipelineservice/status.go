@@ -163,12 +163,17 @@ func setVersions(ps *psv1alpha1.PipelineService, obs *observation) {
 	st.CatalogState = health.CatalogState(obs.catalog)
 }
 
-// setComponents lists the Deployments of the target namespace. A failed list keeps the last
+// setComponents lists the Deployments of the target namespace, with their pods' restarts since
+// the upgrade the status records completed (set before it, in the same pass). A failed list keeps the last
 // components rather than reporting none: the status and the component metrics would
 // otherwise say every Deployment is gone.
 func setComponents(ps *psv1alpha1.PipelineService, obs *observation) {
 	if obs.componentsErr == nil {
-		ps.Status.Components = health.Components(obs.components)
+		var since *metav1.Time
+		if u := ps.Status.Upgrade; u != nil {
+			since = u.CompletedAt
+		}
+		ps.Status.Components = health.Components(obs.components, obs.pods, since)
 	}
 }
 

@@ -1,13 +1,14 @@
 package health
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
-	"fmt"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 )
@@ -68,15 +69,49 @@ func desiredReplicas(d *appsv1.Deployment) int32 {
 }
 
 // Components lists every Deployment with its ready and desired replicas, sorted by name.
-func Components(deployments []appsv1.Deployment) []psv1alpha1.ComponentStatus {
+func Components(deployments []appsv1.Deployment, pods []corev1.Pod, since *metav1.Time) []psv1alpha1.ComponentStatus {
 	out := make([]psv1alpha1.ComponentStatus, 0, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
-		out = append(out, psv1alpha1.ComponentStatus{Name: d.Name, Ready: d.Status.ReadyReplicas, Desired: desiredReplicas(d)})
+		out = append(out, psv1alpha1.ComponentStatus{Name: d.Name, Ready: d.Status.ReadyReplicas, Desired: desiredReplicas(d),
+			Restarts: Restarts(d, pods, since)})
 	}
 	slices.SortFunc(out, func(a, b psv1alpha1.ComponentStatus) int { return strings.Compare(a.Name, b.Name) })
 	if len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// Restarts counts the restarts of the containers of d's pods (those its selector selects)
+// since since, all of them when since is nil. A pod's status keeps, per container, only the
+// total restartCount and the last termination's time, so a container counts once its last
+// termination came after since, or its pod started after since, and then with its whole
+// count: for "no restart since the upgrade" as soak evidence, an overcount is the safe side.
+func Restarts(d *appsv1.Deployment, pods []corev1.Pod, since *metav1.Time) int32 {
+	if d.Spec.Selector == nil {
+		return 0
+	}
+	selector, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil || selector.Empty() {
+		return 0
+	}
+	var n int32
+	for i := range pods {
+		pod := &pods[i]
+		if pod.Namespace != d.Namespace || !selector.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		podAfter := since == nil || !pod.CreationTimestamp.Before(since)
+		for _, c := range append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...) {
+			if c.RestartCount == 0 {
+				continue
+			}
+			last := c.LastTerminationState.Terminated
+			if podAfter || (last != nil && !last.FinishedAt.Before(since)) {
+				n += c.RestartCount
+			}
+		}
+	}
+	return n
 }

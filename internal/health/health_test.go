@@ -439,13 +439,13 @@ func TestComponents(t *testing.T) {
 		*deployment("tekton-pipelines-webhook", replicas(1, 2)),
 		*deployment("tekton-pipelines-controller", replicas(2, 2)),
 		*deployment("tekton-chains-controller"),
-	})
+	}, nil, nil)
 	g.Expect(got).To(Equal([]psv1alpha1.ComponentStatus{
 		{Name: "tekton-chains-controller", Ready: 0, Desired: 1},
 		{Name: "tekton-pipelines-controller", Ready: 2, Desired: 2},
 		{Name: "tekton-pipelines-webhook", Ready: 1, Desired: 2},
 	}))
-	g.Expect(Components(nil)).To(BeNil())
+	g.Expect(Components(nil, nil, nil)).To(BeNil())
 }
 
 // --- upgrade ---
@@ -573,5 +573,42 @@ func TestCatalogServedByAddressNamesTheServer(t *testing.T) {
 	cs.Spec.Image, cs.Spec.Address = "", "catalog.openshift-marketplace.svc:50051"
 	if c := CatalogSourceReady(cs, nil); !strings.Contains(c.Condition.Message, "connecting to catalog.openshift-marketplace.svc:50051") {
 		t.Errorf("message %q", c.Condition.Message)
+	}
+}
+
+func TestRestarts(t *testing.T) {
+	upgraded := metav1.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	before, after := metav1.NewTime(upgraded.Add(-time.Hour)), metav1.NewTime(upgraded.Add(time.Hour))
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "controller"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "controller"}}}}
+	pod := func(name string, created metav1.Time, restarts int32, lastEnded *metav1.Time) corev1.Pod {
+		st := corev1.ContainerStatus{Name: "main", RestartCount: restarts}
+		if lastEnded != nil {
+			st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{FinishedAt: *lastEnded}
+		}
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{"app": "controller"}, CreationTimestamp: created},
+			Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{st}}}
+	}
+	other := pod("webhook-0", after, 9, &after)
+	other.Labels = map[string]string{"app": "webhook"}
+	elsewhere := pod("controller-x", after, 9, &after)
+	elsewhere.Namespace = "other"
+	for name, tc := range map[string]struct {
+		pods  []corev1.Pod
+		since *metav1.Time
+		want  int32
+	}{
+		"no upgrade: every restart":                       {[]corev1.Pod{pod("a", before, 3, &before)}, nil, 3},
+		"a pod started after the upgrade: all of them":    {[]corev1.Pod{pod("a", after, 2, &after)}, &upgraded, 2},
+		"an older pod that restarted since: all of them":  {[]corev1.Pod{pod("a", before, 4, &after)}, &upgraded, 4},
+		"an older pod that has not restarted since: none": {[]corev1.Pod{pod("a", before, 4, &before)}, &upgraded, 0},
+		"summed over the Deployment's pods":               {[]corev1.Pod{pod("a", after, 1, &after), pod("b", after, 2, &after)}, &upgraded, 3},
+		"other Deployments' and namespaces' pods: none":   {[]corev1.Pod{other, elsewhere}, nil, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := Restarts(d, tc.pods, tc.since); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

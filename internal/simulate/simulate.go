@@ -433,3 +433,37 @@ func ProxyPluginCondition(ctx context.Context, c client.Client, namespace, name,
 		}}}
 	})
 }
+
+// ContainerRestarts plays the kubelet for a pod of component (one of Components, whose
+// Deployment selects app=<component>): the pod is made if missing, and its container's status
+// says it has restarted restarts times, the last just now, as the kubelet reports a crashed
+// container it started again (restartCount, lastState.terminated).
+func ContainerRestarts(ctx context.Context, c client.Client, namespace, component string, restarts int32) error {
+	name := component + "-0"
+	pod := &corev1.Pod{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod)
+	if apierrors.IsNotFound(err) {
+		pod = &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{"app": component}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "registry.example/" + component + ":v1"}}},
+		}
+		if err := c.Create(ctx, pod); err != nil {
+			return fmt.Errorf("create pod %s/%s: %w", namespace, name, err)
+		}
+	} else if err != nil {
+		return err
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod); err != nil {
+			return err
+		}
+		status := corev1.ContainerStatus{Name: "main", Image: pod.Spec.Containers[0].Image, Ready: true, RestartCount: restarts,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}
+		if restarts > 0 {
+			status.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", FinishedAt: metav1.Now()}}
+		}
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{status}
+		return c.Status().Update(ctx, pod)
+	})
+}
