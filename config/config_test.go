@@ -175,3 +175,64 @@ func TestOpenShiftGitOpsHealthChecksBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestRolloutConfigBuilds: config/rollout builds with kustomize into the AnalysisTemplate and
+// an ApplicationSet that syncs the rings in order, one production cluster at a time; the
+// template's queries are checked against a running operator's metrics in
+// controllers/metrics_test.go.
+func TestRolloutConfigBuilds(t *testing.T) {
+	g := NewWithT(t)
+	out := build(t, filepath.Join("config", "rollout"))
+	kinds := map[string]map[string]any{}
+	for doc := range strings.SplitSeq(string(out), "\n---\n") {
+		m := map[string]any{}
+		g.Expect(sigsyaml.Unmarshal([]byte(doc), &m)).To(Succeed())
+		kinds[m["kind"].(string)] = m
+	}
+	g.Expect(kinds).To(HaveLen(2))
+	var template struct {
+		Spec struct {
+			Args []struct {
+				Name  string  `json:"name"`
+				Value *string `json:"value"`
+			} `json:"args"`
+		} `json:"spec"`
+	}
+	data, err := sigsyaml.Marshal(kinds["AnalysisTemplate"])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(sigsyaml.Unmarshal(data, &template)).To(Succeed())
+	args := map[string]bool{}
+	for _, a := range template.Spec.Args {
+		args[a.Name] = a.Value != nil
+	}
+	g.Expect(args).To(Equal(map[string]bool{"prometheus-address": true, "selector": true, "min-ready-days": true, "max-restarts": true,
+		"tekton-version": false}), "the version is the one argument without a default")
+
+	var appSet struct {
+		Spec struct {
+			Strategy struct {
+				Type        string `json:"type"`
+				RollingSync struct {
+					Steps []struct {
+						MatchExpressions []struct {
+							Key    string   `json:"key"`
+							Values []string `json:"values"`
+						} `json:"matchExpressions"`
+						MaxUpdate any `json:"maxUpdate"`
+					} `json:"steps"`
+				} `json:"rollingSync"`
+			} `json:"strategy"`
+		} `json:"spec"`
+	}
+	data, err = sigsyaml.Marshal(kinds["ApplicationSet"])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(sigsyaml.Unmarshal(data, &appSet)).To(Succeed())
+	g.Expect(appSet.Spec.Strategy.Type).To(Equal("RollingSync"))
+	var rings []string
+	for _, s := range appSet.Spec.Strategy.RollingSync.Steps {
+		g.Expect(s.MatchExpressions).To(HaveLen(1))
+		rings = append(rings, s.MatchExpressions[0].Values...)
+	}
+	g.Expect(rings).To(Equal([]string{"ring-0", "ring-1", "production"}))
+	g.Expect(appSet.Spec.Strategy.RollingSync.Steps[2].MaxUpdate).To(BeEquivalentTo(1))
+}

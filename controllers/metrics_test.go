@@ -3,6 +3,8 @@ package controllers_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/dashboard"
@@ -110,6 +113,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_suspended_since_timestamp_seconds", float64(suspended.LastTransitionTime.Unix())))
 		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="Suspended"}`, 1.0))
 	}, timeout, poll).Should(Succeed())
+	servedWhileSuspended := families(NewWithT(t), url)
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = false })
 	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
@@ -218,9 +222,37 @@ func TestMetricsEndpoint(t *testing.T) {
 		refs := metricRef.FindAllString(expr, -1)
 		e.Expect(refs).NotTo(BeEmpty(), "the dashboard query %q uses none of the operator's metrics", expr)
 		for _, ref := range refs {
-			e.Expect(served).To(HaveKey(ref), "the dashboard query %q uses %s, which the operator does not serve", expr, ref)
+			// The suspension's series exists only while suspended.
+			e.Expect(served[ref] || servedWhileSuspended[ref]).To(BeTrue(), "the dashboard query %q uses %s, which the operator does not serve", expr, ref)
 		}
 	}
+
+	// So does the ring-promotion AnalysisTemplate (config/rollout), with its arguments' defaults.
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rollout", "analysistemplate.yaml"))
+	e.Expect(err).NotTo(HaveOccurred())
+	var template struct {
+		Spec struct {
+			Metrics []struct {
+				Name     string `json:"name"`
+				Provider struct {
+					Prometheus struct {
+						Query string `json:"query"`
+					} `json:"prometheus"`
+				} `json:"provider"`
+			} `json:"metrics"`
+		} `json:"spec"`
+	}
+	e.Expect(yaml.Unmarshal(raw, &template)).To(Succeed())
+	e.Expect(template.Spec.Metrics).To(HaveLen(4))
+	for _, m := range template.Spec.Metrics {
+		refs := metricRef.FindAllString(m.Provider.Prometheus.Query, -1)
+		e.Expect(refs).NotTo(BeEmpty(), "the analysis metric %s uses none of the operator's metrics", m.Name)
+		for _, ref := range refs {
+			// The not-suspended check's series exists only while suspended.
+			e.Expect(served[ref] || servedWhileSuspended[ref]).To(BeTrue(), "the analysis metric %s uses %s, which the operator does not serve", m.Name, ref)
+		}
+	}
+	e.Expect(served).To(HaveKey("pipelineservice_tekton_info"))
 
 	// A plugin turned off takes its condition's series along; the host deleted, all of its
 	// series.

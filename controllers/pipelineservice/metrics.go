@@ -23,6 +23,10 @@ var (
 		Name: "pipelineservice_component_restarts",
 		Help: "Container restarts of each Deployment's pods in the target namespace since the last upgrade completed (status.components[].restarts).",
 	}, []string{"namespace", "component"})
+	tektonInfoGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pipelineservice_tekton_info",
+		Help: "1, labelled with the Tekton version the TektonConfig reports (status.tektonVersion).",
+	}, []string{"version"})
 	operatorInfoGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "pipelineservice_operator_info",
 		Help: "1, labelled with the installed CSV of the OpenShift Pipelines operator, its version and the Subscription's channel.",
@@ -50,11 +54,11 @@ var (
 
 // Collectors are the PipelineService's metrics, for the alert and dashboard checks.
 func Collectors() []prometheus.Collector {
-	return append(metrics.Collectors(), componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
+	return append(metrics.Collectors(), componentReadyGauge, componentRestartsGauge, tektonInfoGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
+	ctrlmetrics.Registry.MustRegister(componentReadyGauge, componentRestartsGauge, tektonInfoGauge, operatorInfoGauge, upgradeDuration, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge)
 }
 
 // statusMetrics sets the gauges from a status. Series whose labels no longer apply (a
@@ -65,6 +69,7 @@ type statusMetrics struct {
 	mu         sync.Mutex
 	components map[[2]string]bool
 	info       [3]string
+	tekton     string
 }
 
 func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
@@ -100,6 +105,13 @@ func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
 	if info[0] != "" {
 		operatorInfoGauge.WithLabelValues(info[:]...).Set(1)
 	}
+	if st.TektonVersion != m.tekton {
+		tektonInfoGauge.DeleteLabelValues(m.tekton)
+		m.tekton = st.TektonVersion
+	}
+	if m.tekton != "" {
+		tektonInfoGauge.WithLabelValues(m.tekton).Set(1)
+	}
 	upgradeRunningGauge.WithLabelValues().Set(parent.BoolValue(st.Upgrade != nil && st.Upgrade.CompletedAt == nil))
 	operator := meta.FindStatusCondition(st.Conditions, psv1alpha1.ConditionOperatorInstalled)
 	pending := operator != nil && operator.Reason == psv1alpha1.ReasonInstallPlanPendingApproval
@@ -112,10 +124,10 @@ func (m *statusMetrics) Forget() {
 	m.StatusMetrics.Forget()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, componentRestartsGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge} {
+	for _, v := range []*prometheus.GaugeVec{componentReadyGauge, componentRestartsGauge, tektonInfoGauge, operatorInfoGauge, upgradeRunningGauge, installPlanPendingGauge, staleContainersGauge} {
 		v.Reset()
 	}
-	m.components, m.info = nil, [3]string{}
+	m.components, m.info, m.tekton = nil, [3]string{}, ""
 }
 
 // ConditionTypes are the PipelineService's condition types: every parent's, then its parts'.

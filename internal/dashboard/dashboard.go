@@ -81,6 +81,17 @@ func Build() (dashboard.Dashboard, error) {
 		WithPanel(graph("Upgrade duration", "From a change of the installed CSV to the new CSV reaching Succeeded: the 90th percentile and the number of upgrades.", "s", 12,
 			query("histogram_quantile(0.9, sum by (le) (increase(pipelineservice_upgrade_duration_seconds_bucket[$__range])))", "p90"),
 			query("sum(increase(pipelineservice_upgrade_duration_seconds_count[$__range]))", "upgrades"))).
+		WithRow(dashboard.NewRowBuilder("Soak signals (ring promotion)")).
+		WithPanel(statPanel("Ready for", "Time since Ready last became True (status.readySince); no value while not Ready. config/rollout's AnalysisTemplate asks for N days.",
+			"time() - max(pipelineservice_ready_since_timestamp_seconds)", "", "s")).
+		WithPanel(statPanel("Restarts since the upgrade", "Container restarts of the target namespace's component pods since the last upgrade completed (status.components[].restarts).",
+			"sum(pipelineservice_component_restarts)", "", "short")).
+		WithPanel(statPanel("Tekton version", "The Tekton version the TektonConfig reports (status.tektonVersion).",
+			"max by (version) (pipelineservice_tekton_info)", "{{version}}", "none").TextMode(common.BigValueTextModeName)).
+		WithPanel(statPanel("Suspended for", "Time since spec.suspend was set: the operator writes no child meanwhile. No value while not suspended; PipelineServiceSuspended fires after 4 hours.",
+			"time() - max(pipelineservice_suspended_since_timestamp_seconds)", "", "s")).
+		WithPanel(graph("Component restarts", "Restarts of each Deployment's pods since the last upgrade completed.", "short", 24,
+			query("max by (namespace, component) (pipelineservice_component_restarts)", "{{component}}"))).
 		WithRow(dashboard.NewRowBuilder("Host (CodeReadyToolchain)")).
 		WithPanel(statPanel("Host ready", "1 when the PipelineServiceHost is Ready: SprayProxy available, its Route admitted, the Results proxy plugin applied. No value on clusters without a host.",
 			"max(pipelineservicehost_ready)", "", "bool_yes_no")).
