@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -14,8 +15,12 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
 )
 
+// runbookURL is where an alert's runbook_url points, before the section's anchor.
+const runbookURL = "https://github.com/openshift-pipelines/pipeline-service-operator/blob/main/docs/runbook.md#"
+
 // TestAlertRules reads config/prometheus/alerts.yaml: each alert must say how bad it is, what
-// happened and what to check, and use only metrics the operator exports.
+// happened and what to check, use only metrics the operator exports, and link its section of
+// docs/runbook.md, which also has a section for every condition.
 func TestAlertRules(t *testing.T) {
 	g := NewWithT(t)
 	raw, err := os.ReadFile(filepath.Join("..", "config", "prometheus", "alerts.yaml"))
@@ -53,6 +58,13 @@ func TestAlertRules(t *testing.T) {
 		exported[name+"_bucket"], exported[name+"_count"], exported[name+"_sum"] = true, true, true
 	}
 
+	runbook, err := os.ReadFile(filepath.Join("..", "docs", "runbook.md"))
+	g.Expect(err).NotTo(HaveOccurred())
+	var runbookSections []string
+	for _, m := range regexp.MustCompile(`(?m)^### (\S+)$`).FindAllStringSubmatch(string(runbook), -1) {
+		runbookSections = append(runbookSections, m[1])
+	}
+
 	forByAlert := map[string]string{}
 	metricRef := regexp.MustCompile(`pipelineservice(?:host)?_[a-z_]+`)
 	for _, group := range rule.Spec.Groups {
@@ -68,7 +80,13 @@ func TestAlertRules(t *testing.T) {
 				g.Expect(exported).To(HaveKey(m), "%s uses %s, which the operator does not export", r.Alert, m)
 			}
 			forByAlert[r.Alert] = r.For
+			g.Expect(r.Annotations["runbook_url"]).To(Equal(runbookURL+strings.ToLower(r.Alert)), "%s: link its runbook section", r.Alert)
+			g.Expect(runbookSections).To(ContainElement(r.Alert), "docs/runbook.md has no section for %s", r.Alert)
 		}
+	}
+	// Every condition either kind sets has its section too.
+	for _, c := range append(pipelineservice.ConditionTypes(), pipelineservicehost.ConditionTypes()...) {
+		g.Expect(runbookSections).To(ContainElement(c), "docs/runbook.md has no section for the %s condition", c)
 	}
 	g.Expect(forByAlert).To(Equal(map[string]string{
 		"PipelineServiceNotReady":           "15m",
