@@ -45,10 +45,10 @@ func TestKubectlShowsWhatAPersonNeeds(t *testing.T) {
 	e.t.Logf("kubectl get pipelineservice -o wide:\n%s", wide)
 	lines := strings.Split(strings.TrimSpace(wide), "\n")
 	e.Expect(lines).To(HaveLen(2))
-	e.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "INSTALLED", "DESIRED", "AGE", "CATALOG", "TEKTON"}))
+	e.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "SUSPENDED", "INSTALLED", "DESIRED", "AGE", "CATALOG", "TEKTON"}))
 	row := strings.Fields(lines[1])
-	e.Expect(row[:5]).To(Equal([]string{"cluster", "True", "Healthy", csv505, csv505}))
-	e.Expect(row[6:]).To(Equal([]string{"READY", "1.21.0"}))
+	e.Expect(row[:6]).To(Equal([]string{"cluster", "True", "Healthy", "false", csv505, csv505}))
+	e.Expect(row[7:]).To(Equal([]string{"READY", "1.21.0"}))
 
 	describe := e.kubectl("describe", "pipelineservice", "cluster")
 	// Ready's message as the operator stored it, whole (its wording is TestParts'); the parts
@@ -138,10 +138,10 @@ func TestKubectlShowsTheHost(t *testing.T) {
 	e.t.Logf("kubectl get psh -o wide:\n%s", wide)
 	lines := strings.Split(strings.TrimSpace(wide), "\n")
 	e.Expect(lines).To(HaveLen(2))
-	e.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "WEBHOOK", "URL", "AGE", "BACKENDS"}))
+	e.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "SUSPENDED", "WEBHOOK", "URL", "AGE", "BACKENDS"}))
 	row := strings.Fields(lines[1])
-	e.Expect(row[:4]).To(Equal([]string{"cluster", "True", "Healthy", "https://" + sprayProxyHost + "/proxy"}))
-	e.Expect(row[5]).To(ContainSubstring("member-1.example.com"))
+	e.Expect(row[:5]).To(Equal([]string{"cluster", "True", "Healthy", "false", "https://" + sprayProxyHost + "/proxy"}))
+	e.Expect(row[6]).To(ContainSubstring("member-1.example.com"))
 
 	describe := e.kubectl("describe", "pipelineservicehost", "cluster")
 	for _, want := range []string{`(?m)^\s+Webhook URL:\s+https://` + sprayProxyHost + `/proxy$`, `(?m)^\s+Type:\s+RouteAdmitted$`,

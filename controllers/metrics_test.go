@@ -128,8 +128,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		e.Eventually(func(g Gomega) {
 			var got int32 = -1
 			for _, c := range e.get().Status.Components {
-				if c.Name == "tekton-pipelines-controller" {
-					got = c.Restarts
+				if c.Name == "tekton-pipelines-controller" && c.Restarts != nil {
+					got = *c.Restarts
 				}
 			}
 			g.Expect(got).To(Equal(n))

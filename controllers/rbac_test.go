@@ -104,6 +104,7 @@ func (e *operatorEnv) forbidden() {
 		"read a Secret":                          {Verb: "get", Resource: "secrets", Namespace: "openshift-pipelines", Name: "pipelines-as-code-secret"},
 		"list Secrets":                           {Verb: "list", Resource: "secrets"},
 		"list Pods":                              {Verb: "list", Resource: "pods"},
+		"list Pods beyond the target namespace":  {Verb: "list", Resource: "pods", Namespace: "user-tenant"},
 		"impersonate":                            {Verb: "impersonate", Resource: "users", Name: "admin"},
 		"create a token for another account":     {Verb: "create", Resource: "serviceaccounts", Subresource: "token", Namespace: "kube-system", Name: "default"},
 		"exec into a pod":                        {Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "openshift-pipelines", Name: "p"},
@@ -116,6 +117,9 @@ func (e *operatorEnv) forbidden() {
 	}
 	for _, url := range []string{"/metrics", "/backends"} {
 		e.Expect(may(authorizationv1.ResourceAttributes{Verb: "get"}, url)).To(BeFalse(), "the operator may get %s", url)
+	}
+	for _, verb := range []string{"list", "watch"} {
+		e.Expect(may(authorizationv1.ResourceAttributes{Verb: verb, Resource: "pods", Namespace: "openshift-pipelines"}, "")).To(BeTrue(), "%s the components' pods", verb)
 	}
 	for _, role := range render.GrantedRoles {
 		e.Expect(may(authorizationv1.ResourceAttributes{Verb: "bind", Group: rbacGroup, Resource: "clusterroles", Name: role}, "")).To(BeTrue(), "bind %s", role)
@@ -130,9 +134,11 @@ func (e *operatorEnv) forbidden() {
 // metrics-reader ClusterRole.
 func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e := startControlPlane(t, nil)
-	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
+	// The target namespace exists before the operator does where the components' pods Role
+	// is applied with it.
+	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace, "openshift-pipelines")).To(Succeed())
 	rbac := filepath.Join(testenv.RepoRoot(), "config", "rbac")
-	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml", "children_roles.yaml"} {
+	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml", "children_roles.yaml", "component_pods_role.yaml"} {
 		e.applyFile(filepath.Join(rbac, f))
 	}
 	e.forbidden()

@@ -94,7 +94,8 @@ type PipelineServiceSpec struct {
 	// resume: the next pass applies the spec and restores every drifted child at once. Deleting
 	// the object while suspended leaves every child in place, whatever deletionPolicy says.
 	// +optional
-	Suspend bool `json:"suspend,omitempty"`
+	// +kubebuilder:default=false
+	Suspend bool `json:"suspend"`
 }
 
 // DeletionPolicy is what deleting the PipelineService does to its children.
@@ -936,8 +937,10 @@ type ComponentStatus struct {
 	// (status.upgrade.completedAt), or since they started when none has: the soak evidence
 	// for promoting a build. A container counts only once it has restarted after that
 	// moment, and then with all its restarts, as a pod's status keeps no earlier count.
+	// Absent when the operator may not read the target namespace's pods (config/rbac grants
+	// it in openshift-pipelines).
 	// +optional
-	Restarts int32 `json:"restarts,omitempty"`
+	Restarts *int32 `json:"restarts,omitempty"`
 }
 
 // PipelineServiceList is a list of PipelineService.

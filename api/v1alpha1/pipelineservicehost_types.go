@@ -63,7 +63,8 @@ type PipelineServiceHostSpec struct {
 	// restores every drifted child at once. Deleting the object while suspended leaves every
 	// child in place, whatever deletionPolicy says.
 	// +optional
-	Suspend bool `json:"suspend,omitempty"`
+	// +kubebuilder:default=false
+	Suspend bool `json:"suspend"`
 }
 
 // SprayProxySpec configures SprayProxy (github.com/konflux-ci/sprayproxy) and the

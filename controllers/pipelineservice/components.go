@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -25,9 +27,11 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/watches"
 )
 
-// The component workloads, and their pods' restarts, are read, never written.
+// The component workloads are read, never written; their pods' restarts too, where
+// config/rbac/component_pods_role.yaml grants it (a Role, not a marker: the markers make the
+// ClusterRole, and pods are read in the target namespace only).
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=selfsubjectaccessreviews,verbs=create
 
 // componentWatch caches the workloads OSP runs: the Deployments and StatefulSets of the
 // target namespace, where it runs Tekton's controllers and webhooks, and the OSP operator's
@@ -43,6 +47,11 @@ type componentWatch struct {
 	add    func(manager.Runnable) error
 	ctrl   controller.Controller
 	caches map[string]cache.Cache
+	// reviews asks the API server what the operator may do (pods, see mayWatchPods).
+	reviews client.Client
+	// podAccess and podsWatched are per namespace: may its pods be watched, and are they.
+	podAccess   map[string]podAccess
+	podsWatched map[string]bool
 	// chain is the cache of OSP's component CRs and installer sets (tektonchain.go), nil
 	// until a TektonConfig is seen not ready; chainKinds are the component kinds it holds.
 	chain      cache.Cache
@@ -77,17 +86,67 @@ func (w *componentWatch) workloads(ctx context.Context, namespace string) ([]app
 
 // pods lists the pods in namespace, the component workloads' (the target namespace holds
 // OSP's components, not the users' TaskRun pods), each trimmed to what the restart count
-// reads.
-func (w *componentWatch) pods(ctx context.Context, namespace string) ([]corev1.Pod, error) {
+// reads; false when the operator may not list them. Pods are read in the target namespace
+// only: config/rbac grants that in openshift-pipelines, by a Role, and nowhere else, since a
+// pod's spec may carry credentials. The grant is asked of the API server before the pods
+// are watched, as an informer without it would fail to sync and stall the reconcile; a denial
+// is asked again after podAccessRecheck.
+func (w *componentWatch) pods(ctx context.Context, namespace string) ([]corev1.Pod, bool, error) {
+	allowed, err := w.mayWatchPods(ctx, namespace)
+	if err != nil || !allowed {
+		return nil, false, err
+	}
 	c, err := w.cacheFor(namespace, labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	w.mu.Lock()
+	watched := w.podsWatched[namespace]
+	w.podsWatched[namespace] = true
+	w.mu.Unlock()
+	if !watched {
+		if err := w.ctrl.Watch(source.Kind[client.Object](c, &corev1.Pod{}, watches.EnqueueCluster, restartsChanged)); err != nil {
+			return nil, false, fmt.Errorf("watch pods in %s: %w", namespace, err)
+		}
 	}
 	list := &corev1.PodList{}
 	if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", namespace, err)
+		return nil, false, fmt.Errorf("list pods in %s: %w", namespace, err)
 	}
-	return list.Items, nil
+	return list.Items, true, nil
+}
+
+// podAccessRecheck paces asking again whether pods may be watched, after a denial.
+const podAccessRecheck = 10 * time.Minute
+
+// mayWatchPods asks the API server (a SelfSubjectAccessReview) whether the operator may list
+// and watch pods in namespace; an answer of yes is kept, one of no for podAccessRecheck.
+func (w *componentWatch) mayWatchPods(ctx context.Context, namespace string) (bool, error) {
+	w.mu.Lock()
+	asked, ok := w.podAccess[namespace]
+	w.mu.Unlock()
+	if ok && (asked.allowed || time.Since(asked.at) < podAccessRecheck) {
+		return asked.allowed, nil
+	}
+	allowed := true
+	for _, verb := range []string{"list", "watch"} {
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: namespace, Verb: verb, Resource: "pods"}}}
+		if err := w.reviews.Create(ctx, review); err != nil {
+			return false, fmt.Errorf("may the operator %s pods in %s: %w", verb, namespace, err)
+		}
+		allowed = allowed && review.Status.Allowed
+	}
+	w.mu.Lock()
+	w.podAccess[namespace] = podAccess{allowed: allowed, at: time.Now()}
+	w.mu.Unlock()
+	return allowed, nil
+}
+
+// podAccess is the answer to whether pods may be watched in a namespace, and when it came.
+type podAccess struct {
+	allowed bool
+	at      time.Time
 }
 
 // operatorDeployment is the Deployment OLM made in namespace for csv, the OSP operator: its
@@ -147,12 +206,6 @@ func (w *componentWatch) cacheFor(namespace string, selector labels.Selector) (c
 	for _, kind := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}} {
 		if err := w.ctrl.Watch(source.Kind[client.Object](c, kind, watches.EnqueueCluster, notOurs)); err != nil {
 			return nil, fmt.Errorf("watch %T in %s: %w", kind, namespace, err)
-		}
-	}
-	if selector.Empty() {
-		// A whole namespace is the target namespace: its pods' restarts are the components'.
-		if err := w.ctrl.Watch(source.Kind[client.Object](c, &corev1.Pod{}, watches.EnqueueCluster, restartsChanged)); err != nil {
-			return nil, fmt.Errorf("watch pods in %s: %w", namespace, err)
 		}
 	}
 	w.caches[key] = c

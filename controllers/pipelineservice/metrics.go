@@ -87,7 +87,11 @@ func (m *statusMetrics) Record(ps *psv1alpha1.PipelineService) {
 			ratio = float64(c.Ready) / float64(c.Desired)
 		}
 		componentReadyGauge.WithLabelValues(key[0], key[1]).Set(ratio)
-		componentRestartsGauge.WithLabelValues(key[0], key[1]).Set(float64(c.Restarts))
+		if c.Restarts != nil {
+			componentRestartsGauge.WithLabelValues(key[0], key[1]).Set(float64(*c.Restarts))
+		} else {
+			componentRestartsGauge.DeleteLabelValues(key[0], key[1])
+		}
 	}
 	for key := range m.components {
 		if !seen[key] {

@@ -39,8 +39,10 @@ type observation struct {
 	operator   health.Operator
 	tekton     *unstructured.Unstructured
 	tektonErr  error
-	// pods are the target namespace's pods, for the components' restarts.
-	pods []corev1.Pod
+	// pods are the target namespace's pods, for the components' restarts; podsRead is false
+	// where the operator may not read them.
+	pods     []corev1.Pod
+	podsRead bool
 	// tektonCause is the deepest failing condition under a TektonConfig that is not ready.
 	tektonCause *health.TektonCause
 	// tektonServed is false while the TektonConfig CRD is not installed.
@@ -118,7 +120,7 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 		o.componentsErr = err
 	}
 	o.components = append(o.components, deployments...)
-	if o.pods, err = k.components.pods(ctx, namespace); err != nil {
+	if o.pods, o.podsRead, err = k.components.pods(ctx, namespace); err != nil {
 		o.componentsErr = err
 	}
 	if o.exporter != nil {

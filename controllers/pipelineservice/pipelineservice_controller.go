@@ -65,11 +65,14 @@ func (*kind) Metrics() parent.Metrics[*psv1alpha1.PipelineService] { return metr
 func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHandler, error) {
 	k.client, k.apiReader = mgr.GetClient(), mgr.GetAPIReader()
 	k.components = &componentWatch{
-		cfg:    mgr.GetConfig(),
-		opts:   cache.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient()},
-		add:    mgr.Add,
-		ctrl:   c,
-		caches: map[string]cache.Cache{},
+		cfg:         mgr.GetConfig(),
+		opts:        cache.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient()},
+		add:         mgr.Add,
+		ctrl:        c,
+		caches:      map[string]cache.Cache{},
+		reviews:     mgr.GetClient(),
+		podAccess:   map[string]podAccess{},
+		podsWatched: map[string]bool{},
 	}
 	return k.enqueueInSubscriptionNamespace(), nil
 }

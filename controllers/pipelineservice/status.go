@@ -173,7 +173,7 @@ func setComponents(ps *psv1alpha1.PipelineService, obs *observation) {
 		if u := ps.Status.Upgrade; u != nil {
 			since = u.CompletedAt
 		}
-		ps.Status.Components = health.Components(obs.components, obs.pods, since)
+		ps.Status.Components = health.Components(obs.components, obs.pods, obs.podsRead, since)
 	}
 }
 

@@ -69,12 +69,16 @@ func desiredReplicas(d *appsv1.Deployment) int32 {
 }
 
 // Components lists every Deployment with its ready and desired replicas, sorted by name.
-func Components(deployments []appsv1.Deployment, pods []corev1.Pod, since *metav1.Time) []psv1alpha1.ComponentStatus {
+func Components(deployments []appsv1.Deployment, pods []corev1.Pod, podsRead bool, since *metav1.Time) []psv1alpha1.ComponentStatus {
 	out := make([]psv1alpha1.ComponentStatus, 0, len(deployments))
 	for i := range deployments {
 		d := &deployments[i]
-		out = append(out, psv1alpha1.ComponentStatus{Name: d.Name, Ready: d.Status.ReadyReplicas, Desired: desiredReplicas(d),
-			Restarts: Restarts(d, pods, since)})
+		c := psv1alpha1.ComponentStatus{Name: d.Name, Ready: d.Status.ReadyReplicas, Desired: desiredReplicas(d)}
+		if podsRead {
+			n := Restarts(d, pods, since)
+			c.Restarts = &n
+		}
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b psv1alpha1.ComponentStatus) int { return strings.Compare(a.Name, b.Name) })
 	if len(out) == 0 {

@@ -439,13 +439,15 @@ func TestComponents(t *testing.T) {
 		*deployment("tekton-pipelines-webhook", replicas(1, 2)),
 		*deployment("tekton-pipelines-controller", replicas(2, 2)),
 		*deployment("tekton-chains-controller"),
-	}, nil, nil)
+	}, nil, false, nil)
 	g.Expect(got).To(Equal([]psv1alpha1.ComponentStatus{
 		{Name: "tekton-chains-controller", Ready: 0, Desired: 1},
 		{Name: "tekton-pipelines-controller", Ready: 2, Desired: 2},
 		{Name: "tekton-pipelines-webhook", Ready: 1, Desired: 2},
 	}))
-	g.Expect(Components(nil, nil, nil)).To(BeNil())
+	g.Expect(Components(nil, nil, true, nil)).To(BeNil())
+	read := Components([]appsv1.Deployment{*deployment("tekton-pipelines-controller")}, nil, true, nil)
+	g.Expect(read[0].Restarts).To(HaveValue(BeZero()), "pods read: none restarted")
 }
 
 // --- upgrade ---
