@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -81,8 +82,8 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 	g.Expect(ps.Status.TektonVersion).To(Equal("1.21.0"))
 	g.Expect(ps.Status.CatalogState).To(Equal("READY"))
 	g.Expect(ps.Status.Components).To(ContainElements(
-		psv1alpha1.ComponentStatus{Name: render.ExporterName, Ready: 1, Desired: 1},
-		psv1alpha1.ComponentStatus{Name: "tekton-pipelines-controller", Ready: 1, Desired: 1},
+		psv1alpha1.ComponentStatus{Name: render.ExporterName, Ready: 1, Desired: 1, Restarts: ptr.To[int32](0)},
+		psv1alpha1.ComponentStatus{Name: "tekton-pipelines-controller", Ready: 1, Desired: 1, Restarts: ptr.To[int32](0)},
 	))
 	g.Expect(ps.Status.Components).To(HaveLen(len(simulate.Components) + 1))
 	g.Expect(ps.Status.Upgrade).NotTo(BeNil())
@@ -196,7 +197,7 @@ func TestStatusTellsHealthAndVersion(t *testing.T) {
 	// A component below its desired replicas shows in components, and Ready does not hide it.
 	g.Expect(simulate.DeploymentReady(ctx, e.c, target, "tekton-pipelines-webhook", 0)).To(Succeed())
 	e.Eventually(func() []psv1alpha1.ComponentStatus { return e.get().Status.Components }, timeout, poll).
-		Should(ContainElement(psv1alpha1.ComponentStatus{Name: "tekton-pipelines-webhook", Ready: 0, Desired: 1}))
+		Should(ContainElement(psv1alpha1.ComponentStatus{Name: "tekton-pipelines-webhook", Ready: 0, Desired: 1, Restarts: ptr.To[int32](0)}))
 }
 
 // TestTektonConfigDeletedIsReappliedAndUnknownMeanwhile: a TektonConfig deleted after it was
