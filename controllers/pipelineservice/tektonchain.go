@@ -3,11 +3,13 @@ package pipelineservice
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
@@ -23,12 +25,18 @@ import (
 // TektonConfig is not ready.
 // +kubebuilder:rbac:groups=operator.tekton.dev,resources=tektonpipelines;tektontriggers;tektonchains;openshiftpipelinesascodes;tektonresults;tektonaddons;tektonpruners;manualapprovalgates;tektoninstallersets,verbs=get;list;watch
 
-// tektonComponentKinds are the CRs OSP's TektonConfig reconciler makes, one per component
-// (tektoncd/operator pkg/reconciler/shared/tektonconfig and its OpenShift extension).
-var tektonComponentKinds = []string{
-	tektonv1alpha1.KindTektonPipeline, tektonv1alpha1.KindTektonTrigger, tektonv1alpha1.KindTektonChain,
-	tektonv1alpha1.KindOpenShiftPipelinesAsCode, tektonv1alpha1.KindTektonResult, tektonv1alpha1.KindTektonAddon,
-	tektonv1alpha1.KindTektonPruner, tektonv1alpha1.KindManualApprovalGate,
+// tektonComponents are the CRs OSP's TektonConfig reconciler makes, one per component, each
+// by its kind and the one name OSP gives it (tektoncd/operator pkg/apis/operator/v1alpha1
+// const.go; pkg/reconciler/shared/tektonconfig and its OpenShift extension).
+var tektonComponents = map[string]string{
+	tektonv1alpha1.KindTektonPipeline:           tektonv1alpha1.PipelineResourceName,
+	tektonv1alpha1.KindTektonTrigger:            tektonv1alpha1.TriggerResourceName,
+	tektonv1alpha1.KindTektonChain:              tektonv1alpha1.ChainResourceName,
+	tektonv1alpha1.KindOpenShiftPipelinesAsCode: tektonv1alpha1.OpenShiftPipelinesAsCodeName,
+	tektonv1alpha1.KindTektonResult:             tektonv1alpha1.ResultResourceName,
+	tektonv1alpha1.KindTektonAddon:              tektonv1alpha1.AddonResourceName,
+	tektonv1alpha1.KindTektonPruner:             tektonv1alpha1.TektonPrunerResourceName,
+	tektonv1alpha1.KindManualApprovalGate:       tektonv1alpha1.ManualApprovalGates,
 }
 
 var installerSetGVK = tektonv1alpha1.SchemeGroupVersion.WithKind(tektonv1alpha1.KindTektonInstallerSet)
@@ -36,8 +44,8 @@ var installerSetGVK = tektonv1alpha1.SchemeGroupVersion.WithKind(tektonv1alpha1.
 // tektonChain reads OSP's component CRs and the installer sets they made, for the cause of a
 // TektonConfig that is not ready (health.DeepestTektonCause). They are read from a cache of
 // their own, made the first time the TektonConfig is not ready: a healthy cluster never pays
-// for it. It holds only the served component kinds and the installer sets OSP labels with
-// their maker, each trimmed to its name, labels and conditions (an installer set's spec holds
+// for it. It holds only the one CR OSP names of each served component kind (by name) and the
+// installer sets OSP labels with their maker, each trimmed to its name, labels and conditions (an installer set's spec holds
 // whole manifests), so its memory stays small and flat. A component kind whose CRD is served
 // only after the cache was made is not read until the operator restarts: OSP installs all its
 // CRDs with its CSV, before it reports on a TektonConfig.
@@ -74,7 +82,7 @@ func (w *componentWatch) tektonCache() (cache.Cache, []schema.GroupVersionKind, 
 		return w.chain, w.chainKinds, nil
 	}
 	var kinds []schema.GroupVersionKind
-	for _, k := range tektonComponentKinds {
+	for _, k := range slices.Sorted(maps.Keys(tektonComponents)) {
 		gvk := tektonv1alpha1.SchemeGroupVersion.WithKind(k)
 		if _, err := w.opts.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
 			kinds = append(kinds, gvk)
@@ -92,7 +100,9 @@ func (w *componentWatch) tektonCache() (cache.Cache, []schema.GroupVersionKind, 
 		chainObject(installerSetGVK): {Label: labels.NewSelector().Add(*madeByOSP), Transform: trimToConditions},
 	}
 	for _, gvk := range kinds {
-		opts.ByObject[chainObject(gvk)] = cache.ByObject{Transform: trimToConditions}
+		// Scoped by name: the one component CR OSP makes of the kind.
+		opts.ByObject[chainObject(gvk)] = cache.ByObject{Field: fields.OneTermEqualSelector("metadata.name", tektonComponents[gvk.Kind]),
+			Transform: trimToConditions}
 	}
 	c, err := cache.New(w.cfg, opts)
 	if err != nil {
