@@ -31,14 +31,7 @@ const (
 // code) and the kubelet of the target namespace until the test ends.
 func (e *operatorEnv) runPipelines() {
 	e.t.Helper()
-	dir, err := testenv.ModuleDir(testenv.ModTektonPipeline)
-	e.Expect(err).NotTo(HaveOccurred())
-	payload, err := simulate.PipelinesPayload(dir)
-	e.Expect(err).NotTo(HaveOccurred())
-	tekton, err := versioned.NewForConfig(e.cfg)
-	e.Expect(err).NotTo(HaveOccurred())
-	p := &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
-		ReleaseVersion: "5.0.5", Manifest: payload}
+	p := e.pipelinesStandIn()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	e.t.Cleanup(func() { cancel(); wg.Wait() })
@@ -58,6 +51,20 @@ func (e *operatorEnv) runPipelines() {
 		})
 	}
 	wg.Go(func() { testenv.RunDeployments(ctx, e.c, stackSpec.TargetNamespace, func(string) bool { return true }) })
+}
+
+// pipelinesStandIn is OSP's pipelines component as simulate.Pipelines plays it, on this
+// control plane, for the 5.0.5 stack.
+func (e *operatorEnv) pipelinesStandIn() *simulate.Pipelines {
+	e.t.Helper()
+	dir, err := testenv.ModuleDir(testenv.ModTektonPipeline)
+	e.Expect(err).NotTo(HaveOccurred())
+	payload, err := simulate.PipelinesPayload(dir)
+	e.Expect(err).NotTo(HaveOccurred())
+	tekton, err := versioned.NewForConfig(e.cfg)
+	e.Expect(err).NotTo(HaveOccurred())
+	return &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
+		ReleaseVersion: "5.0.5", Manifest: payload}
 }
 
 // installedWithPipelines plays OLM to the end of the install, and OSP's TektonConfig Ready;

@@ -5,13 +5,11 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"github.com/tektoncd/operator/pkg/client/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
 // TestTektonConfigReadyTellsTheRealCause: OSP's pipelines component (its own installer-set
@@ -22,14 +20,7 @@ import (
 func TestTektonConfigReadyTellsTheRealCause(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
-	dir, err := testenv.ModuleDir(testenv.ModTektonPipeline)
-	e.Expect(err).NotTo(HaveOccurred())
-	payload, err := simulate.PipelinesPayload(dir)
-	e.Expect(err).NotTo(HaveOccurred())
-	tekton, err := versioned.NewForConfig(e.cfg)
-	e.Expect(err).NotTo(HaveOccurred())
-	p := &simulate.Pipelines{Client: e.c, Operator: tekton, OperatorNamespace: stackSpec.SubscriptionNamespace,
-		ReleaseVersion: "5.0.5", Manifest: payload}
+	p := e.pipelinesStandIn()
 	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
 	e.Eventually(func() error {
 		return simulate.OperatorDeployment(ctx, e.c, stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName, stack505.CSV)
@@ -44,6 +35,7 @@ func TestTektonConfigReadyTellsTheRealCause(t *testing.T) {
 		if err := p.InstallSets(context.Background()); err != nil {
 			return err
 		}
+		var err error
 		failing, err = p.FailDeployments(context.Background(), why)
 		return err
 	}, timeout, poll).Should(Succeed())
