@@ -108,6 +108,22 @@ func Serves(gvk schema.GroupVersionKind) (bool, error) {
 	return ok, nil
 }
 
+// Default applies the CRD's structural defaults to obj in place, as the API server does on
+// decoding, with no other check: for tests and tools that want what a cluster would store
+// of a sample.
+func Default(obj *unstructured.Unstructured) error {
+	all, err := schemas()
+	if err != nil {
+		return err
+	}
+	s, ok := all[obj.GroupVersionKind()]
+	if !ok {
+		return fmt.Errorf("%s is not a kind of this operator", obj.GroupVersionKind())
+	}
+	structuraldefaulting.Default(obj.Object, s.structural)
+	return nil
+}
+
 // Review rules on obj as the API server would on its create, or on an update of old when old
 // is not nil. Neither is changed. An error says the embedded CRDs do not load, or obj is not
 // one of their kinds.

@@ -1,21 +1,20 @@
 // Package samples loads PipelineService and PipelineServiceHost objects for tests with the CRD schema's defaults
-// applied, as the API server would apply them, so that pure tests see what a cluster stores.
+// applied, as the API server would apply them (internal/admission), so that pure tests see what
+// a cluster stores; and it holds the bad-input tables the admission, reconcile and validate
+// tests share.
 package samples
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
-	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
-	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
 )
 
@@ -28,47 +27,14 @@ const (
 	Host = "pipelineservicehost.yaml"
 )
 
-// schema is the structural schema of one of the operator's CRDs, read once.
-type schema struct {
-	file       string
-	once       sync.Once
-	structural *structuralschema.Structural
-	err        error
-}
-
-var (
-	memberSchema = &schema{file: "pipelineservice.appstudio.io_pipelineservices.yaml"}
-	hostSchema   = &schema{file: "pipelineservice.appstudio.io_pipelineservicehosts.yaml"}
-)
-
-func (s *schema) load() (*structuralschema.Structural, error) {
-	s.once.Do(func() {
-		data, err := os.ReadFile(filepath.Join(testenv.OwnCRDDir(), s.file))
-		if err != nil {
-			s.err = err
-			return
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if s.err = yaml.Unmarshal(data, crd); s.err != nil {
-			return
-		}
-		internal := &apiextensionsinternal.JSONSchemaProps{}
-		if s.err = apiextensionsv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(
-			crd.Spec.Versions[0].Schema.OpenAPIV3Schema, internal, nil); s.err != nil {
-			return
-		}
-		s.structural, s.err = structuralschema.NewStructural(internal)
-	})
-	return s.structural, s.err
-}
-
-// defaulted applies the defaults of schema s to content and decodes it into out.
-func defaulted[T any](s *schema, content map[string]any, out *T) (*T, error) {
-	st, err := s.load()
-	if err != nil {
-		return nil, fmt.Errorf("load the schema of %s: %w", s.file, err)
+// defaulted applies the CRD's defaults (internal/admission, from the embedded CRDs) to content
+// of kind and decodes it into out.
+func defaulted[T any](kind string, content map[string]any, out *T) (*T, error) {
+	u := &unstructured.Unstructured{Object: content}
+	u.SetGroupVersionKind(psv1alpha1.GroupVersion.WithKind(kind))
+	if err := admission.Default(u); err != nil {
+		return nil, err
 	}
-	defaulting.Default(content, st)
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, out); err != nil {
 		return nil, err
 	}
@@ -78,13 +44,13 @@ func defaulted[T any](s *schema, content map[string]any, out *T) (*T, error) {
 // Defaulted applies the CRD schema's defaults to a PipelineService given as unstructured
 // content.
 func Defaulted(content map[string]any) (*psv1alpha1.PipelineService, error) {
-	return defaulted(memberSchema, content, &psv1alpha1.PipelineService{})
+	return defaulted("PipelineService", content, &psv1alpha1.PipelineService{})
 }
 
 // DefaultedHost applies the CRD schema's defaults to a PipelineServiceHost given as
 // unstructured content.
 func DefaultedHost(content map[string]any) (*psv1alpha1.PipelineServiceHost, error) {
-	return defaulted(hostSchema, content, &psv1alpha1.PipelineServiceHost{})
+	return defaulted("PipelineServiceHost", content, &psv1alpha1.PipelineServiceHost{})
 }
 
 // Content reads a sample from config/samples as unstructured content.
