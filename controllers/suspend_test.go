@@ -129,3 +129,22 @@ func (e *operatorEnv) hostRouteAdmitted() {
 	}, timeout, poll).Should(Succeed())
 	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionTrue, psv1alpha1.ReasonRouteAdmitted, "")
 }
+
+// TestDeletedWhileSuspendedLeavesEveryChild: deletionPolicy Delete is a write to every child,
+// so a parent deleted while suspended goes at once and leaves its children, and says so.
+func TestDeletedWhileSuspendedLeavesEveryChild(t *testing.T) {
+	e := startOperator(t, nil)
+	k := parentKinds[0]
+	k.create(e, psv1alpha1.DeletionPolicyDelete)
+	e.waitForGolden(k.golden)
+	e.waitParentConverged(k)
+	e.updateParent(k, true, "spec", "suspend")
+	e.waitCondition(psv1alpha1.ConditionSuspended, psv1alpha1.ReasonSuspended, "suspended since")
+
+	e.Expect(e.c.Delete(context.Background(), e.parentObject(k))).To(Succeed())
+	e.Eventually(func() bool { return e.parentObject(k) == nil }, timeout, poll).Should(BeTrue(), "the finalizer is released at once")
+	for _, w := range goldenObjects(t, k.golden) {
+		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s is left in place", w.GetKind(), w.GetName())
+	}
+	e.expectEvent(psv1alpha1.ReasonSuspended, "deletionPolicy Delete was not carried out")
+}
