@@ -134,9 +134,7 @@ func (e *operatorEnv) forbidden() {
 // metrics-reader ClusterRole.
 func TestOperatorRunsOnItsOwnRBAC(t *testing.T) {
 	e := startControlPlane(t, nil)
-	// The target namespace exists before the operator does where the components' pods Role
-	// is applied with it.
-	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace, "openshift-pipelines")).To(Succeed())
+	e.Expect(simulate.EnsureNamespaces(ctx, e.c, operatorNamespace)).To(Succeed())
 	rbac := filepath.Join(testenv.RepoRoot(), "config", "rbac")
 	for _, f := range []string{"service_account.yaml", "role.yaml", "role_binding.yaml", "leader_election_role.yaml", "metrics_reader_role.yaml", "children_roles.yaml", "component_pods_role.yaml"} {
 		e.applyFile(filepath.Join(rbac, f))
