@@ -33,7 +33,8 @@ var suspendChange = map[string]struct {
 // together. While suspended, a deleted child stays deleted and a spec change is not applied,
 // the operator writes no child for 30 s, and the status still follows what OLM and the
 // router report (a CSV Succeeded, a Route admitted). Resumed, one pass restores the child and
-// applies the change, and one DriftHealed Event lists both.
+// applies the change, and one DriftHealed Event lists both. Deleted while suspended, a parent
+// leaves every child, even with deletionPolicy Delete.
 func TestSuspendWritesNoChildAndResumeHealsInOnePass(t *testing.T) {
 	e := startOperator(t, nil)
 	ctx := context.Background()
@@ -107,6 +108,20 @@ func TestSuspendWritesNoChildAndResumeHealsInOnePass(t *testing.T) {
 			ContainSubstring(k.deleted.gvk.Kind+" "+k.deleted.namespace+"/"+k.deleted.name),
 			ContainSubstring(k.edited.gvk.Kind+" "+k.edited.namespace+"/"+k.edited.name)))
 	}
+
+	// deletionPolicy Delete deletes every child, a write a suspended parent does not make: a
+	// PipelineService deleted while suspended goes at once and leaves its children.
+	k := parentKinds[0]
+	e.updateParent(k, string(psv1alpha1.DeletionPolicyDelete), "spec", "deletionPolicy")
+	e.updateParent(k, true, "spec", "suspend")
+	e.waitCondition(psv1alpha1.ConditionSuspended, psv1alpha1.ReasonSuspended, "suspended since")
+	e.Eventually(func() []string { return e.parentObject(k).GetFinalizers() }, timeout, poll).ShouldNot(BeEmpty())
+	e.Expect(e.c.Delete(ctx, e.parentObject(k))).To(Succeed())
+	e.Eventually(func() bool { return e.parentObject(k) == nil }, timeout, poll).Should(BeTrue(), "the finalizer is released at once")
+	for _, w := range goldenObjects(t, k.golden) {
+		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s is left in place", w.GetKind(), w.GetName())
+	}
+	e.expectEvent(psv1alpha1.ReasonSuspended, "deletionPolicy Delete was not carried out")
 }
 
 // parentWrite is whether a logged write ("METHOD path") is to a parent or an Event, not a child.
@@ -130,21 +145,3 @@ func (e *operatorEnv) hostRouteAdmitted() {
 	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionTrue, psv1alpha1.ReasonRouteAdmitted, "")
 }
 
-// TestDeletedWhileSuspendedLeavesEveryChild: deletionPolicy Delete is a write to every child,
-// so a parent deleted while suspended goes at once and leaves its children, and says so.
-func TestDeletedWhileSuspendedLeavesEveryChild(t *testing.T) {
-	e := startOperator(t, nil)
-	k := parentKinds[0]
-	k.create(e, psv1alpha1.DeletionPolicyDelete)
-	e.waitForGolden(k.golden)
-	e.waitParentConverged(k)
-	e.updateParent(k, true, "spec", "suspend")
-	e.waitCondition(psv1alpha1.ConditionSuspended, psv1alpha1.ReasonSuspended, "suspended since")
-
-	e.Expect(e.c.Delete(context.Background(), e.parentObject(k))).To(Succeed())
-	e.Eventually(func() bool { return e.parentObject(k) == nil }, timeout, poll).Should(BeTrue(), "the finalizer is released at once")
-	for _, w := range goldenObjects(t, k.golden) {
-		e.Expect(e.object(w.GroupVersionKind(), w.GetNamespace(), w.GetName())).NotTo(BeNil(), "%s %s is left in place", w.GetKind(), w.GetName())
-	}
-	e.expectEvent(psv1alpha1.ReasonSuspended, "deletionPolicy Delete was not carried out")
-}
