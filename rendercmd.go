@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -109,4 +111,14 @@ func printObjects(w io.Writer, objs []*unstructured.Unstructured, output string)
 		}
 	}
 	return nil
+}
+
+// sortedKinds lists the kinds of objects, for messages.
+func sortedKinds(gvks []schema.GroupVersionKind) string {
+	names := make([]string, 0, len(gvks))
+	for _, gvk := range gvks {
+		names = append(names, gvk.Kind)
+	}
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), ", ")
 }

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
-	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
@@ -253,14 +250,4 @@ func printCheckVersions(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s %s: %s\n", s.module, v, s.decides)
 	}
-}
-
-// sortedKinds lists the kinds of objects, for messages.
-func sortedKinds(gvks []schema.GroupVersionKind) string {
-	names := make([]string, 0, len(gvks))
-	for _, gvk := range gvks {
-		names = append(names, gvk.Kind)
-	}
-	slices.Sort(names)
-	return strings.Join(slices.Compact(names), ", ")
 }

@@ -144,4 +144,3 @@ func (e *operatorEnv) hostRouteAdmitted() {
 	}, timeout, poll).Should(Succeed())
 	e.waitHostCondition(psv1alpha1.ConditionRouteAdmitted, metav1.ConditionTrue, psv1alpha1.ReasonRouteAdmitted, "")
 }
-

@@ -69,7 +69,7 @@ func (p Problem) String() string {
 func (v Verdict) Problems() []Problem {
 	var out []Problem
 	for _, path := range v.Unknown {
-		out = append(out, Problem{Field: path, Message: UnknownFieldMessage(path)})
+		out = append(out, Problem{Field: path, Message: unknownFieldMessage(path)})
 	}
 	for _, e := range v.Errs {
 		f := e.Field
@@ -82,9 +82,9 @@ func (v Verdict) Problems() []Problem {
 	return out
 }
 
-// UnknownFieldMessage is the server's strict decoding message for an undeclared field
+// unknownFieldMessage is the server's strict decoding message for an undeclared field
 // (customresource_handler.go, schemaCoercingDecoder.Decode).
-func UnknownFieldMessage(path string) string { return fmt.Sprintf("unknown field %q", path) }
+func unknownFieldMessage(path string) string { return fmt.Sprintf("unknown field %q", path) }
 
 // kindSchema is one served version of one embedded CRD, ready to rule.
 type kindSchema struct {
@@ -97,16 +97,6 @@ type kindSchema struct {
 
 // schemas are built from the embedded CRDs on first use.
 var schemas = sync.OnceValues(load)
-
-// Serves is whether the embedded CRDs define gvk, the kinds Review rules on.
-func Serves(gvk schema.GroupVersionKind) (bool, error) {
-	all, err := schemas()
-	if err != nil {
-		return false, err
-	}
-	_, ok := all[gvk]
-	return ok, nil
-}
 
 // Default applies the CRD's structural defaults to obj in place, as the API server does on
 // decoding, with no other check: for tests and tools that want what a cluster would store
