@@ -20,6 +20,11 @@ import (
 func TestTektonConfigReadyTellsTheRealCause(t *testing.T) {
 	e := startOperator(t, nil)
 	e.create(samples.Full, nil)
+	// OSP's controllers cannot run here (knative injection, informers for every kind its
+	// payload holds); simulate.Pipelines runs OSP's own installer-set code and plays the rest,
+	// and FailDeployments writes, with OSP's own lifecycle functions, the statuses OSP's
+	// reconcilers would. OLM's Deployment of the OSP operator is played too: the stand-in reads
+	// its images from it, and the real OLM would need a plane of its own (olm_test.go).
 	p := e.pipelinesStandIn()
 	e.Eventually(e.installedWithPipelines, timeout, poll).Should(Succeed())
 	e.Eventually(func() error {

@@ -122,7 +122,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	}, timeout, poll).Should(Succeed())
 
 	// The kubelet restarts a controller container twice, then once more: the component's
-	// restarts follow, in the status and the metric.
+	// restarts follow, in the status and the metric. envtest runs no kubelet, so
+	// simulate.ContainerRestarts writes the container status a kubelet reports.
 	restarts := func(n int32) {
 		e.Expect(simulate.ContainerRestarts(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-controller", n)).To(Succeed())
 		e.Eventually(func(g Gomega) {
