@@ -113,16 +113,18 @@ func (e *Engine) Apply(ctx context.Context, objs []*unstructured.Unstructured, k
 				return
 			}
 			for _, need := range prerequisites(o) {
-				ready, ok := done[need]
-				if !ok {
-					continue
+				if ready, ok := done[need]; ok {
+					select {
+					case <-ready:
+					case <-ctx.Done():
+					}
 				}
-				select {
-				case <-ready:
-				case <-ctx.Done():
-					results[i].Err = fmt.Errorf("apply %s: %w", Describe(o), ctx.Err())
-					return
-				}
+			}
+			// A prerequisite that ended because the context did (both cases of the select
+			// ready at once, select picks either) must not be followed by a write.
+			if err := ctx.Err(); err != nil {
+				results[i].Err = fmt.Errorf("apply %s: %w", Describe(o), err)
+				return
 			}
 			// The slot is taken after the wait, so that a waiting object never holds one
 			// what it waits for needs.
