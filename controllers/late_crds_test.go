@@ -2,10 +2,12 @@ package controllers_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
@@ -51,22 +53,24 @@ func TestLateCRDs(t *testing.T) {
 	tc, err := testenv.TektonConfigCRD()
 	e.Expect(err).NotTo(HaveOccurred())
 	e.Expect(testenv.InstallCRDs(e.cfg, tc)).To(Succeed())
+	// Deleted the moment it appears: the pass that applied it started the TektonConfig watch,
+	// and the deletion is seen only if that watch had synced before the apply.
+	var live *unstructured.Unstructured
+	e.Eventually(func() *unstructured.Unstructured {
+		live = e.object(children.GVKTektonConfig, "", "config")
+		return live
+	}, timeout, time.Millisecond).ShouldNot(BeNil())
+	e.Expect(e.c.Delete(t.Context(), live)).To(Succeed())
 	e.Eventually(func(g Gomega) {
-		g.Expect(e.object(children.GVKTektonConfig, "", "config")).NotTo(BeNil())
+		o := e.object(children.GVKTektonConfig, "", "config")
+		g.Expect(o).NotTo(BeNil())
+		g.Expect(o.GetUID()).NotTo(Equal(live.GetUID()), "the deleted TektonConfig is restored")
 		ready := e.condition(psv1alpha1.ConditionReady)
 		g.Expect(ready.Reason).To(Equal(psv1alpha1.ReasonAPIsMissing))
 		g.Expect(ready.Message).To(And(ContainSubstring("ExternalSecret"), ContainSubstring("ServiceMonitor")))
 		// OSP does not run here, so the TektonConfig is never reported on.
 		g.Expect(e.condition(psv1alpha1.ConditionTektonConfigReady).Reason).To(Equal(psv1alpha1.ReasonTektonConfigNotObserved))
 	}, timeout, poll).Should(Succeed())
-
-	// The TektonConfig is watched from now on: drift is healed.
-	live := e.object(children.GVKTektonConfig, "", "config")
-	e.Expect(e.c.Delete(t.Context(), live)).To(Succeed())
-	e.Eventually(func() bool {
-		o := e.object(children.GVKTektonConfig, "", "config")
-		return o != nil && o.GetUID() != live.GetUID()
-	}, timeout, poll).Should(BeTrue())
 
 	// The host's CRDs arrive: the ProxyPlugin first, then the Route.
 	pp, err := testenv.ProxyPluginCRD()

@@ -91,7 +91,7 @@ func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, 
 	r.watches = watches.New(k.Profile(), c, mgr.GetCache(), mgr.GetRESTMapper(), observed)
 	// Every served kind is watched from the start, so that the informers sync together
 	// before the first reconcile rather than one kind at a time during it.
-	return r.watches.Ensure(r.watches.Served())
+	return r.watches.Start(r.watches.Served())
 }
 
 // notStatusOnly drops the updates of a parent that change only its status: the operator's own
@@ -129,7 +129,7 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 
 	served := r.watches.Served()
-	if err := r.watches.Ensure(served); err != nil {
+	if err := r.watches.Ensure(ctx, served); err != nil {
 		return ctrl.Result{}, err
 	}
 	out := r.applyChildren(ctx, obj, served)

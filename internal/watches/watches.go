@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -80,10 +81,46 @@ func (w *Children) Served() children.Served {
 	return children.ServedOf(w.profile, w.served)
 }
 
-// Ensure starts the watch on every served kind that has none yet. It runs at start-up, so that
-// the first reconcile finds every informer started and the caches sync together, and on every
-// reconcile, for kinds whose CRD arrived since.
-func (w *Children) Ensure(served children.Served) error {
+// syncTimeout bounds the wait for a watch started during a reconcile: an informer that cannot
+// list (its RBAC missing) fails the pass with a message naming the kind, and the next pass
+// starts the watch afresh.
+const syncTimeout = time.Minute
+
+// Start registers the watch on every served kind. It runs before the manager starts, so that
+// the first reconcile finds every informer started and the caches sync together.
+func (w *Children) Start(served children.Served) error {
+	_, err := w.ensure(served)
+	return err
+}
+
+// Ensure starts the watch on every served kind that has none yet, for kinds whose CRD arrived
+// since start-up, and returns once each new watch has synced. The pass goes on to apply the
+// new kind's objects: were the watch still listing then, an object applied and deleted before
+// the list would never be seen, and its deletion never healed. Only a reconcile calls it: the
+// controller runs, so each new watch starts at once.
+func (w *Children) Ensure(ctx context.Context, served children.Served) error {
+	started, err := w.ensure(served)
+	if err != nil {
+		return err
+	}
+	for gvk, src := range started {
+		waitCtx, cancel := context.WithTimeout(ctx, syncTimeout)
+		err := src.WaitForSync(waitCtx)
+		cancel()
+		if err != nil {
+			// WaitForSync stopped the source: the next pass starts another.
+			w.mu.Lock()
+			delete(w.started, gvk)
+			w.mu.Unlock()
+			return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+		}
+	}
+	return nil
+}
+
+// ensure starts the watches not running yet and returns those it started.
+func (w *Children) ensure(served children.Served) (map[schema.GroupVersionKind]source.SyncingSource, error) {
+	started := map[schema.GroupVersionKind]source.SyncingSource{}
 	for _, k := range children.Of(w.profile) {
 		gvk := served.Version(k.GVK.GroupKind())
 		if !served[gvk] {
@@ -92,31 +129,37 @@ func (w *Children) Ensure(served children.Served) error {
 		h := enqueueChildOf(w.profile)
 		if k.Observed {
 			if w.observed == nil {
-				return fmt.Errorf("watch %s: the kind is observed and no handler was given for it", gvk.Kind)
+				return started, fmt.Errorf("watch %s: the kind is observed and no handler was given for it", gvk.Kind)
 			}
 			h = w.observed
 		}
-		if err := w.ensureWith(gvk, h); err != nil {
-			return err
+		src, err := w.ensureWith(gvk, h)
+		if err != nil {
+			return started, err
+		}
+		if src != nil {
+			started[gvk] = src
 		}
 	}
-	return nil
+	return started, nil
 }
 
-// ensureWith starts the watch on gvk with handler h if it is not running yet.
-func (w *Children) ensureWith(gvk schema.GroupVersionKind, h handler.EventHandler) error {
+// ensureWith starts the watch on gvk with handler h if it is not running yet, and returns its
+// source; nil when it was running.
+func (w *Children) ensureWith(gvk schema.GroupVersionKind, h handler.EventHandler) (source.SyncingSource, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started[gvk] {
-		return nil
+		return nil, nil
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(gvk)
-	if err := w.ctrl.Watch(source.Kind[client.Object](w.cache, obj, h)); err != nil {
-		return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+	src := source.Kind[client.Object](w.cache, obj, h)
+	if err := w.ctrl.Watch(src); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", gvk.Kind, err)
 	}
 	w.started[gvk] = true
-	return nil
+	return src, nil
 }
 
 // CRDExists is whether the CRD of gk exists, from the metadata-only CRD cache. A CRD that
