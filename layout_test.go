@@ -136,3 +136,19 @@ func TestBackEdgeRule(t *testing.T) {
 		}
 	}
 }
+
+// TestNoBinariesAreCommitted: every file git tracks is text, as git itself judges it (a NUL
+// byte in the first 8000), so a built manager or a tool's binary cannot slip in with a commit.
+func TestNoBinariesAreCommitted(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "--eol").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		// "i/lf    w/lf    attr/                 \tpath"
+		info, path, _ := strings.Cut(line, "\t")
+		if strings.HasPrefix(info, "i/-text") {
+			t.Errorf("%s is committed and is not text: build artefacts stay out of the repository", path)
+		}
+	}
+}
