@@ -81,9 +81,9 @@ func (w *Children) Served() children.Served {
 	return children.ServedOf(w.profile, w.served)
 }
 
-// syncTimeout bounds the wait for a watch started during a reconcile: an informer that cannot
-// list (its RBAC missing) fails the pass with a message naming the kind, and the next pass
-// starts the watch afresh.
+// syncTimeout bounds the wait for a watch started during a reconcile. A watch that has not
+// synced by then (an informer that cannot list: its RBAC missing) fails the pass once, naming
+// the kind, and keeps trying; one that has failed is started afresh by the next pass.
 const syncTimeout = time.Minute
 
 // Start registers the watch on every served kind. It runs before the manager starts, so that
@@ -103,19 +103,42 @@ func (w *Children) Ensure(ctx context.Context, served children.Served) error {
 	if err != nil {
 		return err
 	}
+	synced := map[schema.GroupVersionKind]<-chan error{}
 	for gvk, src := range started {
-		waitCtx, cancel := context.WithTimeout(ctx, syncTimeout)
-		err := src.WaitForSync(waitCtx)
-		cancel()
-		if err != nil {
-			// WaitForSync stopped the source: the next pass starts another.
-			w.mu.Lock()
-			delete(w.started, gvk)
-			w.mu.Unlock()
-			return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+		synced[gvk] = w.synced(gvk, src)
+	}
+	timeout := time.NewTimer(syncTimeout)
+	defer timeout.Stop()
+	for gvk, done := range synced {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+			}
+		case <-timeout.C:
+			return fmt.Errorf("watch %s: not synced after %s", gvk.Kind, syncTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return nil
+}
+
+// synced reports, on the channel it returns, how the watch src on gvk started: nil once it has
+// synced, or the error that stopped it, and then forgets it, so that the next pass starts
+// another. The wait is not bounded by a pass: it ends when the source does.
+func (w *Children) synced(gvk schema.GroupVersionKind, src source.SyncingSource) <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		err := src.WaitForSync(context.Background())
+		if err != nil {
+			w.mu.Lock()
+			delete(w.started, gvk)
+			w.mu.Unlock()
+		}
+		out <- err
+	}()
+	return out
 }
 
 // ensure starts the watches not running yet and returns those it started.
