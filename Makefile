@@ -81,12 +81,12 @@ envtest: ## Build the envtest kube-apiserver and etcd from source (once per mach
 olm: ## Build the real OLM (olm, catalog) and opm from source (once per machine).
 	@hack/setup-olm.sh >/dev/null
 
-# The envtest tests spend most of their time waiting on an API server, so four run at once
-# rather than one per core (go test's default). The controllers package is the longest (about
-# 190 s on 2 cores, with the others beside it), so it is named first: go test starts it as soon
-# as it is built rather than after the packages that sort before it, which keeps make test
-# under 4 minutes (4m08s the other way round, 3m45s this way).
-TEST_PARALLEL ?= 4
+# The envtest tests spend most of their time waiting on an API server, so six run at once
+# rather than one per core (go test's default), on four shared control planes (suite_test.go).
+# The controllers package is the longest (about 200 s on 2 cores, with the others beside it),
+# so it is named first: go test starts it as soon as it is built rather than after the
+# packages that sort before it (4m08s the other way round, 3m45s this way).
+TEST_PARALLEL ?= 6
 
 .PHONY: test
 test: verify vet envtest olm validate-overlays ## Run every test against a real API server (envtest), with the real OLM.

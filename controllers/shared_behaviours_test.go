@@ -137,6 +137,9 @@ func (e *operatorEnv) updateParent(k parentKind, value any, path ...string) {
 }
 
 func TestSharedBehaviours(t *testing.T) {
+	// Parallel, so that its subtests share the parallel phase with every other test rather
+	// than hold the sequential one, where no other test runs, for as long as they take.
+	t.Parallel()
 	for _, k := range parentKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Run("drift is healed", func(t *testing.T) { testDrift(t, k) })

@@ -63,6 +63,7 @@ var takeoverChanges = []struct{ kind, path string }{
 // and starts no fight; ArgoCD letting go (its tracking label removed, nothing pruned) deletes
 // nothing.
 func TestTakeoverFromArgoCD(t *testing.T) {
+	t.Parallel() // as TestSharedBehaviours: its subtests run with the others
 	for _, mode := range []string{"client-side apply", "server-side apply"} {
 		t.Run(mode, func(t *testing.T) { takeover(t, mode == "server-side apply") })
 	}
