@@ -17,6 +17,7 @@ import (
 // would: a source file the Dockerfile forgets to copy, or .dockerignore keeps out of the
 // build context, fails here, with no Docker engine.
 func TestDockerfileBuildContextBuilds(t *testing.T) {
+	t.Parallel()
 	root := testenv.RepoRoot()
 	admitted := dockerignoreAdmits(t, root)
 	f, err := os.Open(filepath.Join(root, "Dockerfile"))

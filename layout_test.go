@@ -38,6 +38,7 @@ func layer(pkg string) int {
 // need belongs in internal/parent); and no production package imports test support. It reads
 // `go list -deps` of every package, so a new package is covered without a list to keep.
 func TestImportsFlowOneWay(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports,Standard", "./...")
 	out, err := cmd.Output()
 	if err != nil {

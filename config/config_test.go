@@ -50,6 +50,7 @@ func documents(t *testing.T, glob string) map[string][]byte {
 // TestRBACIsLeastPrivilege: every rule in config/rbac and in the bundle's CSV names its API
 // groups, resources and verbs; none is a wildcard, and nothing reads Secrets.
 func TestRBACIsLeastPrivilege(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	var rules []rbacv1.PolicyRule
 	for name, doc := range documents(t, filepath.Join("rbac", "*.yaml")) {
@@ -96,6 +97,7 @@ func TestRBACIsLeastPrivilege(t *testing.T) {
 // TestManagerIsHardened: the Deployment runs under the restricted pod security profile, with
 // probes, resources and two replicas that elect a leader.
 func TestManagerIsHardened(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	var dep *appsv1.Deployment
 	var ns *corev1.Namespace
@@ -141,6 +143,7 @@ func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReade
 // older check of ours in place, carries health.lua as it is (the script argocd-cm gets and
 // hack/argocd-health runs), and leaves its helper ConfigMap out of the output.
 func TestOpenShiftGitOpsHealthChecksBuild(t *testing.T) {
+	t.Parallel()
 	lua, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "argocd", "resource_customizations",
 		"pipelineservice.appstudio.io", "PipelineService", "health.lua"))
 	if err != nil {
@@ -181,6 +184,7 @@ func TestOpenShiftGitOpsHealthChecksBuild(t *testing.T) {
 // template's queries are checked against a running operator's metrics in
 // controllers/metrics_test.go.
 func TestRolloutConfigBuilds(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	out := build(t, filepath.Join("config", "rollout"))
 	kinds := map[string]map[string]any{}

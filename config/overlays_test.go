@@ -47,6 +47,7 @@ func stderrOf(err error) string {
 // neither admission, the strict TektonConfig check nor OSP's own admission code can refuse what
 // an environment ships.
 func TestEnvironmentOverlays(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	env, cfg, err := testenv.Start(nil)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -96,6 +97,7 @@ func TestEnvironmentOverlays(t *testing.T) {
 // TestHostOverlay builds the host overlay, sends it to a real API server (dry run) and renders
 // it: what the host ships is admitted and renders.
 func TestHostOverlay(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	env, cfg, err := testenv.Start(nil)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -134,6 +136,7 @@ type applicationSet struct {
 // to an overlay that exists: the member set to the overlay its label names, the host set to
 // the host overlay.
 func TestApplicationSetsPointAtOverlays(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	paths := map[string]string{}
 	for _, doc := range strings.Split(string(build(t, filepath.Join("config", "argocd"))), "\n---\n") {

@@ -80,6 +80,7 @@ var parityAllowed = []allowed{
 }
 
 func TestProductionParity(t *testing.T) {
+	t.Parallel()
 	production, err := testenv.ProductionObjects()
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 // policy names, with the same binding, a user bound to cluster-admin and system:masters may
 // still write it.
 func TestOnlyNamedWritersPassTheSecurityPolicy(t *testing.T) {
+	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
 	env, cfg, err := testenv.Start(nil)
