@@ -100,7 +100,7 @@ func (w *Children) Start(served children.Served) error {
 // controller runs, so each new watch starts at once.
 func (w *Children) Ensure(ctx context.Context, served children.Served) error {
 	started, err := w.ensure(served)
-	if err != nil {
+	if err != nil || len(started) == 0 {
 		return err
 	}
 	synced := map[schema.GroupVersionKind]<-chan error{}
