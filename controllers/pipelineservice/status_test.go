@@ -1,6 +1,7 @@
 package pipelineservice
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -276,6 +277,46 @@ func TestSetComponents(t *testing.T) {
 			NewWithT(t).Expect(tc.ps.Status.Components).To(Equal(tc.want))
 		})
 	}
+}
+
+// TestRestartsSinceTheUpgradeHoldOnceStored: the pass that sees the upgrade complete counts a
+// component's restarts as the next pass does, once the status (its times cut to the second)
+// was stored and read back. The kubelet's restart and the pod fall in the completion's second,
+// so they count in both (the safe side); counted from an uncut time, the first pass said 0
+// and the next 3, with nothing changed.
+func TestRestartsSinceTheUpgradeHoldOnceStored(t *testing.T) {
+	g := NewWithT(t)
+	app := map[string]string{"app": "tekton-pipelines-controller"}
+	d := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-pipelines", Name: "tekton-pipelines-controller"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: app}}}
+	pod := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-0", Labels: app, CreationTimestamp: now}}
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "main", RestartCount: 3,
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{FinishedAt: now}}}}
+	obs := observed(healthy(csvNew), func(o *observation) {
+		o.components = append(o.components, d)
+		o.pods, o.podsRead = []corev1.Pod{pod}, true
+	})
+	restarts := func(ps *psv1alpha1.PipelineService) int32 {
+		for _, c := range ps.Status.Components {
+			if c.Name == d.Name {
+				return *c.Restarts
+			}
+		}
+		return -1
+	}
+
+	ps := fakePS(installedCSV(csvOld))
+	parent.SetStatus[*psv1alpha1.PipelineService, *observation](&kind{}, ps, outcome(), obs, metav1.NewTime(now.Add(900*time.Millisecond)))
+	g.Expect(ps.Status.Upgrade.CompletedAt).NotTo(BeNil())
+	first := restarts(ps)
+
+	data, err := json.Marshal(ps)
+	g.Expect(err).NotTo(HaveOccurred())
+	stored := &psv1alpha1.PipelineService{}
+	g.Expect(json.Unmarshal(data, stored)).To(Succeed())
+	parent.SetStatus[*psv1alpha1.PipelineService, *observation](&kind{}, stored, outcome(), obs, metav1.NewTime(now.Add(2*time.Second)))
+	g.Expect(restarts(stored)).To(Equal(first), "the same restarts once the status is read back")
+	g.Expect(first).To(Equal(int32(3)), "a restart in the completion's second counts")
 }
 
 // TestComponentsSurviveAFailedList: when the Deployments in targetNamespace cannot be listed,

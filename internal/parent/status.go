@@ -39,7 +39,12 @@ func (e Event) eventType() string {
 // field or condition; it does no I/O. It returns the Events that the changes are worth, to be
 // emitted once the status is stored: a pass that read a stale parent must not announce a
 // transition twice.
+//
+// now is cut to the second, as the status stores it: what the pass derives from a time it
+// records (the restarts since the upgrade it saw complete) is then what the next pass derives
+// from the same time read back, rather than changing with nothing else changed.
 func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now metav1.Time) []Event {
+	now = now.Rfc3339Copy()
 	before := slices.Clone(*obj.StatusConditions())
 	evs := k.SetFields(obj, out, obs, now)
 	setInventory(obj, out)
