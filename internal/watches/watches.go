@@ -152,13 +152,13 @@ func (w *Children) ensure(served children.Served) (map[schema.GroupVersionKind]s
 		h := enqueueChildOf(w.profile)
 		if k.Observed {
 			if w.observed == nil {
-				return started, fmt.Errorf("watch %s: the kind is observed and no handler was given for it", gvk.Kind)
+				return nil, fmt.Errorf("watch %s: the kind is observed and no handler was given for it", gvk.Kind)
 			}
 			h = w.observed
 		}
 		src, err := w.ensureWith(gvk, h)
 		if err != nil {
-			return started, err
+			return nil, err
 		}
 		if src != nil {
 			started[gvk] = src
