@@ -1,6 +1,7 @@
-// Command manager runs the pipeline-service-operator. Its subcommands serve people and CI:
-// `import` prints the PipelineService that reproduces what a cluster runs; `validate`,
-// `render` and `diff` check a GitOps repository's parents before they merge.
+// Command manager runs the pipeline-service-operator. Its subcommands (internal/cli) serve
+// people and CI: `import` prints the PipelineService that reproduces what a cluster runs;
+// `validate`, `render` and `diff` check a GitOps repository's parents before they merge. Both
+// run the kinds of one table, controllers.Kinds.
 package main
 
 import (
@@ -13,20 +14,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/cli"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 )
 
 func main() {
 	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "import":
-			os.Exit(runImport(os.Args[2:]))
-		case "validate":
-			os.Exit(runValidate(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
-		case "render":
-			os.Exit(runRender(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
-		case "diff":
-			os.Exit(runDiff(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		commands := &cli.Commands{Kinds: controllers.Kinds, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+		if code, ok := commands.Run(os.Args[1], os.Args[2:]); ok {
+			os.Exit(code)
 		}
 	}
 	var opts manager.Options

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/cli"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -57,4 +60,27 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// The subcommands as main.go runs them: over controllers.Kinds, the manager's own table.
+const (
+	exitOK       = cli.ExitOK
+	exitProblems = cli.ExitProblems
+	exitError    = cli.ExitError
+)
+
+func commands(stdin io.Reader, stdout, stderr io.Writer) *cli.Commands {
+	return &cli.Commands{Kinds: controllers.Kinds, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+}
+
+func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return commands(stdin, stdout, stderr).Validate(args)
+}
+
+func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return commands(stdin, stdout, stderr).Render(args)
+}
+
+func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return commands(stdin, stdout, stderr).Diff(args)
 }

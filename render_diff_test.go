@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
@@ -93,15 +95,23 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	applied := &applyLog{bodies: map[string][]byte{}}
 	opCfg := rest.CopyConfig(cfg)
 	opCfg.Wrap(applied.wrap)
-	mgr, err := controllers.NewManager(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
-	g.Expect(err).NotTo(HaveOccurred())
-	opCtx, stopOperator := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		_ = mgr.Start(opCtx)
-	}()
-	t.Cleanup(func() { stopOperator(); <-stopped })
+	// startOperator runs the operator until the returned function stops it; stopping waits
+	// for the pass in flight to end.
+	startOperator := func() func() {
+		mgr, err := controllers.NewManager(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
+		g.Expect(err).NotTo(HaveOccurred())
+		opCtx, cancel := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			_ = mgr.Start(opCtx)
+		}()
+		var once sync.Once
+		stop := func() { once.Do(func() { cancel(); <-stopped }) }
+		t.Cleanup(stop)
+		return stop
+	}
+	stopOperator := startOperator()
 
 	sampleFiles := []string{samples.Full, samples.Host}
 	for _, s := range sampleFiles {
@@ -115,14 +125,16 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	// Render: each object, one per line, is the body the operator sent for it.
 	var rendered []*unstructured.Unstructured
 	var lines []string
+	perSample := map[string]int{}
 	for _, s := range sampleFiles {
 		code, out := renderOut(t, "-o", "json", filepath.Join(testenv.RepoRoot(), "config", "samples", s))
 		g.Expect(code).To(Equal(exitOK))
 		for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
-			u, err := decodeDocument([]byte(line))
-			g.Expect(err).NotTo(HaveOccurred())
+			u := &unstructured.Unstructured{}
+			g.Expect(u.UnmarshalJSON([]byte(line))).To(Succeed())
 			rendered = append(rendered, u)
 			lines = append(lines, line)
+			perSample[s]++
 		}
 	}
 	g.Expect(len(rendered)).To(BeNumerically(">=", 20), "both samples' children")
@@ -133,10 +145,14 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	// The YAML stream is the same objects, in the same order.
 	code, out := renderOut(t, filepath.Join(testenv.RepoRoot(), "config", "samples", samples.Full))
 	g.Expect(code).To(Equal(exitOK))
-	docs, err := readFile("-", strings.NewReader(out))
-	g.Expect(err).NotTo(HaveOccurred())
+	docs := strings.Split(out, "---\n")
+	g.Expect(docs).To(HaveLen(perSample[samples.Full]))
 	for i, d := range docs {
-		g.Expect(d.Object.Object).To(Equal(rendered[i].Object))
+		data, err := yaml.YAMLToJSON([]byte(d))
+		g.Expect(err).NotTo(HaveOccurred())
+		u := &unstructured.Unstructured{}
+		g.Expect(u.UnmarshalJSON(data)).To(Succeed())
+		g.Expect(u.Object).To(Equal(rendered[i].Object))
 	}
 
 	// Converged: every child applied; then the operator stops, so that a drift stays.
@@ -148,9 +164,7 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 			g.Expect(live.GetAnnotations()[render.AnnotationAppliedHash]).To(Equal(u.GetAnnotations()[render.AnnotationAppliedHash]))
 		}
 	}, time.Minute, 100*time.Millisecond).Should(Succeed())
-	// Stopping waits for the pass in flight to end.
 	stopOperator()
-	<-stopped
 
 	var requests []string
 	var mu sync.Mutex
@@ -165,10 +179,12 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	})
 	diffFile := func(sample string, m samples.Mutation) (bool, string) {
 		t.Helper()
-		var out bytes.Buffer
-		changed, err := diffInput(ctx, diffCfg, "-", strings.NewReader(sampleYAML(t, sample, m)), &out)
-		g.Expect(err).NotTo(HaveOccurred())
-		return changed, out.String()
+		var out, errOut bytes.Buffer
+		cmds := commands(strings.NewReader(sampleYAML(t, sample, m)), &out, &errOut)
+		cmds.Config = diffCfg
+		code := cmds.Diff([]string{"-"})
+		g.Expect(code).To(BeElementOf(exitOK, exitProblems), errOut.String())
+		return code == exitProblems, out.String()
 	}
 	for _, s := range sampleFiles {
 		changed, out := diffFile(s, nil)
@@ -186,22 +202,29 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	g.Expect(changedLines(diff)).To(Equal([]string{"-  replicas: 5", "+  replicas: 1"}), diff)
 	g.Expect(diff).To(ContainSubstring("--- live/deployment/openshift-pipelines/pipeline-metrics-exporter"))
 
-	// A spec change: one child more, one fewer.
-	changed, diff = diffFile(samples.Full, samples.Then(
+	// A spec change: one child more, three fewer.
+	change := samples.Then(
 		samples.Set("spec.exporter.networkPolicy", false),
+		samples.Set("spec.exporter.serviceMonitor", false),
 		samples.Set("spec.exporter.replicas", int64(5)),
 		samples.Set("spec.externalSecrets", []any{map[string]any{"name": "chains-signing",
-			"secretStoreRef": map[string]any{"name": "vault"}, "dataFrom": []any{map[string]any{"extract": map[string]any{"key": "a/b"}}}}})))
+			"secretStoreRef": map[string]any{"name": "vault"}, "dataFrom": []any{map[string]any{"extract": map[string]any{"key": "a/b"}}}}}))
+	changed, diff = diffFile(samples.Full, change)
 	g.Expect(changed).To(BeTrue())
 	g.Expect(diff).To(ContainSubstring("# would create ExternalSecret openshift-pipelines/chains-signing"))
-	g.Expect(diff).To(ContainSubstring("# would prune NetworkPolicy openshift-pipelines/pipeline-metrics-exporter"))
+	wouldPrune := prefixed(diff, "# would prune ")
+	g.Expect(wouldPrune).To(ConsistOf("NetworkPolicy openshift-pipelines/pipeline-metrics-exporter",
+		"ServiceMonitor openshift-pipelines/pipeline-metrics-exporter",
+		"ExternalSecret openshift-pipelines/tekton-chains-public-key"), "the new list replaces the sample's one entry")
 
 	// What only the cluster can tell: the move of Tekton to another namespace is refused as an
 	// update of the live PipelineService (a transition rule), and OSP's review of the live
 	// TektonConfig would refuse it too.
 	var moved bytes.Buffer
-	_, err = diffInput(ctx, diffCfg, "-", strings.NewReader(sampleYAML(t, samples.Full, samples.Set("spec.tektonConfig.targetNamespace", "tekton-pipelines"))), &moved)
-	g.Expect(err).To(MatchError(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value")))
+	cmds := commands(strings.NewReader(sampleYAML(t, samples.Full, samples.Set("spec.tektonConfig.targetNamespace", "tekton-pipelines"))), io.Discard, &moved)
+	cmds.Config = diffCfg
+	g.Expect(cmds.Diff([]string{"-"})).To(Equal(exitError))
+	g.Expect(moved.String()).To(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value"))
 
 	// Nothing written, no Secret read: reads, and server-side applies in dry run.
 	for _, r := range requests {
@@ -222,6 +245,51 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	g.Expect(runDiff([]string{full}, nil, io.Discard, &errOut)).To(Equal(exitOK), errOut.String())
 	g.Expect(runDiff([]string{"--bogus"}, nil, io.Discard, io.Discard)).To(Equal(exitError))
 	g.Expect(runDiff([]string{filepath.Join(t.TempDir(), "missing.yaml")}, nil, io.Discard, io.Discard)).To(Equal(exitError))
+
+	// What diff said it would prune is what the operator prunes once the change is applied:
+	// the same objects, named the same way, in the Event of the pass that applied it.
+	// The spec is replaced, as the file says it: an apply by another manager would keep the
+	// list entries the sample's creator owns.
+	changedSpec := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal([]byte(sampleYAML(t, samples.Full, change)), &changedSpec.Object)).To(Succeed())
+	ps := &unstructured.Unstructured{}
+	ps.SetGroupVersionKind(psv1alpha1.GroupVersion.WithKind("PipelineService"))
+	g.Expect(c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+	ps.Object["spec"] = changedSpec.Object["spec"]
+	g.Expect(c.Update(ctx, ps)).To(Succeed())
+	startOperator()
+	g.Eventually(func() []string { return prunedByOperator(g, c) }, time.Minute, 100*time.Millisecond).Should(ConsistOf(wouldPrune))
+}
+
+// prefixed are the rest of the lines of text that start with prefix.
+func prefixed(text, prefix string) []string {
+	var out []string
+	for line := range strings.SplitSeq(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// prunedByOperator are the objects the operator's Events about the PipelineService say it
+// deleted.
+func prunedByOperator(g Gomega, c client.Client) []string {
+	var list eventsv1.EventList
+	g.Expect(c.List(context.Background(), &list)).To(Succeed())
+	var out []string
+	for _, ev := range list.Items {
+		if ev.Regarding.Kind != "PipelineService" || ev.Reason != psv1alpha1.ReasonApplied {
+			continue
+		}
+		_, written, _ := strings.Cut(ev.Note, ": ")
+		for item := range strings.SplitSeq(written, ", ") {
+			if rest, ok := strings.CutPrefix(item, "deleted "); ok {
+				out = append(out, rest)
+			}
+		}
+	}
+	return out
 }
 
 // changedLines are the lines a unified diff adds or removes.

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/cli"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/importer"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
@@ -106,7 +107,7 @@ func TestValidateGivesTheOperatorsVerdict(t *testing.T) {
 
 			code, out, _ := validateOut(string(doc), "-o", "json", "-")
 			g.Expect(code).To(Equal(exitProblems), "validate accepted it")
-			var r report
+			var r cli.Report
 			g.Expect(json.Unmarshal([]byte(out), &r)).To(Succeed())
 			var lines []string
 			for _, p := range r.Problems {
@@ -207,7 +208,7 @@ func TestValidateOutput(t *testing.T) {
 
 	code, out, _ = validateOut("", "-o", "json", file)
 	g.Expect(code).To(Equal(exitProblems))
-	var r report
+	var r cli.Report
 	g.Expect(json.Unmarshal([]byte(out), &r)).To(Succeed())
 	g.Expect(r.Checked).To(Equal(1))
 	g.Expect(r.Skipped).To(Equal(1))
@@ -221,7 +222,7 @@ func TestValidateOutput(t *testing.T) {
 
 // MatchFields matches a problem's place and source.
 func MatchFields(file string, doc int, kind, name, source string) OmegaMatcher {
-	return WithTransform(func(p problem) string {
+	return WithTransform(func(p cli.Problem) string {
 		return fmt.Sprintf("%s:%d %s/%s %s", p.File, p.Document, p.Kind, p.Name, p.Source)
 	}, Equal(fmt.Sprintf("%s:%d %s/%s %s", file, doc, kind, name, source)))
 }

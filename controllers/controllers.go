@@ -11,10 +11,19 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
-// NewManager returns the operator's manager with the controllers of both kinds: a cluster may
-// have a PipelineService, a PipelineServiceHost, or both.
+// Kinds are the parent kinds the operator runs, one row each: the manager sets up their
+// controllers, and the subcommands (render, validate, diff, import) plan their parents, from
+// this one table. A cluster may have a PipelineService, a PipelineServiceHost, or both.
+var Kinds = []parent.Registration{pipelineservice.Registration, pipelineservicehost.Registration}
+
+// NewManager returns the operator's manager with the controller of every kind.
 func NewManager(cfg *rest.Config, opts manager.Options) (ctrl.Manager, error) {
-	return manager.New(cfg, opts, pipelineservice.SetupWithManager, pipelineservicehost.SetupWithManager)
+	setups := make([]manager.Setup, 0, len(Kinds))
+	for _, k := range Kinds {
+		setups = append(setups, k.Setup)
+	}
+	return manager.New(cfg, opts, setups...)
 }

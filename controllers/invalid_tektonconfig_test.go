@@ -61,7 +61,8 @@ func TestTyposInOverridesStallWithNothingApplied(t *testing.T) {
 		e.Expect(live.GetResourceVersion()).To(Equal(versions[w.GetKind()+"/"+w.GetName()]), "%s %s changed while stalled", w.GetKind(), w.GetName())
 	}
 	ps := e.get()
-	e.Expect(ps.Status.ObservedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not observed")
+	e.Expect(ps.Status.LastAppliedGeneration).To(BeNumerically("<", ps.Generation), "a stalled generation is not applied")
+	e.Expect(ps.Status.ObservedGeneration).To(Equal(ps.Generation), "a stalled generation is acted on, as kstatus reads it")
 	e.Expect(meta.IsStatusConditionTrue(ps.Status.Conditions, psv1alpha1.ConditionReady)).To(BeFalse())
 }
 

@@ -33,7 +33,7 @@ func TestLateCRDs(t *testing.T) {
 	e.waitHostCondition(psv1alpha1.ConditionReconciling, metav1.ConditionTrue, psv1alpha1.ReasonProxyPluginCRDMissing, "the ProxyPlugin waits for its CRD")
 	e.Expect(e.object(children.GVKDeployment, sprayProxyNamespace, render.SprayProxyName)).NotTo(BeNil())
 	e.Expect(meta.FindStatusCondition(e.getHost().Status.Conditions, psv1alpha1.ConditionRouteAdmitted)).To(BeNil(), "no Route API, no Route condition")
-	e.Expect(e.getHost().Status.ObservedGeneration).To(BeZero(), "the generation is not wholly applied")
+	e.Expect(e.getHost().Status.LastAppliedGeneration).To(BeZero(), "the generation is not wholly applied")
 
 	e.Eventually(func(g Gomega) {
 		c := e.condition(psv1alpha1.ConditionTektonConfigReady)

@@ -101,16 +101,15 @@ func parentConditions(u *unstructured.Unstructured) []metav1.Condition {
 	return st.Conditions
 }
 
-// waitParentConverged waits until the parent's generation is wholly applied, with no work
-// left, and the operator has made no write for a second.
+// waitParentConverged waits until the parent's generation is wholly applied and the operator
+// has made no write for a second.
 func (e *operatorEnv) waitParentConverged(k parentKind) {
 	e.t.Helper()
 	e.Eventually(func(g Gomega) {
 		p := e.parentObject(k)
 		g.Expect(p).NotTo(BeNil())
-		observed, _, _ := unstructured.NestedInt64(p.Object, "status", "observedGeneration")
-		g.Expect(observed).To(Equal(p.GetGeneration()))
-		g.Expect(meta.FindStatusCondition(parentConditions(p), psv1alpha1.ConditionReconciling)).To(BeNil())
+		applied, _, _ := unstructured.NestedInt64(p.Object, "status", "lastAppliedGeneration")
+		g.Expect(applied).To(Equal(p.GetGeneration()))
 	}, timeout, poll).Should(Succeed())
 	e.waitNoWrites()
 }
@@ -288,8 +287,10 @@ func testLateCRD(t *testing.T, k parentKind) {
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Reason).To(Equal(kind.Awaited))
 		g.Expect(c.Message).To(ContainSubstring("the " + k.late.gvk.Kind + " waits for its CRD"))
+		applied, _, _ := unstructured.NestedInt64(p.Object, "status", "lastAppliedGeneration")
+		g.Expect(applied).To(BeZero(), "the generation is not wholly applied")
 		observed, _, _ := unstructured.NestedInt64(p.Object, "status", "observedGeneration")
-		g.Expect(observed).To(BeZero(), "the generation is not wholly applied")
+		g.Expect(observed).To(Equal(p.GetGeneration()), "the generation is acted on: its CRD is awaited")
 		g.Expect(e.object(k.deleted.gvk, k.deleted.namespace, k.deleted.name)).NotTo(BeNil(), "the rest is applied")
 	}, timeout, poll).Should(Succeed())
 	e.waitNoWrites()

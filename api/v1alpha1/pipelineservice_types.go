@@ -768,22 +768,7 @@ type ExporterSpec struct {
 
 // PipelineServiceStatus is what the operator observed.
 type PipelineServiceStatus struct {
-	// ObservedGeneration is the generation whose spec was wholly applied.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// Conditions: Ready (the summary), Reconciling, Stalled, Suspended, CatalogSourceReady,
-	// OperatorInstalled, TektonConfigReady, ExporterAvailable, MirrorsApplied, OverridesApplied.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-
-	// ReadySince is when Ready last became True; absent while it is not True. With
-	// upgrade.completedAt and the components' restarts, it is the soak evidence for promoting
-	// a build to the next ring.
-	// +optional
-	ReadySince *metav1.Time `json:"readySince,omitempty"`
+	ParentStatus `json:",inline"`
 
 	// InstalledCSV is the Subscription's installed ClusterServiceVersion.
 	// +optional
@@ -829,25 +814,6 @@ type PipelineServiceStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Components []ComponentStatus `json:"components,omitempty"`
-
-	// Inventory lists every object the operator applied, so that pruning and deletionPolicy
-	// Delete walk what was really created rather than what the current spec renders.
-	// +optional
-	// +listType=atomic
-	Inventory []InventoryEntry `json:"inventory,omitempty"`
-}
-
-// InventoryEntry names one object the operator applied.
-type InventoryEntry struct {
-	// APIVersion of the object as applied.
-	APIVersion string `json:"apiVersion"`
-	// Kind of the object.
-	Kind string `json:"kind"`
-	// Namespace of the object; empty when cluster-scoped.
-	// +optional
-	Namespace string `json:"namespace,omitempty"`
-	// Name of the object.
-	Name string `json:"name"`
 }
 
 // UpgradeStatus records one change of the installed CSV.

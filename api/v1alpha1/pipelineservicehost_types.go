@@ -228,20 +228,7 @@ type RouteReference struct {
 
 // PipelineServiceHostStatus is what the operator observed on the host cluster.
 type PipelineServiceHostStatus struct {
-	// ObservedGeneration is the generation whose spec was wholly applied.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// Conditions: Ready (the summary), Reconciling, Suspended, SprayProxyAvailable,
-	// RouteAdmitted, ProxyPluginReady.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
-
-	// ReadySince is when Ready last became True; absent while it is not True.
-	// +optional
-	ReadySince *metav1.Time `json:"readySince,omitempty"`
+	ParentStatus `json:",inline"`
 
 	// Backends are the backends the running SprayProxy Deployment was configured with, read
 	// from the Deployment rather than the spec. Backends registered at run time (dynamic
@@ -254,11 +241,6 @@ type PipelineServiceHostStatus struct {
 	// admitted SprayProxy's Route.
 	// +optional
 	WebhookURL string `json:"webhookURL,omitempty"`
-
-	// Inventory lists every object the operator applied for the host.
-	// +optional
-	// +listType=atomic
-	Inventory []InventoryEntry `json:"inventory,omitempty"`
 }
 
 // PipelineServiceHostList is a list of PipelineServiceHost.

@@ -36,16 +36,14 @@ import (
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
-// SetupWithManager registers the PipelineService controller with mgr.
-func SetupWithManager(mgr ctrl.Manager) error {
-	return parent.SetupWithManager[*psv1alpha1.PipelineService, *observation](mgr, "pipelineservice", &kind{})
-}
+// Registration is the PipelineService's row in the table of parent kinds that main.go runs:
+// its controller for the manager, and its plan for the subcommands.
+var Registration = parent.Register(psv1alpha1.GroupVersion.WithKind("PipelineService"),
+	func() parent.Kind[*psv1alpha1.PipelineService, *observation] { return &kind{} })
 
 // kind is the PipelineService's part of the parent reconciler.
 type kind struct {
-	client client.Client
-	// apiReader reads around the cache, for a TektonConfig the operator did not make.
-	apiReader  client.Reader
+	client     client.Client
 	reviews    reviewMemo
 	components *componentWatch
 	// installed is the build of the installed CSV as last read, for an upgrade whose outgoing
@@ -63,7 +61,7 @@ func (*kind) Metrics() parent.Metrics[*psv1alpha1.PipelineService] { return metr
 // Setup takes the manager's clients and prepares the cache of the target namespace's
 // Deployments; CSV and InstallPlan events reconcile only in the Subscription's namespace.
 func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHandler, error) {
-	k.client, k.apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	k.client = mgr.GetClient()
 	k.components = &componentWatch{
 		cfg:         mgr.GetConfig(),
 		opts:        cache.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient()},
@@ -107,8 +105,8 @@ func Render(ps *psv1alpha1.PipelineService, served children.Served) ([]*unstruct
 func (*kind) RenderInputs(ps *psv1alpha1.PipelineService) string { return render.RenderInputs(ps) }
 
 // Review refuses a spec whose TektonConfig OSP's own admission code would refuse.
-func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, served children.Served) error {
-	live, err := k.liveTektonConfig(ctx, desired, served)
+func (k *kind) Review(ctx context.Context, ps *psv1alpha1.PipelineService, desired []*unstructured.Unstructured, served children.Served, reader parent.Live) error {
+	live, err := liveTektonConfig(ctx, desired, served, reader)
 	if err != nil {
 		return err
 	}

@@ -6,13 +6,10 @@ import (
 	"strings"
 	"sync"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
@@ -20,31 +17,16 @@ import (
 )
 
 // liveTektonConfig reads the TektonConfig that the rendered one would update, nil when there is
-// none (or the kind is not served yet), so that the review rules on the change as OSP's webhook
-// will: a value OSP's webhook would refuse, or its reconciler alone (osp.ReconcileRules),
-// stalls the reconcile instead of failing one apply after another or breaking the installation
-// after it.
-func (k *kind) liveTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served) (*unstructured.Unstructured, error) {
+// none, the kind is not served yet, or the plan is made offline, so that the review rules on
+// the change as OSP's webhook will: a value OSP's webhook would refuse, or its reconciler alone
+// (osp.ReconcileRules), stalls the reconcile instead of failing one apply after another or
+// breaking the installation after it.
+func liveTektonConfig(ctx context.Context, desired []*unstructured.Unstructured, served children.Served, live parent.Live) (*unstructured.Unstructured, error) {
 	tc := tektonConfigOf(desired)
-	if tc == nil || !served[children.GVKTektonConfig] {
+	if tc == nil || !served[children.GVKTektonConfig] || live == nil {
 		return nil, nil
 	}
-	live := &unstructured.Unstructured{}
-	live.SetGroupVersionKind(children.GVKTektonConfig)
-	key := client.ObjectKeyFromObject(tc)
-	err := k.client.Get(ctx, key, live)
-	if apierrors.IsNotFound(err) {
-		// The cache holds only the operator's labelled objects; a TektonConfig made
-		// before it (by OSP, ArgoCD or a person) is read from the API server.
-		err = k.apiReader.Get(ctx, key, live)
-	}
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("get %s: %w", apply.Describe(tc), err)
-	}
-	return live, nil
+	return live(ctx, tc)
 }
 
 // tektonConfigOf is the TektonConfig among the rendered children, nil when there is none.

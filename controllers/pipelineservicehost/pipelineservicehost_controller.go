@@ -27,12 +27,11 @@ import (
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservicehosts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=pipelineservice.appstudio.io,resources=pipelineservicehosts/finalizers,verbs=update
 
-// SetupWithManager registers the PipelineServiceHost controller with mgr. It shares the
-// manager's cache with the PipelineService controller: the children of both carry the
-// operator's label, and the part-of label routes each event to its parent.
-func SetupWithManager(mgr ctrl.Manager) error {
-	return parent.SetupWithManager[*psv1alpha1.PipelineServiceHost, *observation](mgr, "pipelineservicehost", &kind{})
-}
+// Registration is the PipelineServiceHost's row in the table of parent kinds that main.go
+// runs. Its controller shares the manager's cache with the PipelineService's: the children of
+// both carry the operator's label, and the part-of label routes each event to its parent.
+var Registration = parent.Register(psv1alpha1.GroupVersion.WithKind("PipelineServiceHost"),
+	func() parent.Kind[*psv1alpha1.PipelineServiceHost, *observation] { return &kind{} })
 
 // kind is the PipelineServiceHost's part of the parent reconciler.
 type kind struct {

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
 func main() {
@@ -55,6 +59,23 @@ func printKind(file string) {
 		walk(section, &s)
 		fmt.Println()
 	}
+	printConditions(crd.Spec.Names.Kind)
+}
+
+// printConditions prints the condition types of kind, from the table of kinds the operator
+// runs, each linked to its section of the runbook.
+func printConditions(kind string) {
+	i := slices.IndexFunc(controllers.Kinds, func(r parent.Registration) bool { return r.GVK.Kind == kind })
+	if i < 0 {
+		fail(fmt.Errorf("%s is not among the kinds the operator runs", kind))
+	}
+	fmt.Printf("### %s conditions\n\n", kind)
+	fmt.Println("| type | reports |")
+	fmt.Println("| --- | --- |")
+	for _, c := range controllers.Kinds[i].Conditions {
+		fmt.Printf("| [%s](runbook.md#%s) | %s |\n", c.Type, strings.ToLower(c.Type), c.Reports)
+	}
+	fmt.Println()
 }
 
 // walk prints a row for each field below path, depth first, in name order.

@@ -23,6 +23,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 )
 
@@ -308,7 +309,7 @@ func ownedCRD() olmv1alpha1.CRDDescription {
 				"urn:alm:descriptor:com.tectonic.ui:select:Orphan", "urn:alm:descriptor:com.tectonic.ui:select:Delete"),
 		},
 		StatusDescriptors: []olmv1alpha1.StatusDescriptor{
-			status("conditions", "Conditions", "Ready, Reconciling, Stalled and one condition per part of the stack.", "urn:alm:descriptor:io.kubernetes.conditions"),
+			status("conditions", "Conditions", conditionsDescription("PipelineService"), "urn:alm:descriptor:io.kubernetes.conditions"),
 			status("installedCSV", "Installed CSV", "The CSV OLM has installed.", text),
 			status("installedVersion", "Installed version", "The installed CSV's version.", text),
 			status("desiredCSV", "Desired CSV", "The pinned CSV, or where OLM is heading.", text),
@@ -316,6 +317,22 @@ func ownedCRD() olmv1alpha1.CRDDescription {
 			status("catalogState", "Catalog state", "The CatalogSource's connection state.", text),
 		},
 	}
+}
+
+// conditionsDescription lists the condition types of kind, from the table of kinds the operator
+// runs, so that the console's description cannot drift from what the operator sets.
+func conditionsDescription(kind string) string {
+	for _, k := range controllers.Kinds {
+		if k.GVK.Kind != kind {
+			continue
+		}
+		types := make([]string, 0, len(k.Conditions))
+		for _, c := range k.Conditions {
+			types = append(types, c.Type)
+		}
+		return strings.Join(types[:len(types)-1], ", ") + " and " + types[len(types)-1] + "."
+	}
+	panic(kind + " is not among the kinds the operator runs")
 }
 
 // resources are the kinds of the objects a kind creates, from the registry, for the console's
@@ -349,7 +366,7 @@ func ownedHostCRD() olmv1alpha1.CRDDescription {
 				XDescriptors: []string{"urn:alm:descriptor:com.tectonic.ui:select:Orphan", "urn:alm:descriptor:com.tectonic.ui:select:Delete"}},
 		},
 		StatusDescriptors: []olmv1alpha1.StatusDescriptor{
-			{Path: "conditions", DisplayName: "Conditions", Description: "Ready, Reconciling, SprayProxyAvailable, RouteAdmitted and ProxyPluginReady.",
+			{Path: "conditions", DisplayName: "Conditions", Description: conditionsDescription("PipelineServiceHost"),
 				XDescriptors: []string{"urn:alm:descriptor:io.kubernetes.conditions"}},
 			{Path: "webhookURL", DisplayName: "Webhook URL", Description: "The URL to give the GitHub App as its webhook URL.", XDescriptors: []string{text}},
 		},

@@ -7,6 +7,7 @@
 package children
 
 import (
+	"fmt"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -77,6 +78,46 @@ const (
 	// Host is the PipelineServiceHost: SprayProxy and the Results proxy plugin.
 	Host
 )
+
+// Profiles are the sides, one row each: the value of app.kubernetes.io/part-of that tells its
+// children from the other sides' in the caches they share, and the parent kind that owns them.
+// The first is the default side: an object with the operator's label and a part-of value no
+// other side claims is its child (children applied before part-of told the sides apart). A new
+// parent kind is a new Profile and its row here.
+var Profiles = []ProfileInfo{
+	{Profile: Member, PartOf: "pipeline-service", Parent: "PipelineService"},
+	{Profile: Host, PartOf: "pipeline-service-host", Parent: "PipelineServiceHost"},
+}
+
+// ProfileInfo describes one side.
+type ProfileInfo struct {
+	Profile Profile
+	// PartOf is the app.kubernetes.io/part-of value of the side's children.
+	PartOf string
+	// Parent is the kind of the side's parent.
+	Parent string
+}
+
+// Info is p's row of Profiles.
+func (p Profile) Info() ProfileInfo {
+	for _, i := range Profiles {
+		if i.Profile == p {
+			return i
+		}
+	}
+	panic(fmt.Sprintf("profile %d has no row in children.Profiles", p))
+}
+
+// OwnerOf is the side whose children carry part-of value partOf: the side that claims it, else
+// the default side.
+func OwnerOf(partOf string) ProfileInfo {
+	for _, i := range Profiles {
+		if i.PartOf == partOf {
+			return i
+		}
+	}
+	return Profiles[0]
+}
 
 // In is whether profile p creates or reads the kind.
 func (k Kind) In(p Profile) bool { return k.Profiles&p != 0 }

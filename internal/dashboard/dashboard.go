@@ -98,7 +98,7 @@ func Build() (dashboard.Dashboard, error) {
 		WithPanel(statPanel("SprayProxy backends", "The member clusters' webhook URLs the SprayProxy Deployment forwards to (those registered at run time not counted).",
 			"max(pipelineservicehost_backends)", "", "none")).
 		WithPanel(statetimeline.NewPanelBuilder().Title("Host conditions").
-			Description("Each condition of the PipelineServiceHost that is True, over time (SprayProxyAvailable, RouteAdmitted, ProxyPluginReady, Reconciling).").
+			Description("Each condition of the PipelineServiceHost that is True, over time.").
 			Datasource(datasource).Span(12).Height(4).
 			WithTarget(query(`max by (type) (pipelineservicehost_condition{status="True"})`, "{{type}}"))).
 		WithRow(dashboard.NewRowBuilder("Operator")).

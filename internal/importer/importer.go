@@ -168,12 +168,12 @@ func readMirrors(ctx context.Context, c client.Reader, name string) (*unstructur
 			}
 			continue
 		}
-		items, err := list(ctx, c, gvk, "", client.MatchingLabels{render.LabelPartOf: render.PartOfValue})
+		items, err := list(ctx, c, gvk, "", client.MatchingLabels{render.LabelPartOf: children.Member.Info().PartOf})
 		if err != nil {
 			return nil, err
 		}
 		if len(items) > 1 {
-			return nil, fmt.Errorf("%d %s objects are labelled %s=%s: name one with --mirror-set", len(items), gvk.Kind, render.LabelPartOf, render.PartOfValue)
+			return nil, fmt.Errorf("%d %s objects are labelled %s=%s: name one with --mirror-set", len(items), gvk.Kind, render.LabelPartOf, children.Member.Info().PartOf)
 		}
 		if len(items) == 1 {
 			return items[0], nil

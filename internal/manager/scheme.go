@@ -1,16 +1,21 @@
 package manager
 
 import (
+	"slices"
+	"strings"
+
 	configv1 "github.com/openshift/api/config/v1"
 	operatorv1alpha1 "github.com/openshift/api/operator/v1alpha1"
 	olmv1 "github.com/operator-framework/api/pkg/operators/v1"
 	olmv1alpha1 "github.com/operator-framework/api/pkg/operators/v1alpha1"
 	tektonv1alpha1 "github.com/tektoncd/operator/pkg/apis/operator/v1alpha1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -42,26 +47,70 @@ func NewScheme() *runtime.Scheme {
 
 // CacheOptions scope the manager's cache to what the operator manages, so that its memory does
 // not grow with the cluster: by default only objects with the operator's managed-by label are
-// cached; the PipelineService and PipelineServiceHost (created by ArgoCD) are cached whole, and CRDs only as metadata.
-// OLM creates the CSVs and InstallPlans, so they carry no label of ours: CSVs are cached
-// without the copies OLM makes of a global operator's CSV in every namespace, and both are
-// trimmed to the fields health reads (a CSV embeds CRDs, icons and Deployment specs, an
-// InstallPlan every manifest it installs). Managed fields are never kept.
+// cached; the parents (created by ArgoCD) are cached whole, and CRDs only as metadata. The kinds
+// the operator only observes (children.Kind's Observed: OLM's CSVs and InstallPlans, which carry
+// no label of ours) are cached whole too, each trimmed by observedCache to the fields health
+// reads: a CSV embeds CRDs, icons and Deployment specs, an InstallPlan every manifest it
+// installs. Both lists derive from their declarations (the API group's kinds, the registry),
+// so a new parent kind or observed kind is cached without a line here. Managed fields are never
+// kept.
 func CacheOptions() cache.Options {
 	crd := &metav1.PartialObjectMetadata{}
 	crd.SetGroupVersionKind(children.GVKCustomResourceDefinition)
-	notCopied, err := labels.Parse("!" + olmCopiedFromLabel)
-	utilruntime.Must(err)
+	whole := cache.ByObject{Label: labels.Everything(), Transform: cache.TransformStripManagedFields()}
+	byObject := map[client.Object]cache.ByObject{crd: whole}
+	for _, gvk := range parentKinds() {
+		byObject[unstructuredOf(gvk)] = whole
+	}
+	for _, k := range children.Kinds {
+		if !k.Observed {
+			continue
+		}
+		by, ok := observedCache()[k.GVK]
+		if !ok {
+			by = whole
+		}
+		byObject[unstructuredOf(k.GVK)] = by
+	}
 	return cache.Options{
 		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue}),
 		DefaultTransform:     cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&psv1alpha1.PipelineService{}:        {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
-			&psv1alpha1.PipelineServiceHost{}:    {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
-			crd:                                  {Label: labels.Everything(), Transform: cache.TransformStripManagedFields()},
-			&olmv1alpha1.ClusterServiceVersion{}: {Label: notCopied, Transform: keepCSV},
-			&olmv1alpha1.InstallPlan{}:           {Label: labels.Everything(), Transform: keepFields(installPlanFields)},
-		},
+		ByObject:             byObject,
+	}
+}
+
+// parentKinds are the kinds of the operator's API group: the parents.
+func parentKinds() []schema.GroupVersionKind {
+	s := runtime.NewScheme()
+	utilruntime.Must(psv1alpha1.AddToScheme(s))
+	var out []schema.GroupVersionKind
+	for kind := range s.KnownTypes(psv1alpha1.GroupVersion) {
+		gvk := psv1alpha1.GroupVersion.WithKind(kind)
+		obj, err := s.New(gvk)
+		utilruntime.Must(err)
+		if _, isObject := obj.(client.Object); isObject && !apimeta.IsListType(obj) {
+			out = append(out, gvk)
+		}
+	}
+	slices.SortFunc(out, func(a, b schema.GroupVersionKind) int { return strings.Compare(a.Kind, b.Kind) })
+	return out
+}
+
+func unstructuredOf(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
+
+// observedCache is how each observed kind is cached, where it is not whole: CSVs without the
+// copies OLM makes of a global operator's CSV in every namespace, trimmed to csvFields and the
+// images; InstallPlans trimmed to installPlanFields.
+func observedCache() map[schema.GroupVersionKind]cache.ByObject {
+	notCopied, err := labels.Parse("!" + olmCopiedFromLabel)
+	utilruntime.Must(err)
+	return map[schema.GroupVersionKind]cache.ByObject{
+		children.GVKClusterServiceVersion: {Label: notCopied, Transform: keepCSV},
+		children.GVKInstallPlan:           {Label: labels.Everything(), Transform: keepFields(installPlanFields)},
 	}
 }
 

@@ -9,16 +9,9 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
-// parentOf names the parent kind whose children carry each app.kubernetes.io/part-of value
-// the operator writes.
-var parentOf = map[string]string{
-	render.PartOfValue:     "the PipelineService",
-	render.HostPartOfValue: "the PipelineServiceHost",
-}
-
 // adopt is the engine's Adopt: the operator takes over an existing object only when no other
 // controller owns it. Another controller owns an object that names it in an ownerReference
-// with controller: true (OSP's objects name their TektonInstallerSet), or that the other parent
+// with controller: true (OSP's objects name their TektonInstallerSet), or that another parent
 // kind applied (the operator's managed-by label with the other kind's part-of). Labels that
 // GitOps tooling or manifests write (ArgoCD's tracking label, another part-of alone) mark no
 // owner: taking over from ArgoCD and import rely on that. Kinds that are never pruned or
@@ -33,8 +26,10 @@ func adopt(desired, live *unstructured.Unstructured) error {
 	}
 	theirs, ours := live.GetLabels(), desired.GetLabels()
 	if theirs[render.LabelManagedBy] == render.ManagedByValue && theirs[render.LabelPartOf] != ours[render.LabelPartOf] {
-		if owner, ok := parentOf[theirs[render.LabelPartOf]]; ok {
-			return &apply.OwnedElsewhereError{Object: apply.Describe(live), Owner: owner}
+		for _, side := range children.Profiles {
+			if side.PartOf == theirs[render.LabelPartOf] {
+				return &apply.OwnedElsewhereError{Object: apply.Describe(live), Owner: "the " + side.Parent}
+			}
 		}
 	}
 	return nil

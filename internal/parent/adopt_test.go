@@ -18,8 +18,8 @@ import (
 // TestAdoptOnlyWhatNoOtherControllerOwns: the rule the engine asks before it writes over an
 // existing object that does not yet hold what was rendered.
 func TestAdoptOnlyWhatNoOtherControllerOwns(t *testing.T) {
-	member := map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelPartOf: render.PartOfValue}
-	host := map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelPartOf: render.HostPartOfValue}
+	member := map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelPartOf: children.Member.Info().PartOf}
+	host := map[string]string{render.LabelManagedBy: render.ManagedByValue, render.LabelPartOf: children.Host.Info().PartOf}
 	argocd := map[string]string{"app.kubernetes.io/instance": "pipeline-service", render.LabelPartOf: "tekton-results"}
 	installerSet := metav1.OwnerReference{APIVersion: "operator.tekton.dev/v1alpha1", Kind: "TektonInstallerSet", Name: "pipeline-main-static-x", UID: "1", Controller: ptr.To(true)}
 	notController := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "x", UID: "2"}

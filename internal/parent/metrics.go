@@ -51,7 +51,9 @@ func NewStatusMetrics[O any](prefix, kind string, parts []Part[O]) *StatusMetric
 			Name: prefix + "_suspended_since_timestamp_seconds",
 			Help: "When the " + kind + " was suspended (spec.suspend: no child is written), in seconds since the epoch; absent while it is not suspended.",
 		}, nil),
-		types: []string{psv1alpha1.ConditionReady, psv1alpha1.ConditionReconciling, psv1alpha1.ConditionStalled, psv1alpha1.ConditionSuspended},
+	}
+	for _, c := range SkeletonConditions {
+		m.types = append(m.types, c.Type)
 	}
 	for _, p := range parts {
 		m.types = append(m.types, p.Type)
@@ -74,9 +76,9 @@ func (m *StatusMetrics) Types() []string { return m.types }
 func (m *StatusMetrics) Record(obj Object) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	conditions := *obj.StatusConditions()
+	conditions := obj.GetParentStatus().Conditions
 	m.ready.WithLabelValues().Set(BoolValue(meta.IsStatusConditionTrue(conditions, psv1alpha1.ConditionReady)))
-	setTimestamp(m.readySince, *obj.StatusReadySince())
+	setTimestamp(m.readySince, obj.GetParentStatus().ReadySince)
 	var suspended *metav1.Time
 	if c := meta.FindStatusCondition(conditions, psv1alpha1.ConditionSuspended); c != nil && c.Status == metav1.ConditionTrue {
 		suspended = &c.LastTransitionTime

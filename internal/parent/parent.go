@@ -5,7 +5,7 @@
 // suspended, every step that writes a child (apply, prune, the kind's own, deletion's) is
 // skipped and the rest runs. A kind gives its
 // render, its observe, its parts (one condition each) and its setters; the skeleton, the
-// conditions every parent carries (Ready, Reconciling, Stalled), the inventory, pruning and
+// conditions every parent carries (SkeletonConditions), the inventory, pruning and
 // deletionPolicy are written here once, as Flux runs every kind on its runtime helpers.
 package parent
 
@@ -51,10 +51,8 @@ const (
 // Object is a parent: the fields of its status and spec that the skeleton keeps.
 type Object interface {
 	client.Object
-	StatusConditions() *[]metav1.Condition
-	StatusInventory() *[]psv1alpha1.InventoryEntry
-	StatusObservedGeneration() *int64
-	StatusReadySince() **metav1.Time
+	// GetParentStatus is the part of the status every parent carries.
+	GetParentStatus() *psv1alpha1.ParentStatus
 	Deletion() psv1alpha1.DeletionPolicy
 	// Suspended: the operator writes no child (spec.suspend).
 	Suspended() bool
@@ -81,8 +79,9 @@ type Kind[T Object, O any] interface {
 	RenderInputs(parent T) string
 	// Review checks the rendered children against what only the cluster knows (the member
 	// runs OSP's admission code on its TektonConfig, as an update of the live one), on every
-	// pass; an *Invalid error refuses the spec as Render's does.
-	Review(ctx context.Context, parent T, desired []*unstructured.Unstructured, served children.Served) error
+	// pass; an *Invalid error refuses the spec as Render's does. live reads the objects the
+	// children would update; nil offline, where every child is reviewed as a create.
+	Review(ctx context.Context, parent T, desired []*unstructured.Unstructured, served children.Served, live Live) error
 	// Observe reads what the status is computed from; it never writes. Read errors are kept
 	// beside each object, and end up as Unknown conditions.
 	Observe(ctx context.Context, parent T, served children.Served, out *Outcome) O
@@ -107,6 +106,21 @@ type Kind[T Object, O any] interface {
 	DeletionExtras(parent T) []psv1alpha1.InventoryEntry
 }
 
+// ConditionType is one condition type a parent carries, and what it reports.
+type ConditionType struct {
+	Type    string
+	Reports string
+}
+
+// SkeletonConditions are the conditions every parent carries, whatever its kind, written here
+// once: the metrics, the API reference and the bundle list them from this declaration.
+var SkeletonConditions = []ConditionType{
+	{psv1alpha1.ConditionReady, "the summary: True only when every part is healthy and the current generation is wholly applied; Unknown while something is on its way, False on a failure someone must act on"},
+	{psv1alpha1.ConditionReconciling, "present only while True (kstatus): the operator has work left (an apply retried, a CRD awaited, an upgrade running, a part on its way)"},
+	{psv1alpha1.ConditionStalled, "present only while True (kstatus): the spec is refused, and nothing of it was applied; the message names the field"},
+	{psv1alpha1.ConditionSuspended, "present only while spec.suspend is true: the operator writes no child and keeps observing"},
+}
+
 // Part is one part of a parent, reported by one condition.
 type Part[O any] struct {
 	// Type is the condition type.
@@ -128,7 +142,7 @@ type Metrics[T Object] interface {
 type Hooks[T Object, O any] struct{}
 
 // Review finds nothing to refuse.
-func (Hooks[T, O]) Review(context.Context, T, []*unstructured.Unstructured, children.Served) error {
+func (Hooks[T, O]) Review(context.Context, T, []*unstructured.Unstructured, children.Served, Live) error {
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -41,38 +40,15 @@ type Reconciler[T Object, O any] struct {
 	kind     Kind[T, O]
 	engine   *apply.Engine
 	watches  *watches.Children
-	renders  renderMemo
-}
-
-// renderMemo remembers the last render: it depends only on the parent's spec (its UID and
-// generation), the status fields the kind names (inputs) and the served kinds, and most passes
-// (a drift, a status report) change none of them, so the render (a tenth of such a pass's
-// time) is left off the path from the event to the write.
-type renderMemo struct {
-	uid        types.UID
-	generation int64
-	inputs     string
-	served     children.Served
-	objs       []*unstructured.Unstructured
-	err        error
-}
-
-// render returns the memo's render when its inputs are those of obj, inputs and served, else
-// renders with the kind and remembers. Only the controller's one worker calls it.
-func (m *renderMemo) render(obj Object, inputs string, served children.Served, render func() ([]*unstructured.Unstructured, error)) ([]*unstructured.Unstructured, error) {
-	if m.served != nil && m.uid == obj.GetUID() && m.generation == obj.GetGeneration() && m.inputs == inputs && maps.Equal(m.served, served) {
-		return m.objs, m.err
-	}
-	m.objs, m.err = render()
-	m.uid, m.generation, m.inputs, m.served = obj.GetUID(), obj.GetGeneration(), inputs, served
-	return m.objs, m.err
+	planner  *Planner[T, O]
+	cluster  *Cluster
 }
 
 // SetupWithManager registers the controller of kind k, named name, with mgr. Child kinds are
 // watched from start-up when served, and from the first reconcile after their CRD arrives, so
 // the operator starts whether or not their CRDs exist.
 func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, O]) error {
-	r := &Reconciler[T, O]{client: mgr.GetClient(), recorder: mgr.GetEventRecorder(FieldManager), kind: k}
+	r := &Reconciler[T, O]{client: mgr.GetClient(), recorder: mgr.GetEventRecorder(FieldManager), kind: k, planner: NewPlanner(k)}
 	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(k.NewObject(), builder.WithPredicates(notStatusOnly)).
 		Watches(watches.CRDMetadata(), watches.EnqueueCluster, builder.OnlyMetadata, builder.WithPredicates(watches.CRDs(k.Profile()))).
@@ -84,6 +60,8 @@ func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, 
 	}
 	r.engine = apply.New(r.client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash, Workers: applyWorkers,
 		Adopt: adopt, Uncached: mgr.GetAPIReader()})
+	r.cluster = NewCluster(r.client, mgr.GetAPIReader())
+	r.cluster.Engine = r.engine
 	observed, err := k.Setup(mgr, c)
 	if err != nil {
 		return err
@@ -141,8 +119,8 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		out.Errs = append(out.Errs, errs...)
 	}
 	if len(out.Written) > 0 {
-		evs = append(evs, writeEvent(obj.GetGeneration(), *original.StatusObservedGeneration() == obj.GetGeneration(),
-			meta.IsStatusConditionTrue(*original.StatusConditions(), psv1alpha1.ConditionSuspended), out.Written))
+		evs = append(evs, writeEvent(obj.GetGeneration(), original.GetParentStatus().LastAppliedGeneration == obj.GetGeneration(),
+			meta.IsStatusConditionTrue(original.GetParentStatus().Conditions, psv1alpha1.ConditionSuspended), out.Written))
 	}
 	evs = append(evs, SetStatus(r.kind, obj, out, obs, metav1.Now())...)
 	if err := patchStatus(ctx, r.client, original, obj); err != nil {
@@ -165,15 +143,12 @@ func (r *Reconciler[T, O]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	return out.result()
 }
 
-// applyChildren renders and applies the children and prunes what is no longer rendered. A
+// applyChildren plans the children, then applies them and prunes what is no longer rendered. A
 // refused spec stops it before anything is applied, and so does a suspended parent, once its
-// children are rendered: what would be applied is what the kind observes.
+// children are planned: what would be applied is what the kind observes.
 func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served children.Served) *Outcome {
-	out := &Outcome{Inventory: *obj.StatusInventory(), Suspended: obj.Suspended()}
-	desired, err := r.renders.render(obj, r.kind.RenderInputs(obj), served, func() ([]*unstructured.Unstructured, error) { return r.kind.Render(obj, served) })
-	if err == nil {
-		err = r.kind.Review(ctx, obj, desired, served)
-	}
+	out := &Outcome{Inventory: obj.GetParentStatus().Inventory, Suspended: obj.Suspended()}
+	plan, err := r.planner.Plan(ctx, obj, served, r.cluster)
 	if err != nil {
 		if invalid, ok := errors.AsType[*Invalid](err); ok {
 			out.Invalid = &invalid.Condition
@@ -182,54 +157,37 @@ func (r *Reconciler[T, O]) applyChildren(ctx context.Context, obj T, served chil
 		}
 		return out
 	}
+	out.Applied = plan.Apply
+	for _, gvk := range plan.Missing {
+		out.Missing = append(out.Missing, gvk.Kind)
+		out.DiscoveryLag = out.DiscoveryLag || r.watches.CRDExists(ctx, gvk.GroupKind())
+	}
 	if out.Suspended {
-		r.keepServed(ctx, desired, served, out)
 		return out
 	}
-	last, err := r.lastInventory(ctx, obj, served)
-	if err != nil {
-		out.Errs = append(out.Errs, err)
-		return out
-	}
-	r.keepServed(ctx, desired, served, out)
-	r.applyAndPrune(ctx, last, out)
+	r.applyAndPrune(ctx, plan, out)
 	return out
 }
 
-// keepServed records in out.Applied the desired objects whose kind the cluster serves; the
-// others are recorded as missing, with whether discovery is only catching up with a new CRD.
-func (r *Reconciler[T, O]) keepServed(ctx context.Context, desired []*unstructured.Unstructured, served children.Served, out *Outcome) {
-	for _, obj := range desired {
-		gvk := obj.GroupVersionKind()
-		if !served[gvk] {
-			out.Missing = append(out.Missing, gvk.Kind)
-			out.DiscoveryLag = out.DiscoveryLag || r.watches.CRDExists(ctx, gvk.GroupKind())
-			continue
-		}
-		out.Applied = append(out.Applied, obj)
-	}
-}
-
-// applyAndPrune applies out.Applied and deletes those of the last inventory that are no longer
-// wanted, recording what it wrote, what failed and the new inventory. Nothing is pruned in a
-// pass where an apply failed.
-func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, last []psv1alpha1.InventoryEntry, out *Outcome) {
+// applyAndPrune applies the plan and deletes what it prunes, recording what it wrote, what
+// failed and the new inventory. Nothing is pruned in a pass where an apply failed.
+func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, plan *Plan, out *Outcome) {
 	logger := log.FromContext(ctx)
 	// Everything wanted is recorded before it is applied, with what the last pass applied
 	// that is not pruned yet, so that an object created in a pass whose status write fails
 	// is still in the next pass's inventory.
-	inv := slices.Clone(last)
-	for _, obj := range out.Applied {
+	inv := slices.Clone(plan.Last)
+	for _, obj := range plan.Apply {
 		inv = append(inv, inventory.Entry(obj))
 	}
 	out.Inventory = inventory.Sort(inv)
 
 	known := map[psv1alpha1.InventoryEntry]bool{}
-	for _, e := range last {
+	for _, e := range plan.Last {
 		known[e] = true
 	}
 	ours := func(o *unstructured.Unstructured) bool { return known[inventory.Entry(o)] }
-	for _, res := range r.engine.Apply(ctx, out.Applied, ours) {
+	for _, res := range r.engine.Apply(ctx, plan.Apply, ours) {
 		switch {
 		case res.Err != nil:
 			if refused, ok := refusal(res.Err); ok {
@@ -246,16 +204,11 @@ func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, last []psv1alpha1.
 			logger.V(1).Info("applied", "kind", res.Object.GetKind(), "namespace", res.Object.GetNamespace(), "name", res.Object.GetName())
 		}
 	}
-	if len(out.Errs) > 0 {
+	if len(out.Errs) > 0 || len(plan.Prune) == 0 {
 		return
 	}
-
-	stale := inventory.Stale(out.Inventory, out.Applied)
-	if len(stale) == 0 {
-		return
-	}
-	refs := make([]*unstructured.Unstructured, 0, len(stale))
-	for _, e := range stale {
+	refs := make([]*unstructured.Unstructured, 0, len(plan.Prune))
+	for _, e := range plan.Prune {
 		refs = append(refs, inventory.Ref(e))
 	}
 	deleted, err := r.engine.Delete(ctx, refs)
@@ -271,13 +224,13 @@ func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, last []psv1alpha1.
 		out.Errs = append(out.Errs, err)
 		return
 	}
-	out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return slices.Contains(stale, e) })
+	out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return slices.Contains(plan.Prune, e) })
 }
 
 // lastInventory is what the operator applied before this pass, recovered from the labelled
 // objects, once, when the status holds none.
 func (r *Reconciler[T, O]) lastInventory(ctx context.Context, obj T, served children.Served) ([]psv1alpha1.InventoryEntry, error) {
-	if inv := *obj.StatusInventory(); inv != nil {
+	if inv := obj.GetParentStatus().Inventory; inv != nil {
 		return inv, nil
 	}
 	return inventory.Recover(ctx, r.engine, served, r.kind.Profile())

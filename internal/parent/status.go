@@ -45,10 +45,10 @@ func (e Event) eventType() string {
 // from the same time read back, rather than changing with nothing else changed.
 func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now metav1.Time) []Event {
 	now = now.Rfc3339Copy()
-	before := slices.Clone(*obj.StatusConditions())
+	before := slices.Clone(obj.GetParentStatus().Conditions)
 	evs := k.SetFields(obj, out, obs, now)
 	setInventory(obj, out)
-	setObservedGeneration(obj, out)
+	setGenerations(obj, out)
 
 	checks := PartChecks(k.Parts(), obs)
 	setPartConditions(obj, k.Parts(), checks)
@@ -58,8 +58,9 @@ func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now me
 	}
 	evs = append(evs, setStalledCondition(obj, before, stalled)...)
 	evs = append(evs, setSuspendedCondition(obj, before, now)...)
-	evs = append(evs, setReconcilingCondition(obj, before, out, k.Working(obj))...)
-	evs = append(evs, setReadyCondition(obj, before, out, stalled, checks)...)
+	ready := readyCondition(out, stalled, checks)
+	evs = append(evs, setReconcilingCondition(obj, before, out, k.Working(obj), ready)...)
+	evs = append(evs, setReadyCondition(obj, before, ready, out, stalled)...)
 	setReadySince(obj)
 	return evs
 }
@@ -68,7 +69,7 @@ func SetStatus[T Object, O any](k Kind[T, O], obj T, out *Outcome, obs O, now me
 // Event when it starts; resuming is announced by the pass's DriftHealed Event (writeEvent).
 func setSuspendedCondition(obj Object, before []metav1.Condition, now metav1.Time) []Event {
 	if !obj.Suspended() {
-		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionSuspended)
+		meta.RemoveStatusCondition(&obj.GetParentStatus().Conditions, psv1alpha1.ConditionSuspended)
 		return nil
 	}
 	since, started := now, true
@@ -93,25 +94,31 @@ func SuspendedMessage(since metav1.Time) string {
 // setReadySince records when Ready last became True: its transition time while it is True,
 // nothing while it is not.
 func setReadySince(obj Object) {
-	ready := meta.FindStatusCondition(*obj.StatusConditions(), psv1alpha1.ConditionReady)
+	ready := meta.FindStatusCondition(obj.GetParentStatus().Conditions, psv1alpha1.ConditionReady)
 	if ready == nil || ready.Status != metav1.ConditionTrue {
-		*obj.StatusReadySince() = nil
+		obj.GetParentStatus().ReadySince = nil
 		return
 	}
 	since := ready.LastTransitionTime
-	*obj.StatusReadySince() = &since
+	obj.GetParentStatus().ReadySince = &since
 }
 
 // setInventory records what is applied and not pruned.
 func setInventory(obj Object, out *Outcome) {
-	*obj.StatusInventory() = out.Inventory
+	obj.GetParentStatus().Inventory = out.Inventory
 }
 
-// setObservedGeneration advances observedGeneration once every object of the generation is
-// applied.
-func setObservedGeneration(obj Object, out *Outcome) {
+// setGenerations records the generation the pass acted on, as kstatus reads observedGeneration:
+// applied, refused (Stalled) or failed and retried (Reconciling) alike; a suspended pass acts
+// on nothing and leaves it. lastAppliedGeneration advances once every object of the generation
+// is applied.
+func setGenerations(obj Object, out *Outcome) {
+	st := obj.GetParentStatus()
+	if !out.Suspended {
+		st.ObservedGeneration = obj.GetGeneration()
+	}
 	if out.GenerationApplied() {
-		*obj.StatusObservedGeneration() = obj.GetGeneration()
+		st.LastAppliedGeneration = obj.GetGeneration()
 	}
 }
 
@@ -132,7 +139,7 @@ func PartChecks[O any](parts []Part[O], obs O) []health.Check {
 func setPartConditions[O any](obj Object, parts []Part[O], checks []health.Check) {
 	for _, p := range parts {
 		if !slices.ContainsFunc(checks, func(c health.Check) bool { return c.Condition.Type == p.Type }) {
-			meta.RemoveStatusCondition(obj.StatusConditions(), p.Type)
+			meta.RemoveStatusCondition(&obj.GetParentStatus().Conditions, p.Type)
 		}
 	}
 	for _, c := range checks {
@@ -144,7 +151,7 @@ func setPartConditions[O any](obj Object, parts []Part[O], checks []health.Check
 // first time each message is seen for a generation.
 func setStalledCondition(obj Object, before []metav1.Condition, stalled *metav1.Condition) []Event {
 	if stalled == nil {
-		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionStalled)
+		meta.RemoveStatusCondition(&obj.GetParentStatus().Conditions, psv1alpha1.ConditionStalled)
 		return nil
 	}
 	setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: stalled.Reason, Message: stalled.Message})
@@ -155,16 +162,18 @@ func setStalledCondition(obj Object, before []metav1.Condition, stalled *metav1.
 }
 
 // setReconcilingCondition sets Reconciling while the operator has work left: a refused or
-// failed apply, a child waiting for its CRD, or the kind's own (working: an upgrade running).
-// A spec that stalled the apply is not work in progress.
-func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome, working *metav1.Condition) []Event {
+// failed apply, a child waiting for its CRD, the kind's own (working: an upgrade running), or
+// a part on its way (ready is Unknown: a catalog connecting, a CSV installing), so that kstatus
+// reads InProgress until the parent is Ready or has failed. A spec that stalled the apply is
+// not work in progress.
+func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome, working *metav1.Condition, ready metav1.Condition) []Event {
 	reconciling := func(reason, msg string) {
 		setCondition(obj, metav1.Condition{Type: psv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg})
 	}
 	switch awaited := out.Awaited(); {
 	case out.Invalid != nil, out.Suspended:
 		// A refused spec, or a suspended parent: nothing is in progress.
-		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&obj.GetParentStatus().Conditions, psv1alpha1.ConditionReconciling)
 	case len(out.Rejected) > 0:
 		prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReconciling)
 		reason := out.RejectedReason()
@@ -183,17 +192,23 @@ func setReconcilingCondition(obj Object, before []metav1.Condition, out *Outcome
 		reconciling(awaited.Awaited, fmt.Sprintf("everything else is applied; the %s waits for its CRD", awaited.GVK.Kind))
 	case working != nil:
 		reconciling(working.Reason, working.Message)
+	case ready.Status == metav1.ConditionUnknown:
+		reconciling(ready.Reason, ready.Message)
 	default:
-		meta.RemoveStatusCondition(obj.StatusConditions(), psv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&obj.GetParentStatus().Conditions, psv1alpha1.ConditionReconciling)
 	}
 	return nil
 }
 
+// readyCondition is the summary of what the pass applied and observed.
+func readyCondition(out *Outcome, stalled *metav1.Condition, checks []health.Check) metav1.Condition {
+	return health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: out.RejectedReason(),
+		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied(), Suspended: out.Suspended}, checks)
+}
+
 // setReadyCondition sets the summary, with an Event when its status changes; a failure that
 // the Stalled or ApplyRejected Event already announces is not announced twice.
-func setReadyCondition(obj Object, before []metav1.Condition, out *Outcome, stalled *metav1.Condition, checks []health.Check) []Event {
-	ready := health.Summary(health.Apply{Stalled: stalled, Err: out.Err(), Rejected: out.RejectedReason(),
-		MissingAPIs: out.OptionalMissing(), GenerationApplied: out.GenerationApplied(), Suspended: out.Suspended}, checks)
+func setReadyCondition(obj Object, before []metav1.Condition, ready metav1.Condition, out *Outcome, stalled *metav1.Condition) []Event {
 	setCondition(obj, ready)
 	if prev := meta.FindStatusCondition(before, psv1alpha1.ConditionReady); prev != nil && prev.Status == ready.Status {
 		return nil
@@ -264,7 +279,7 @@ func runePrefix(s string, n int) string {
 func setCondition(obj Object, c metav1.Condition) {
 	c.Message = fit(c.Message, maxConditionMessage)
 	c.ObservedGeneration = obj.GetGeneration()
-	meta.SetStatusCondition(obj.StatusConditions(), c)
+	meta.SetStatusCondition(&obj.GetParentStatus().Conditions, c)
 }
 
 // writeEvent is the Event for the children one pass wrote: a new generation applied, or drift

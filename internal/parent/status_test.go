@@ -154,24 +154,32 @@ func expectCondition(g Gomega, h *psv1alpha1.PipelineServiceHost, t, reason stri
 
 var now = metav1.Now()
 
-func TestSetObservedGeneration(t *testing.T) {
+// TestSetGenerations: observedGeneration is the generation acted on, as kstatus reads it (a
+// refused or failed generation included), and lastAppliedGeneration the one wholly applied; a
+// suspended pass acts on nothing and moves neither.
+func TestSetGenerations(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		out  *Outcome
-		want int64
+		name                  string
+		out                   *Outcome
+		observed, lastApplied int64
 	}{
-		{"every object applied", outcome(), 2},
-		{"an optional API missing still applies the generation", outcome(missingKinds("ServiceMonitor")), 2},
-		{"a kind that is neither optional nor awaited does not hold it back", outcome(missingKinds("ImageContentSourcePolicy")), 2},
-		{"an apply failed", outcome(failedWith("apply Service: boom")), 1},
-		{"invalid spec", outcome(invalidSpec("bad")), 1},
-		{"TektonConfig waits for its CRD", outcome(missingKinds("TektonConfig")), 1},
-		{"ProxyPlugin waits for its CRD", outcome(missingKinds("ProxyPlugin")), 1},
+		{"every object applied", outcome(), 2, 2},
+		{"an optional API missing still applies the generation", outcome(missingKinds("ServiceMonitor")), 2, 2},
+		{"a kind that is neither optional nor awaited does not hold it back", outcome(missingKinds("ImageContentSourcePolicy")), 2, 2},
+		{"an apply failed", outcome(failedWith("apply Service: boom")), 2, 1},
+		{"invalid spec", outcome(invalidSpec("bad")), 2, 1},
+		{"TektonConfig waits for its CRD", outcome(missingKinds("TektonConfig")), 2, 1},
+		{"ProxyPlugin waits for its CRD", outcome(missingKinds("ProxyPlugin")), 2, 1},
+		{"suspended", outcome(func(o *Outcome) { o.Suspended = true }), 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := fakeParent(func(h *psv1alpha1.PipelineServiceHost) { h.Status.ObservedGeneration = 1 })
+			h := fakeParent(func(h *psv1alpha1.PipelineServiceHost) {
+				h.Status.ObservedGeneration, h.Status.LastAppliedGeneration = 1, 1
+			})
 			SetStatus[*psv1alpha1.PipelineServiceHost, *fakeObs](fakeKind{}, h, tc.out, observed(), now)
-			NewWithT(t).Expect(h.Status.ObservedGeneration).To(Equal(tc.want))
+			g := NewWithT(t)
+			g.Expect(h.Status.ObservedGeneration).To(Equal(tc.observed), "observedGeneration")
+			g.Expect(h.Status.LastAppliedGeneration).To(Equal(tc.lastApplied), "lastAppliedGeneration")
 		})
 	}
 }
@@ -272,12 +280,26 @@ func TestSetReconcilingCondition(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			evs := SetStatus[*psv1alpha1.PipelineServiceHost, *fakeObs](fakeKind{}, tc.h, tc.out, observed(aProgressing), now)
+			evs := SetStatus[*psv1alpha1.PipelineServiceHost, *fakeObs](fakeKind{}, tc.h, tc.out, observed(), now)
 			// Reconciling's Events are the refusals of an apply; Ready and Stalled have theirs.
 			g.Expect(reasons(slices.DeleteFunc(evs, func(e Event) bool { return e.Action != "Apply" }))).To(Equal(tc.wantEvents))
 			expectCondition(g, tc.h, psv1alpha1.ConditionReconciling, tc.wantReason)
 		})
 	}
+}
+
+// TestReconcilingWhileAPartIsOnItsWay: a part on its way (Ready Unknown) is work in progress,
+// so kstatus reads InProgress rather than Current while a CSV installs; Reconciling says what
+// Ready says.
+func TestReconcilingWhileAPartIsOnItsWay(t *testing.T) {
+	g := NewWithT(t)
+	h := fakeParent()
+	SetStatus[*psv1alpha1.PipelineServiceHost, *fakeObs](fakeKind{}, h, outcome(), observed(aProgressing), now)
+	expectCondition(g, h, psv1alpha1.ConditionReconciling, "Starting")
+	reconciling := meta.FindStatusCondition(h.Status.Conditions, psv1alpha1.ConditionReconciling)
+	ready := meta.FindStatusCondition(h.Status.Conditions, psv1alpha1.ConditionReady)
+	g.Expect(ready.Status).To(Equal(metav1.ConditionUnknown))
+	g.Expect(reconciling.Message).To(Equal(ready.Message))
 }
 
 func TestSetReadyCondition(t *testing.T) {

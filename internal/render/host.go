@@ -70,7 +70,7 @@ func Host(h *psv1alpha1.PipelineServiceHost, served children.Served) ([]*unstruc
 
 // hostLabels are the operator's labels on the host's children.
 func hostLabels() map[string]string {
-	return map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: HostPartOfValue}
+	return map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: children.Host.Info().PartOf}
 }
 
 // newHostObject returns an unstructured object of gvk with the operator's labels for the host.

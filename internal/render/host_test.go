@@ -64,7 +64,7 @@ func TestHostChildrenAreTheHosts(t *testing.T) {
 			g.Expect(o.Object).To(Equal(ns.Object), "namespaces are rendered alike for both kinds")
 			continue
 		}
-		g.Expect(o.GetLabels()).To(HaveKeyWithValue(LabelPartOf, HostPartOfValue), "%s %s", o.GetKind(), o.GetName())
+		g.Expect(o.GetLabels()).To(HaveKeyWithValue(LabelPartOf, children.Host.Info().PartOf), "%s %s", o.GetKind(), o.GetName())
 		g.Expect(o.GetLabels()).To(HaveKeyWithValue(LabelManagedBy, ManagedByValue), "%s %s", o.GetKind(), o.GetName())
 		k, ok := children.Lookup(o.GroupVersionKind().GroupKind())
 		g.Expect(ok && k.In(children.Host)).To(BeTrue(), "%s is not a registered host kind", o.GetKind())

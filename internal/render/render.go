@@ -33,11 +33,6 @@ const (
 	ManagedByValue = "pipeline-service-operator"
 	// LabelPartOf groups the objects of one Pipeline Service install.
 	LabelPartOf = "app.kubernetes.io/part-of"
-	// PartOfValue is LabelPartOf's value on the PipelineService's children.
-	PartOfValue = "pipeline-service"
-	// HostPartOfValue is LabelPartOf's value on the PipelineServiceHost's children: it tells
-	// the two sides' objects apart in the caches they share.
-	HostPartOfValue = "pipeline-service-host"
 	// AnnotationAppliedHash is the hash of what the operator last applied to an object. With
 	// the live object still matching the rendered fields, an equal hash lets a pass skip the
 	// write; a different hash means the rendered fields changed (or some were dropped).
@@ -137,7 +132,7 @@ func newObject(gvk schema.GroupVersionKind, namespace, name string) *unstructure
 	if namespace != "" {
 		u.SetNamespace(namespace)
 	}
-	u.SetLabels(map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: PartOfValue})
+	u.SetLabels(map[string]string{LabelManagedBy: ManagedByValue, LabelPartOf: children.Member.Info().PartOf})
 	return u
 }
 

@@ -86,7 +86,10 @@ if status.upgrade ~= nil and status.upgrade.completedAt == nil then
   return hs
 end
 if ready.status == "True" then
-  if (status.observedGeneration or 0) < generation then
+  -- lastAppliedGeneration is the generation wholly applied; operators before it kept that in
+  -- observedGeneration, which now tells the generation acted on (as kstatus reads it).
+  local applied = status.lastAppliedGeneration or status.observedGeneration or 0
+  if applied < generation then
     hs.status = "Progressing"
     hs.message = "Waiting for pipeline-service-operator to apply generation " .. generation
     return hs

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -13,32 +13,20 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
-	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/admission"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 )
 
 // The subcommands for a GitOps repository (validate, render, diff) read YAML streams, find the
-// parents among their documents, and run each through the same render and review as the
-// reconciler. This file holds what they share.
-
-// Exit codes of validate and diff, as kubectl diff's: 0 nothing to report, 1 problems (or
-// differences), 2 the command could not do its work.
-const (
-	exitOK       = 0
-	exitProblems = 1
-	exitError    = 2
-)
+// parents among their documents, and run each through the same plan as the reconciler. This
+// file holds what they share.
 
 // document is one YAML document of an input.
 type document struct {
@@ -58,7 +46,7 @@ type document struct {
 func (d document) where() string { return fmt.Sprintf("%s:%d", d.File, d.Index) }
 
 // readInputs reads the documents of every input: a file, every .yaml, .yml and .json file of
-// a directory (not its subdirectories: a kustomize tree is built first, see the README), or
+// a directory (not its subdirectories: a kustomize tree is built first, see docs/gitops.md), or
 // "-" for standard input. An unreadable input is an error; a document that does not decode is
 // kept, with its error, for the caller to report.
 func readInputs(names []string, stdin io.Reader) ([]document, error) {
@@ -172,68 +160,16 @@ func (e *duplicateKeyError) Error() string {
 	return "a key is given twice, and kubectl and ArgoCD would keep the last value without a word: " + e.err.Error()
 }
 
-// parentKind is what the subcommands know of one kind of parent.
-type parentKind struct {
-	gvk     schema.GroupVersionKind
-	profile children.Profile
-	// render is the kind's render and offline review, as the reconciler runs them before
-	// applying: the children, or a *parent.Invalid refusing the spec. live reads the object a
-	// rendered child would update, for the review of an update (nil offline: every child is
-	// reviewed as a create).
-	render func(obj *unstructured.Unstructured, served children.Served, live liveReader) ([]*unstructured.Unstructured, error)
-}
-
-// liveReader reads the live object of a rendered one, nil when it does not exist.
-type liveReader func(desired *unstructured.Unstructured) (*unstructured.Unstructured, error)
-
-// parentKinds are the two parents.
-var parentKinds = []parentKind{
-	{gvk: psv1alpha1.GroupVersion.WithKind("PipelineService"), profile: children.Member, render: renderMember},
-	{gvk: psv1alpha1.GroupVersion.WithKind("PipelineServiceHost"), profile: children.Host, render: renderHost},
-}
-
-// kindOf is the parent kind of obj, false when obj is not a parent. A parent of a version the
-// CRDs do not serve is a parent too: the API server would refuse it, and so does validate.
-func kindOf(obj *unstructured.Unstructured) (parentKind, bool) {
+// kindOf is the parent kind of obj among c's kinds, false when obj is not a parent. A parent of
+// a version the CRDs do not serve is a parent too: the API server would refuse it, and so does
+// validate.
+func (c *Commands) kindOf(obj *unstructured.Unstructured) (parent.Registration, bool) {
 	gk := obj.GroupVersionKind().GroupKind()
-	i := slices.IndexFunc(parentKinds, func(k parentKind) bool { return k.gvk.GroupKind() == gk })
+	i := slices.IndexFunc(c.Kinds, func(k parent.Registration) bool { return k.GVK.GroupKind() == gk })
 	if i < 0 {
-		return parentKind{}, false
+		return parent.Registration{}, false
 	}
-	return parentKinds[i], true
-}
-
-func renderMember(obj *unstructured.Unstructured, served children.Served, live liveReader) ([]*unstructured.Unstructured, error) {
-	ps := &psv1alpha1.PipelineService{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, ps); err != nil {
-		return nil, err
-	}
-	desired, err := pipelineservice.Render(ps, served)
-	if err != nil {
-		return nil, err
-	}
-	var liveTC *unstructured.Unstructured
-	if live != nil {
-		for _, o := range desired {
-			if o.GroupVersionKind() == children.GVKTektonConfig && served[children.GVKTektonConfig] {
-				if liveTC, err = live(o); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	if err := pipelineservice.Review(ps, desired, liveTC); err != nil {
-		return nil, err
-	}
-	return desired, nil
-}
-
-func renderHost(obj *unstructured.Unstructured, served children.Served, _ liveReader) ([]*unstructured.Unstructured, error) {
-	h := &psv1alpha1.PipelineServiceHost{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, h); err != nil {
-		return nil, err
-	}
-	return pipelineservicehost.Render(h, served)
+	return c.Kinds[i], true
 }
 
 // servedFlag is --without: the kinds (or versions) the cluster does not serve, every other
@@ -312,11 +248,11 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+			return ExitOK, false
 		}
-		return exitError, false
+		return ExitError, false
 	}
-	return exitOK, true
+	return ExitOK, true
 }
 
 // oneInput is the one input render and diff read: the argument, or standard input.
@@ -333,20 +269,20 @@ func oneInput(fs *flag.FlagSet) (string, error) {
 // admit rules on one parent as the API server would, on its create or on an update of old: a
 // version the CRDs do not serve is refused as the server refuses it, with no kind to decode it
 // as; the rest is internal/admission's.
-func admit(ctx context.Context, obj *unstructured.Unstructured, kind parentKind, old *unstructured.Unstructured) (admission.Verdict, error) {
-	if gvk := obj.GroupVersionKind(); gvk != kind.gvk {
+func admit(ctx context.Context, obj *unstructured.Unstructured, kind parent.Registration, old *unstructured.Unstructured) (admission.Verdict, error) {
+	if gvk := obj.GroupVersionKind(); gvk != kind.GVK {
 		return admission.Verdict{Errs: field.ErrorList{field.Invalid(field.NewPath("apiVersion"), gvk.GroupVersion().String(),
-			fmt.Sprintf("the %s CRD serves %s only", kind.gvk.Kind, kind.gvk.GroupVersion()))}}, nil
+			fmt.Sprintf("the %s CRD serves %s only", kind.GVK.Kind, kind.GVK.GroupVersion()))}}, nil
 	}
 	return admission.Review(ctx, obj, old)
 }
 
-// renderParent admits obj and renders it as the reconciler would, for render and diff: as an
-// update of old when old is the live parent, whose status the render then reads as the
-// operator does (the build a revert returns to). A refusal, by the API server or by the
-// operator, is an error that names every refused field.
-func renderParent(ctx context.Context, obj *unstructured.Unstructured, kind parentKind, old *unstructured.Unstructured,
-	served children.Served, live liveReader) ([]*unstructured.Unstructured, error) {
+// planParent admits obj and plans it as the reconciler does, for render and diff: as an update
+// of old when old is the live parent, whose status the plan then reads as the operator does
+// (the build a revert returns to, the inventory it prunes from). cluster is nil offline. A
+// refusal, by the API server or by the operator, is an error that names every refused field.
+func planParent(ctx context.Context, obj *unstructured.Unstructured, kind parent.Registration, old *unstructured.Unstructured,
+	served children.Served, cluster *parent.Cluster) (*parent.Plan, error) {
 	v, err := admit(ctx, obj, kind, old)
 	if err != nil {
 		return nil, err
@@ -356,16 +292,16 @@ func renderParent(ctx context.Context, obj *unstructured.Unstructured, kind pare
 		for _, p := range v.Problems() {
 			problems = append(problems, p.String())
 		}
-		return nil, fmt.Errorf("the API server would refuse the %s: %s", kind.gvk.Kind, strings.Join(problems, "; "))
+		return nil, fmt.Errorf("the API server would refuse the %s: %s", kind.GVK.Kind, strings.Join(problems, "; "))
 	}
 	if old != nil {
 		if status, ok := old.Object["status"]; ok {
 			v.Object.Object["status"] = status
 		}
 	}
-	desired, err := kind.render(v.Object, served, live)
+	plan, err := kind.Plan(ctx, v.Object, served, cluster)
 	if invalid, ok := errors.AsType[*parent.Invalid](err); ok {
-		return nil, fmt.Errorf("the operator would refuse the %s (%s): %s", kind.gvk.Kind, invalid.Condition.Reason, invalid.Condition.Message)
+		return nil, fmt.Errorf("the operator would refuse the %s (%s): %s", kind.GVK.Kind, invalid.Condition.Reason, invalid.Condition.Message)
 	}
-	return desired, err
+	return plan, err
 }

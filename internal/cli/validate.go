@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
-// problem is one thing the cluster or the operator would refuse in a document.
-type problem struct {
+// Problem is one thing the cluster or the operator would refuse in a document.
+type Problem struct {
 	File     string `json:"file"`
 	Document int    `json:"document"`
 	Kind     string `json:"kind,omitempty"`
@@ -33,16 +33,16 @@ type problem struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-func (p problem) String() string {
+func (p Problem) String() string {
 	if p.Field == "" {
 		return fmt.Sprintf("%s:%d: %s", p.File, p.Document, p.Message)
 	}
 	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Document, p.Field, p.Message)
 }
 
-// report is validate's whole answer, as -o json prints it.
-type report struct {
-	Problems []problem `json:"problems"`
+// Report is validate's whole answer, as -o json prints it.
+type Report struct {
+	Problems []Problem `json:"problems"`
 	// Checked counts the parents checked; Skipped the documents of other kinds.
 	Checked int `json:"checked"`
 	Skipped int `json:"skipped"`
@@ -52,11 +52,12 @@ type report struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// runValidate is `manager validate`: it checks every PipelineService and PipelineServiceHost
+// Validate is `manager validate`: it checks every PipelineService and PipelineServiceHost
 // in the inputs as the cluster's admission and the operator's reconcile would, with no
 // cluster and no network, and exits 0 when both would accept them, 1 when not, 2 when it
 // cannot read its inputs.
-func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (c *Commands) Validate(args []string) int {
+	stdin, stdout, stderr := c.Stdin, c.Stdout, c.Stderr
 	fs := newFlagSet("validate", "Usage: manager validate [flags] [FILE|DIR|-]...\n\n"+
 		"Checks every PipelineService and PipelineServiceHost in the YAML inputs (standard input when\n"+
 		"none is given) as the cluster and the operator would: the CRD's schema, defaults and CEL rules,\n"+
@@ -73,11 +74,11 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *version {
 		printCheckVersions(stdout)
-		return exitOK
+		return ExitOK
 	}
 	if *output != "text" && *output != "json" {
 		fmt.Fprintf(stderr, "validate: -o %s: want text or json\n", *output)
-		return exitError
+		return ExitError
 	}
 	inputs := fs.Args()
 	if len(inputs) == 0 {
@@ -86,26 +87,26 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	docs, err := readInputs(inputs, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
-		return exitError
+		return ExitError
 	}
 	var old []document
 	if *oldFile != "" {
 		if old, err = readInputs([]string{*oldFile}, stdin); err != nil {
 			fmt.Fprintln(stderr, "validate: --old:", err)
-			return exitError
+			return ExitError
 		}
 	}
-	r, err := validate(context.Background(), docs, old, served.served())
+	r, err := c.validate(context.Background(), docs, old, served.served())
 	if err != nil {
 		fmt.Fprintln(stderr, "validate:", err)
-		return exitError
+		return ExitError
 	}
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(r); err != nil {
 			fmt.Fprintln(stderr, "validate:", err)
-			return exitError
+			return ExitError
 		}
 	} else {
 		for _, p := range r.Problems {
@@ -119,11 +120,11 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case r.Unreadable > 0:
-		return exitError
+		return ExitError
 	case len(r.Problems) > 0:
-		return exitProblems
+		return ExitProblems
 	}
-	return exitOK
+	return ExitOK
 }
 
 func plural(n int, word string) string {
@@ -135,8 +136,8 @@ func plural(n int, word string) string {
 
 // validate checks docs, each parent as an update of its namesake in old when there is one.
 // An error says the checks themselves cannot run (the embedded CRDs do not load).
-func validate(ctx context.Context, docs, old []document, served children.Served) (*report, error) {
-	r := &report{Problems: []problem{}}
+func (c *Commands) validate(ctx context.Context, docs, old []document, served children.Served) (*Report, error) {
+	r := &Report{Problems: []Problem{}}
 	previous := map[string]*unstructured.Unstructured{}
 	for _, d := range old {
 		if d.Object != nil {
@@ -145,13 +146,13 @@ func validate(ctx context.Context, docs, old []document, served children.Served)
 	}
 	for _, d := range docs {
 		if d.Err != nil {
-			r.Problems = append(r.Problems, problem{File: d.File, Document: d.Index, Message: d.Err.Error(), Source: "input"})
+			r.Problems = append(r.Problems, Problem{File: d.File, Document: d.Index, Message: d.Err.Error(), Source: "input"})
 			if d.Object == nil {
 				r.Unreadable++
 				continue
 			}
 		}
-		kind, ok := kindOf(d.Object)
+		kind, ok := c.kindOf(d.Object)
 		if !ok {
 			r.Skipped++
 			continue
@@ -173,16 +174,16 @@ func identity(u *unstructured.Unstructured) string {
 }
 
 // check runs one parent through admission and then through the operator's render and review.
-func check(ctx context.Context, d document, kind parentKind, old *unstructured.Unstructured, served children.Served) ([]problem, []string, error) {
-	at := func(field, message, source, reason string) problem {
-		return problem{File: d.File, Document: d.Index, Kind: kind.gvk.Kind, Name: d.Object.GetName(),
+func check(ctx context.Context, d document, kind parent.Registration, old *unstructured.Unstructured, served children.Served) ([]Problem, []string, error) {
+	at := func(field, message, source, reason string) Problem {
+		return Problem{File: d.File, Document: d.Index, Kind: kind.GVK.Kind, Name: d.Object.GetName(),
 			Field: field, Message: message, Source: source, Reason: reason}
 	}
 	v, err := admit(ctx, d.Object, kind, old)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []problem
+	var out []Problem
 	for _, p := range v.Problems() {
 		out = append(out, at(p.Field, p.Message, "admission", ""))
 	}
@@ -191,7 +192,7 @@ func check(ctx context.Context, d document, kind parentKind, old *unstructured.U
 		return out, nil, nil
 	}
 	obj, notes := offline(v.Object)
-	if _, err := kind.render(obj, served, nil); err != nil {
+	if _, err := kind.Plan(ctx, obj, served, nil); err != nil {
 		invalid, ok := errors.AsType[*parent.Invalid](err)
 		if !ok {
 			return append(out, at("", err.Error(), "operator", "")), notes, nil

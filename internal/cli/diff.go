@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,28 +11,26 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	"sigs.k8s.io/yaml"
 
-	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/apply"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/inventory"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
 )
 
-// runDiff is `manager diff`: it shows what the operator would change on the cluster
+// Diff is `manager diff`: it shows what the operator would change on the cluster
 // $KUBECONFIG names if the parents in the input were applied. Each child goes to the API
 // server as a server-side apply with the operator's field manager, in dry run, so that the
 // answer carries the server's defaults and admission (OSP's webhook included); nothing is
 // written, and no Secret is read. It exits 0 with no difference and 1 with differences, as
 // kubectl diff does, and 2 when it cannot tell.
-func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (c *Commands) Diff(args []string) int {
+	stdin, stdout, stderr := c.Stdin, c.Stdout, c.Stderr
 	fs := newFlagSet("diff", "Usage: manager diff [flags] [FILE|-]\n\n"+
 		"Shows what the operator would change on the cluster $KUBECONFIG names for the PipelineServices\n"+
 		"and PipelineServiceHosts in the input (standard input when none is given): a unified diff per\n"+
@@ -46,44 +44,47 @@ func runDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	input, err := oneInput(fs)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return exitError
+		return ExitError
 	}
-	cfg, err := config.GetConfig()
-	if err != nil {
-		fmt.Fprintln(stderr, "diff:", err)
-		return exitError
+	cfg := c.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.GetConfig(); err != nil {
+			fmt.Fprintln(stderr, "diff:", err)
+			return ExitError
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	changed, err := diffInput(ctx, cfg, input, stdin, stdout)
+	changed, err := c.diffInput(ctx, cfg, input, stdin, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "diff:", err)
-		return exitError
+		return ExitError
 	}
 	if changed {
-		return exitProblems
+		return ExitProblems
 	}
-	return exitOK
+	return ExitOK
 }
 
 // diffInput diffs every parent of the input against the cluster cfg reaches, and says whether
 // anything would change.
-func diffInput(ctx context.Context, cfg *rest.Config, input string, stdin io.Reader, out io.Writer) (bool, error) {
+func (c *Commands) diffInput(ctx context.Context, cfg *rest.Config, input string, stdin io.Reader, out io.Writer) (bool, error) {
 	docs, err := readInputs([]string{input}, stdin)
 	if err != nil {
 		return false, err
 	}
-	c, err := client.New(cfg, client.Options{})
+	cl, err := client.New(cfg, client.Options{})
 	if err != nil {
 		return false, err
 	}
-	d := &differ{client: c, out: out}
+	d := &differ{client: cl, cluster: parent.NewCluster(cl, nil), out: out}
 	changed := false
 	for _, doc := range docs {
 		if doc.Object == nil {
 			return false, fmt.Errorf("%s: %w", doc.where(), doc.Err)
 		}
-		kind, ok := kindOf(doc.Object)
+		kind, ok := c.kindOf(doc.Object)
 		if !ok {
 			continue
 		}
@@ -98,47 +99,40 @@ func diffInput(ctx context.Context, cfg *rest.Config, input string, stdin io.Rea
 
 // differ compares the operator's children with the cluster.
 type differ struct {
-	client client.Client
-	out    io.Writer
+	client  client.Client
+	cluster *parent.Cluster
+	out     io.Writer
 }
 
 // diffParent prints what applying one parent would change, and says whether anything would.
-// The change is admitted as an update of the live parent (transition rules included), whose
-// status the render reads as the operator does, and whose inventory says what is pruned.
-func (d *differ) diffParent(ctx context.Context, doc document, kind parentKind) (bool, error) {
-	live, err := d.get(ctx, kind.gvk, "", doc.Object.GetName())
+// The change is admitted as an update of the live parent (transition rules included), and
+// planned as the reconciler plans it: with the live parent's status (the build a revert
+// returns to, the inventory it prunes from) and the live objects its review reads.
+func (d *differ) diffParent(ctx context.Context, doc document, kind parent.Registration) (bool, error) {
+	live, err := d.get(ctx, kind.GVK, "", doc.Object.GetName())
 	if err != nil {
 		return false, err
 	}
-	served := children.ServedOf(kind.profile, func(gvk schema.GroupVersionKind) bool {
+	served := children.ServedOf(kind.Profile, func(gvk schema.GroupVersionKind) bool {
 		_, err := d.client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
 		return err == nil
 	})
-	desired, err := renderParent(ctx, doc.Object, kind, live, served, func(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-		return d.get(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
-	})
+	plan, err := planParent(ctx, doc.Object, kind, live, served, d.cluster)
 	if err != nil {
 		return false, err
 	}
+	for _, gvk := range plan.Missing {
+		fmt.Fprintf(d.out, "# not served, would not be applied: %s\n", gvk.Kind)
+	}
 	changed := false
-	var applied []*unstructured.Unstructured
-	for _, o := range desired {
-		if !served[o.GroupVersionKind()] {
-			fmt.Fprintf(d.out, "# not served, would not be applied: %s\n", apply.Describe(o))
-			continue
-		}
-		applied = append(applied, o)
+	for _, o := range plan.Apply {
 		ch, err := d.diffChild(ctx, o)
 		if err != nil {
 			return false, err
 		}
 		changed = changed || ch
 	}
-	stale, err := d.stale(ctx, kind, live, applied, served)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range stale {
+	for _, e := range plan.Prune {
 		fmt.Fprintf(d.out, "# would prune %s\n", apply.Describe(inventory.Ref(e)))
 		changed = true
 	}
@@ -192,31 +186,6 @@ func diffable(obj *unstructured.Unstructured) (string, error) {
 	}
 	data, err := yaml.Marshal(obj.Object)
 	return string(data), err
-}
-
-// stale are the children the operator would prune: in the live parent's inventory, or
-// carrying its labels when there is none yet, and no longer rendered.
-func (d *differ) stale(ctx context.Context, kind parentKind, live *unstructured.Unstructured, applied []*unstructured.Unstructured, served children.Served) ([]psv1alpha1.InventoryEntry, error) {
-	if live == nil {
-		return nil, nil
-	}
-	var status struct {
-		Inventory []psv1alpha1.InventoryEntry `json:"inventory"`
-	}
-	if s, ok := live.Object["status"].(map[string]any); ok {
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(s, &status); err != nil {
-			return nil, fmt.Errorf("the live %s's inventory: %w", kind.gvk.Kind, err)
-		}
-	}
-	inv := status.Inventory
-	if inv == nil {
-		var err error
-		engine := apply.New(d.client, apply.Options{FieldManager: parent.FieldManager, HashAnnotation: render.AnnotationAppliedHash})
-		if inv, err = inventory.Recover(ctx, engine, served, kind.profile); err != nil {
-			return nil, err
-		}
-	}
-	return inventory.Stale(inv, applied), nil
 }
 
 // get reads one object, nil when it does not exist.

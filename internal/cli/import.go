@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -15,12 +14,13 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 )
 
-// runImport is `manager import`: it reads the cluster $KUBECONFIG (or --kubeconfig) names and
+// Import is `manager import`: it reads the cluster $KUBECONFIG (or --kubeconfig) names and
 // prints the PipelineService that reproduces it on standard output, what it could not
 // reproduce as comments at the top. It only reads, and never a Secret.
-func runImport(args []string) int {
+func (c *Commands) Import(args []string) int {
 	opts := importer.DefaultOptions()
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: manager import [flags] > pipelineservice.yaml\n\n"+
 			"Reads what the cluster runs for Pipeline Service (the TektonConfig, the OpenShift Pipelines\n"+
@@ -42,29 +42,29 @@ func runImport(args []string) int {
 	}
 	cfg, err := config.GetConfig()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "import:", err)
+		fmt.Fprintln(c.Stderr, "import:", err)
 		return 1
 	}
-	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
+	cl, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "import:", err)
+		fmt.Fprintln(c.Stderr, "import:", err)
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cl, err := importer.Read(ctx, c, opts)
+	live, err := importer.Read(ctx, cl, opts)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "import:", err)
+		fmt.Fprintln(c.Stderr, "import:", err)
 		return 1
 	}
-	r, err := importer.Convert(cl)
+	r, err := importer.Convert(live)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "import:", err)
+		fmt.Fprintln(c.Stderr, "import:", err)
 		return 1
 	}
 	header := fmt.Sprintf("Imported from %s by `pipeline-service-operator import` on %s.", cfg.Host, time.Now().UTC().Format(time.DateOnly))
-	if err := importer.Write(os.Stdout, r, header); err != nil {
-		fmt.Fprintln(os.Stderr, "import:", err)
+	if err := importer.Write(c.Stdout, r, header); err != nil {
+		fmt.Fprintln(c.Stderr, "import:", err)
 		return 1
 	}
 	return 0

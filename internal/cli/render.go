@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,10 +13,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// runRender is `manager render`: it prints every child the operator would apply for the
+// Render is `manager render`: it prints every child the operator would apply for the
 // parents in the input, in the order it applies them, exactly as it applies them. It needs no
 // cluster; what the cluster serves comes from --without.
-func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (c *Commands) Render(args []string) int {
+	stdin, stdout, stderr := c.Stdin, c.Stdout, c.Stderr
 	fs := newFlagSet("render", "Usage: manager render [flags] [FILE|-]\n\n"+
 		"Prints every object the operator would apply for the PipelineServices and\n"+
 		"PipelineServiceHosts in the input (standard input when none is given), in apply order, with\n"+
@@ -30,57 +31,50 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *output != "yaml" && *output != "json" {
 		fmt.Fprintf(stderr, "render: -o %s: want yaml or json\n", *output)
-		return exitError
+		return ExitError
 	}
 	input, err := oneInput(fs)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return exitError
+		return ExitError
 	}
 	docs, err := readInputs([]string{input}, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "render:", err)
-		return exitError
+		return ExitError
 	}
 	var objs []*unstructured.Unstructured
 	refused := false
 	for _, d := range docs {
 		if d.Object == nil {
 			fmt.Fprintf(stderr, "%s: %v\n", d.where(), d.Err)
-			return exitError
+			return ExitError
 		}
-		kind, ok := kindOf(d.Object)
+		kind, ok := c.kindOf(d.Object)
 		if !ok {
 			continue
 		}
-		desired, err := renderParent(context.Background(), d.Object, kind, nil, served.served(), nil)
+		plan, err := planParent(context.Background(), d.Object, kind, nil, served.served(), nil)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", d.where(), err)
 			refused = true
 			continue
 		}
-		// As the reconciler's keepServed: an object of a kind the cluster does not serve is
-		// reported, not applied.
-		var missing []schema.GroupVersionKind
-		for _, o := range desired {
-			if served.served()[o.GroupVersionKind()] {
-				objs = append(objs, o)
-			} else {
-				missing = append(missing, o.GroupVersionKind())
-			}
-		}
-		if len(missing) > 0 {
-			fmt.Fprintf(stderr, "%s: not rendered, the cluster does not serve them: %s\n", d.where(), sortedKinds(missing))
+		// As the reconciler: an object of a kind the cluster does not serve is reported, not
+		// applied.
+		objs = append(objs, plan.Apply...)
+		if len(plan.Missing) > 0 {
+			fmt.Fprintf(stderr, "%s: not rendered, the cluster does not serve them: %s\n", d.where(), sortedKinds(plan.Missing))
 		}
 	}
 	if refused {
-		return exitProblems
+		return ExitProblems
 	}
 	if err := printObjects(stdout, objs, *output); err != nil {
 		fmt.Fprintln(stderr, "render:", err)
-		return exitError
+		return ExitError
 	}
-	return exitOK
+	return ExitOK
 }
 
 // printObjects writes objs as a YAML stream, or as JSON one per line, each encoded as the
