@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // TestDockerfileBuildContextBuilds copies what the Dockerfile's builder stage copies, and

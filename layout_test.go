@@ -16,7 +16,7 @@ const module = "github.com/openshift-pipelines/pipeline-service-operator"
 // testSupport are the packages that play the neighbours that cannot run here (OLM's and
 // OSP's controllers, a kubelet) or start a control plane: production code must not import
 // them, so that it has no test branches.
-var testSupport = []string{"internal/testenv", "internal/simulate", "internal/samples"}
+var testSupport = []string{"internal/testsupport/testenv", "internal/testsupport/simulate", "internal/testsupport/samples"}
 
 // layer ranks a package of this module: imports may only point to a lower layer, or within a
 // layer where the rule says so.
@@ -123,14 +123,14 @@ func TestBackEdgeRule(t *testing.T) {
 		{"internal/render", "api/v1alpha1", false},
 		{"internal/admission", "config/crd", false},
 		{"config/crd", "internal/render", true},
-		{"hack/bench", "internal/simulate", false},
-		{"internal/simulate", "internal/testenv", false},
+		{"hack/bench", "internal/testsupport/simulate", false},
+		{"internal/testsupport/simulate", "internal/testsupport/testenv", false},
 		{"internal/importer", "controllers/pipelineservice", true},
 		{"internal/manager", "controllers", true},
 		{"api/v1alpha1", "internal/children", true},
 		{"controllers/pipelineservice", "controllers/pipelineservicehost", true},
-		{"internal/parent", "internal/testenv", true},
-		{"controllers/pipelineservice", "internal/simulate", true},
+		{"internal/parent", "internal/testsupport/testenv", true},
+		{"controllers/pipelineservice", "internal/testsupport/simulate", true},
 	} {
 		if got := len(backEdge(tc.from, tc.to)) > 0; got != tc.bad {
 			t.Errorf("%s -> %s: refused %v, want %v", tc.from, tc.to, got, tc.bad)

@@ -14,8 +14,8 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/cli"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // plane is the one control plane the subcommands' tests share, with every third-party CRD and

@@ -18,8 +18,8 @@ import (
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/cli"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/importer"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // validateOut runs `validate args...` on stdin and returns its exit code, standard output and

@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // documents reads every YAML document of the files matching glob.
@@ -239,4 +239,15 @@ func TestRolloutConfigBuilds(t *testing.T) {
 	}
 	g.Expect(rings).To(Equal([]string{"ring-0", "ring-1", "production"}))
 	g.Expect(appSet.Spec.Strategy.RollingSync.Steps[2].MaxUpdate).To(BeEquivalentTo(1))
+}
+
+// TestCRDsTellUsersNotDevelopers: the CRDs' descriptions are what `kubectl explain` and the
+// API reference show a user, so they name no path of the development workspace.
+func TestCRDsTellUsersNotDevelopers(t *testing.T) {
+	g := NewWithT(t)
+	for name, doc := range documents(t, filepath.Join("crd", "bases", "*.yaml")) {
+		for _, path := range []string{"../", "shared/testdata", "hack/", "internal/"} {
+			g.Expect(string(doc)).NotTo(ContainSubstring(path), "%s names %s", name, path)
+		}
+	}
 }

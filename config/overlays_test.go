@@ -18,7 +18,7 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // kustomize is the kustomize the Makefile pins.

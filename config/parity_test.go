@@ -18,8 +18,8 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // allowed is a way a rendered child may differ from the production file: every difference

@@ -8,8 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
 )
 
 // setPlanPhase moves an InstallPlan to phase, as OLM does.

@@ -13,7 +13,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
 )
 
 // suspendWindow is how long a suspended operator is watched for a write to a child.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservice"
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers/pipelineservicehost"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // TestEveryConditionTypeIsSet: each condition type the API declares (a Condition* constant in

@@ -9,7 +9,7 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
 )
 
 // TestHostChildrenAndStatus creates the host sample on a cluster that serves every kind: every

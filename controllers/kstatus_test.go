@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
 )
 
 // kstatusOf is what kstatus (sigs.k8s.io/cli-utils), which Flux's health checks, kpt live

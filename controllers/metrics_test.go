@@ -19,9 +19,9 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/dashboard"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // freeAddr returns a local address nothing listens on.

@@ -10,7 +10,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
 )
 
 // TestValuesOSPRefusesStall: each value rule of OSP's admission that the PipelineService

@@ -15,7 +15,7 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // TestOSPDefaultingWithoutAFight: OSP's mutating webhook (served in the test control plane by

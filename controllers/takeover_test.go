@@ -24,7 +24,7 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/importer"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 const (

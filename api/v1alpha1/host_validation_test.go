@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
 )
 
 const host = "pipelineservicehost.yaml"

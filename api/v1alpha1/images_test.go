@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // TestDefaultImagesArePinnedOrSayWhy: every image the operator defaults, and every base image

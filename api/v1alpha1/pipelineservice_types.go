@@ -718,9 +718,8 @@ type ExporterSpec struct {
 	// +kubebuilder:default=true
 	Enabled bool `json:"enabled"`
 
-	// Image of the exporter. Tag, not digest: the default is the build production runs
-	// (../shared/testdata/production, infra-deployments e952b760), which names it by this commit
-	// tag and no digest; none can be checked from here, so none is invented.
+	// Image of the exporter. Tag, not digest: the default is the build Konflux production runs
+	// (infra-deployments e952b760), which names it by this commit tag and no digest.
 	// +optional
 	// +kubebuilder:default="quay.io/konflux-ci/pipeline-service-exporter:9d2439c8a77d2ce0527cc5aea3fc6561b7671b48"
 	Image ImageReference `json:"image"`

@@ -87,9 +87,8 @@ type SprayProxySpec struct {
 	Image ImageReference `json:"image"`
 
 	// KubeRBACProxyImage is the image of the kube-rbac-proxy sidecars, which terminate TLS and
-	// authorize every request but webhooks and health checks. Tag, not digest: production
-	// (../shared/testdata/production) and tektoncd/operator's manifests name it by the tag
-	// v4.12 only, and a digest seen elsewhere cannot be tied to that tag from here.
+	// authorize every request but webhooks and health checks. Tag, not digest: Konflux
+	// production and tektoncd/operator's manifests name it by the tag v4.12 only.
 	// +optional
 	// +kubebuilder:default="registry.redhat.io/openshift4/ose-kube-rbac-proxy:v4.12"
 	KubeRBACProxyImage ImageReference `json:"kubeRBACProxyImage"`

@@ -47,6 +47,10 @@ type componentWatch struct {
 	add    func(manager.Runnable) error
 	ctrl   controller.Controller
 	caches map[string]cache.Cache
+	// watching are the workload kinds watched on each cache of caches, by key and kind: a
+	// cache is remembered as soon as it is started, and a watch that failed is registered
+	// on the next pass, so that no second cache is started for the same namespace.
+	watching map[string]bool
 	// reviews asks the API server what the operator may do (pods, see mayWatchPods).
 	reviews client.Client
 	// podAccess and podsWatched are per namespace: may its pods be watched, and are they.
@@ -180,7 +184,7 @@ func (w *componentWatch) cacheFor(namespace string, selector labels.Selector) (c
 	}
 	for _, k := range []string{namespace, key} {
 		if c, ok := w.caches[k]; ok {
-			return c, nil
+			return c, w.watchWorkloads(k, c)
 		}
 	}
 	opts := w.opts
@@ -197,19 +201,31 @@ func (w *componentWatch) cacheFor(namespace string, selector labels.Selector) (c
 	if err := w.add(c); err != nil {
 		return nil, fmt.Errorf("start the workload cache of %s: %w", namespace, err)
 	}
-	// The operator's own Deployments (the exporter) are watched through the manager's cache,
-	// which the apply reads: an event from this cache first would reconcile before that one
-	// knows of the change.
-	notOurs := predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetLabels()[render.LabelManagedBy] != render.ManagedByValue
-	})
-	for _, kind := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}} {
-		if err := w.ctrl.Watch(source.Kind[client.Object](c, kind, watches.EnqueueCluster, notOurs)); err != nil {
-			return nil, fmt.Errorf("watch %T in %s: %w", kind, namespace, err)
-		}
-	}
 	w.caches[key] = c
-	return c, nil
+	return c, w.watchWorkloads(key, c)
+}
+
+// notOurs passes the workloads the operator did not make. Its own Deployments (the exporter)
+// are watched through the manager's cache, which the apply reads: an event from a component
+// cache first would reconcile before that one knows of the change.
+var notOurs = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	return o.GetLabels()[render.LabelManagedBy] != render.ManagedByValue
+})
+
+// watchWorkloads registers the watches of the workloads on the cache c of key that are not
+// registered yet. Called with w.mu held.
+func (w *componentWatch) watchWorkloads(key string, c cache.Cache) error {
+	for _, kind := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}} {
+		id := fmt.Sprintf("%s/%T", key, kind)
+		if w.watching[id] {
+			continue
+		}
+		if err := w.ctrl.Watch(source.Kind[client.Object](c, kind, watches.EnqueueCluster, notOurs)); err != nil {
+			return fmt.Errorf("watch %T in %s: %w", kind, key, err)
+		}
+		w.watching[id] = true
+	}
+	return nil
 }
 
 // restartsChanged passes a pod that came or went, and a pod update that changed a

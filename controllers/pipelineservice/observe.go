@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
@@ -105,7 +104,7 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 		if components, sets, err := k.components.tektonChain(ctx); err == nil {
 			o.tektonCause = health.DeepestTektonCause(o.tekton, components, sets)
 		} else {
-			log.FromContext(ctx).Info("cannot read OpenShift Pipelines' components for the TektonConfig's cause", "error", err.Error())
+			out.ReadErrs = append(out.ReadErrs, fmt.Errorf("read OpenShift Pipelines' components for the TektonConfig's cause: %w", err))
 		}
 	}
 
@@ -118,10 +117,12 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 	deployments, sets, err := k.components.workloads(ctx, namespace)
 	if err != nil {
 		o.componentsErr = err
+		out.ReadErrs = append(out.ReadErrs, err)
 	}
 	o.components = append(o.components, deployments...)
 	if o.pods, o.podsRead, err = k.components.pods(ctx, namespace); err != nil {
 		o.componentsErr = err
+		out.ReadErrs = append(out.ReadErrs, err)
 	}
 	if o.exporter != nil {
 		o.components = append(o.components, *o.exporter)

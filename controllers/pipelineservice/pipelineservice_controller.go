@@ -68,6 +68,7 @@ func (k *kind) Setup(mgr ctrl.Manager, c controller.Controller) (handler.EventHa
 		add:         mgr.Add,
 		ctrl:        c,
 		caches:      map[string]cache.Cache{},
+		watching:    map[string]bool{},
 		reviews:     mgr.GetClient(),
 		podAccess:   map[string]podAccess{},
 		podsWatched: map[string]bool{},

@@ -79,7 +79,7 @@ func (w *componentWatch) tektonCache() (cache.Cache, []schema.GroupVersionKind, 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.chain != nil {
-		return w.chain, w.chainKinds, nil
+		return w.chain, w.chainKinds, w.watchChain()
 	}
 	var kinds []schema.GroupVersionKind
 	for _, k := range slices.Sorted(maps.Keys(tektonComponents)) {
@@ -111,13 +111,26 @@ func (w *componentWatch) tektonCache() (cache.Cache, []schema.GroupVersionKind, 
 	if err := w.add(c); err != nil {
 		return nil, nil, fmt.Errorf("start the cache of OSP's components: %w", err)
 	}
-	for _, gvk := range append(slices.Clone(kinds), installerSetGVK) {
-		if err := w.ctrl.Watch(source.Kind[client.Object](c, chainObject(gvk), watches.EnqueueCluster)); err != nil {
-			return nil, nil, fmt.Errorf("watch %s: %w", gvk.Kind, err)
-		}
-	}
+	// Remembered once started, before its watches: a watch that fails is registered on the
+	// next pass (watchChain), rather than a second cache started.
 	w.chain, w.chainKinds = c, kinds
-	return c, kinds, nil
+	return c, kinds, w.watchChain()
+}
+
+// watchChain registers the watches of the chain's cache that are not registered yet. Called
+// with w.mu held.
+func (w *componentWatch) watchChain() error {
+	for _, gvk := range append(slices.Clone(w.chainKinds), installerSetGVK) {
+		id := "chain/" + gvk.String()
+		if w.watching[id] {
+			continue
+		}
+		if err := w.ctrl.Watch(source.Kind[client.Object](w.chain, chainObject(gvk), watches.EnqueueCluster)); err != nil {
+			return fmt.Errorf("watch %s: %w", gvk.Kind, err)
+		}
+		w.watching[id] = true
+	}
+	return nil
 }
 
 func chainObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {

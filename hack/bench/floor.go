@@ -19,9 +19,9 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/parent"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // The floor of each latency figure, measured in the same run around the operator's figures: the
@@ -31,7 +31,7 @@ import (
 // to its floor, not in absolute milliseconds.
 //
 // The events' other side (OLM reporting a CSV, OSP a TektonConfig, the router a Route) is
-// played by internal/simulate, as in the operator's figures: OSP's controllers and the router
+// played by internal/testsupport/simulate, as in the operator's figures: OSP's controllers and the router
 // cannot run here, and the real OLM's own reaction time would swamp the figures.
 //
 // The bare client learns of the event as any operator must, from a watch (this process's

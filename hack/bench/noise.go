@@ -11,7 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // payload is 1 KiB, about the size of a small real Secret or ConfigMap.

@@ -58,16 +58,24 @@ func write(root, out, v, channels string) error {
 	}
 	read := func(rel string) ([]map[string]any, error) { return readObjects(filepath.Join(root, rel)) }
 
+	// Every generated CRD, by its name: one per kind of controllers.Kinds.
 	crds := map[string][]byte{}
-	for name, file := range map[string]string{
-		crdName:     "pipelineservice.appstudio.io_pipelineservices.yaml",
-		hostCRDName: "pipelineservice.appstudio.io_pipelineservicehosts.yaml",
-	} {
-		crd, err := os.ReadFile(filepath.Join(root, "config", "crd", "bases", file))
+	crdFiles, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, file := range crdFiles {
+		crd, err := os.ReadFile(file)
 		if err != nil {
 			return err
 		}
-		crds[name] = crd
+		var named struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(crd, &named); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		crds[named.Metadata.Name] = crd
 	}
 	clusterRules, err := rulesOf(read, filepath.Join("config", "rbac", "role.yaml"), "ClusterRole")
 	if err != nil {
@@ -231,7 +239,7 @@ func clusterServiceVersion(ver semver.Version, clusterRules, leaderRules []rbacv
 				{Type: olmv1alpha1.InstallModeTypeMultiNamespace, Supported: false},
 				{Type: olmv1alpha1.InstallModeTypeAllNamespaces, Supported: true},
 			},
-			CustomResourceDefinitions: olmv1alpha1.CustomResourceDefinitions{Owned: []olmv1alpha1.CRDDescription{ownedCRD(), ownedHostCRD()}},
+			CustomResourceDefinitions: olmv1alpha1.CustomResourceDefinitions{Owned: ownedCRDs()},
 			InstallStrategy: olmv1alpha1.NamedInstallStrategy{
 				StrategyName: olmv1alpha1.InstallStrategyNameDeployment,
 				StrategySpec: olmv1alpha1.StrategyDetailsDeployment{
@@ -282,6 +290,27 @@ On the host cluster of a CodeReadyToolchain (Kubesaw) installation, a PipelineSe
 ` + "`cluster`" + ` runs SprayProxy, which forwards each Pipelines-as-Code webhook of the GitHub App to
 every member cluster, behind kube-rbac-proxy with a re-encrypting Route, and registers Tekton
 Results with the toolchain's proxy through a ProxyPlugin.`
+
+// ownedCRDs describe every kind of controllers.Kinds for the console: with the descriptors
+// written for it where there are some (consoleDescriptions), else with its name, its
+// resources and its conditions.
+func ownedCRDs() []olmv1alpha1.CRDDescription {
+	described := map[string]func() olmv1alpha1.CRDDescription{"PipelineService": ownedCRD, "PipelineServiceHost": ownedHostCRD}
+	var out []olmv1alpha1.CRDDescription
+	for _, k := range controllers.Kinds {
+		if describe, ok := described[k.GVK.Kind]; ok {
+			out = append(out, describe())
+			continue
+		}
+		out = append(out, olmv1alpha1.CRDDescription{
+			Name: k.Resource + "." + k.GVK.Group, Version: k.GVK.Version, Kind: k.GVK.Kind, DisplayName: k.GVK.Kind,
+			Resources: resources(k.Profile),
+			StatusDescriptors: []olmv1alpha1.StatusDescriptor{{Path: "conditions", DisplayName: "Conditions",
+				Description: conditionsDescription(k.GVK.Kind), XDescriptors: []string{"urn:alm:descriptor:io.kubernetes.conditions"}}},
+		})
+	}
+	return out
+}
 
 // ownedCRD describes the PipelineService for the console: the fields people set most, and
 // the status they read.

@@ -7,17 +7,21 @@
 //     lines between paragraphs, list items and indented lines stay.
 //   - It bounds the strings, lists and maps that markers cannot reach: those of the Kubernetes
 //     types the API embeds (EnvVar, ResourceRequirements, rbac Subject) and the values of
-//     maps (bounds.go). TestEverySpecFieldIsBounded in api/v1alpha1 fails on any left.
+//     maps (api/v1alpha1/bounds.go). TestEverySpecFieldIsBounded in api/v1alpha1 fails on any left.
 package main
 
 import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
+
+	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 )
 
 func main() {
@@ -27,6 +31,30 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if err := writeKustomization(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "crd-descriptions:", err)
+		os.Exit(1)
+	}
+}
+
+// writeKustomization lists the CRD files in the kustomization of the directory above theirs
+// (config/crd), so that a new kind's CRD is installed without a line written by hand.
+func writeKustomization(files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	dir := filepath.Dir(filepath.Dir(files[0]))
+	var b strings.Builder
+	b.WriteString("# Written by `make manifests` (hack/crd-descriptions): every CRD of bases/.\nresources:\n")
+	sorted := slices.Sorted(slices.Values(files))
+	for _, f := range sorted {
+		rel, err := filepath.Rel(dir, f)
+		if err != nil {
+			return err
+		}
+		b.WriteString("  - " + filepath.ToSlash(rel) + "\n")
+	}
+	return os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(b.String()), 0o644)
 }
 
 func rewrite(file string) error {
@@ -48,9 +76,9 @@ func rewrite(file string) error {
 			}
 		}
 	}
-	for _, b := range bounds {
-		if b.crd == crd.Spec.Names.Kind && !used[b.suffix] {
-			return fmt.Errorf("%s: no field of %s ends in %q: update hack/crd-descriptions/bounds.go", file, b.crd, b.suffix)
+	for _, b := range psv1alpha1.Bounds {
+		if b.CRD == crd.Spec.Names.Kind && !used[b.Suffix] {
+			return fmt.Errorf("%s: no field of %s ends in %q: update api/v1alpha1/bounds.go", file, b.CRD, b.Suffix)
 		}
 	}
 	out, err := yaml.Marshal(crd)

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/dashboard"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 func main() {

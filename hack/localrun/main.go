@@ -39,8 +39,8 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/controllers"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/manager"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/simulate"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/simulate"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 func main() {

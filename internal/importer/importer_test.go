@@ -13,7 +13,7 @@ import (
 
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/fields"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/render"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // productionCluster is what import would read from stone-prod-p01.

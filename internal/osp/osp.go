@@ -1,7 +1,7 @@
 // Package osp runs OpenShift Pipelines' own admission code in this process: tektoncd/operator's
 // TektonConfig SetDefaults and Validate, and Pipelines-as-Code's settings parser, at the
 // versions go.mod builds against. The operator reviews every TektonConfig with it before
-// applying one, and the tests' stand-in for OSP's webhook (internal/testenv) serves it, so
+// applying one, and the tests' stand-in for OSP's webhook (internal/testsupport/testenv) serves it, so
 // both rule exactly as OSP's webhook does on a cluster.
 //
 // Three things in the upstream code are not fit to run here as they are, and each is guarded:

@@ -2,6 +2,7 @@ package parent
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,6 +37,10 @@ type Outcome struct {
 	Inventory []psv1alpha1.InventoryEntry
 	// Suspended: the parent is suspended, and nothing was rendered, applied or pruned.
 	Suspended bool
+	// ReadErrs are the reads the kind's Observe could not make (its conditions say Unknown
+	// for them): the pass is retried with the workqueue's backoff, as no watch may fire to
+	// read them again.
+	ReadErrs []error
 }
 
 // Refusal is one refused object: the reason (ApplyRejected or ObjectOwnedElsewhere) and the
@@ -126,6 +131,8 @@ func (o *Outcome) result() (ctrl.Result, error) {
 		return ctrl.Result{}, o.Err()
 	case o.DiscoveryLag:
 		return ctrl.Result{RequeueAfter: discoveryLagRetry}, nil
+	case len(o.ReadErrs) > 0:
+		return ctrl.Result{}, fmt.Errorf("observe: %w", errors.Join(o.ReadErrs...))
 	}
 	return ctrl.Result{}, nil
 }

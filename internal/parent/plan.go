@@ -151,8 +151,10 @@ func (m *renderMemo) render(obj Object, inputs string, served children.Served, r
 // Registration is one parent kind as main.go runs it: the manager sets its controller up,
 // and the subcommands plan its parents, from the same row of the same table.
 type Registration struct {
-	// GVK is the parent's kind, in the version the CRD serves.
-	GVK schema.GroupVersionKind
+	// GVK is the parent's kind, in the version the CRD serves; Resource its plural, as its
+	// CRD names it.
+	GVK      schema.GroupVersionKind
+	Resource string
 	// Profile selects the kind's children in the registry.
 	Profile children.Profile
 	// Conditions are the condition types a parent of the kind carries: the skeleton's, then
@@ -167,12 +169,14 @@ type Registration struct {
 
 // Register is the registration of the kind newKind makes, whose parents are of kind gvk.
 func Register[T Object, O any](gvk schema.GroupVersionKind, newKind func() Kind[T, O]) Registration {
+	plural, _ := meta.UnsafeGuessKindToResource(gvk)
 	conditions := slices.Clone(SkeletonConditions)
 	for _, p := range newKind().Parts() {
 		conditions = append(conditions, ConditionType{Type: p.Type, Reports: p.Name})
 	}
 	return Registration{
 		GVK:        gvk,
+		Resource:   plural.Resource,
 		Profile:    newKind().Profile(),
 		Conditions: conditions,
 		Setup: func(mgr ctrl.Manager) error {

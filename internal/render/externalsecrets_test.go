@@ -10,8 +10,8 @@ import (
 
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/testenv"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
 // productionExternalSecrets are the ExternalSecrets that stone-prod-p01 runs, verbatim.

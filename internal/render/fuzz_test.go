@@ -12,7 +12,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
 )
 
 // FuzzRenderAndReview renders random specs (the full sample with random overrides, a random

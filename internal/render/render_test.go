@@ -20,7 +20,7 @@ import (
 	psv1alpha1 "github.com/openshift-pipelines/pipeline-service-operator/api/v1alpha1"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/children"
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/osp"
-	"github.com/openshift-pipelines/pipeline-service-operator/internal/samples"
+	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/samples"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -47,7 +47,7 @@ const (
 // any package and `go run ./hack/...` agree on it.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // OwnCRDDir is the directory of the operator's generated CRDs.
