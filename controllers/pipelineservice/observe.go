@@ -2,6 +2,7 @@ package pipelineservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -103,7 +105,7 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 		// cause is only missing from it then.
 		if components, sets, err := k.components.tektonChain(ctx); err == nil {
 			o.tektonCause = health.DeepestTektonCause(o.tekton, components, sets)
-		} else {
+		} else if !starting(err) {
 			out.ReadErrs = append(out.ReadErrs, fmt.Errorf("read OpenShift Pipelines' components for the TektonConfig's cause: %w", err))
 		}
 	}
@@ -117,12 +119,16 @@ func (k *kind) Observe(ctx context.Context, ps *psv1alpha1.PipelineService, serv
 	deployments, sets, err := k.components.workloads(ctx, namespace)
 	if err != nil {
 		o.componentsErr = err
-		out.ReadErrs = append(out.ReadErrs, err)
+		if !starting(err) {
+			out.ReadErrs = append(out.ReadErrs, err)
+		}
 	}
 	o.components = append(o.components, deployments...)
 	if o.pods, o.podsRead, err = k.components.pods(ctx, namespace); err != nil {
 		o.componentsErr = err
-		out.ReadErrs = append(out.ReadErrs, err)
+		if !starting(err) {
+			out.ReadErrs = append(out.ReadErrs, err)
+		}
 	}
 	if o.exporter != nil {
 		o.components = append(o.components, *o.exporter)
@@ -288,4 +294,12 @@ func (k *kind) enqueueInSubscriptionNamespace() handler.EventHandler {
 		}
 		return []reconcile.Request{watches.ClusterRequest}
 	})
+}
+
+// starting is whether err is the read of a component cache made in this pass, which the
+// manager has not started yet: no error to retry, as the cache's watch wakes a pass once it
+// has synced.
+func starting(err error) bool {
+	_, ok := errors.AsType[*cache.ErrCacheNotStarted](err)
+	return ok
 }
