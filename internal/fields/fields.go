@@ -141,12 +141,22 @@ func Patch(base, b any) map[string]any {
 
 // WithoutEmpty is v without the map keys whose values are nulls or empty maps or lists
 // (recursively); list elements are kept, emptied or not, since their positions matter.
-func WithoutEmpty(v any) any {
+func WithoutEmpty(v any) any { return without(v, isEmpty) }
+
+// WithoutEmptyOrBlank is WithoutEmpty that drops empty strings too: what a person leaves out
+// of a manifest for the schema's defaults to apply (false and 0 stay, as they can differ from
+// a default).
+func WithoutEmptyOrBlank(v any) any {
+	return without(v, func(e any) bool { return e == "" || isEmpty(e) })
+}
+
+// without is v without the map keys whose values, once emptied themselves, are empty.
+func without(v any, empty func(any) bool) any {
 	switch t := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range t {
-			if e = WithoutEmpty(e); !isEmpty(e) {
+			if e = without(e, empty); !empty(e) {
 				out[k] = e
 			}
 		}
@@ -154,7 +164,7 @@ func WithoutEmpty(v any) any {
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			out[i] = WithoutEmpty(e)
+			out[i] = without(e, empty)
 		}
 		return out
 	}

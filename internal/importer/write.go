@@ -74,28 +74,6 @@ func shortDurations(v any) {
 	}
 }
 
-// compact drops empty strings, then nulls and empty maps and lists (fields.WithoutEmpty), so
-// that the schema's defaults apply; false and 0 stay, since they can differ from a default.
-func compact(v any) any { return fields.WithoutEmpty(withoutEmptyStrings(v)) }
-
-// withoutEmptyStrings is v without the map keys whose values are empty strings: the API types
-// write "" for a required string they were not given.
-func withoutEmptyStrings(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			if s, ok := e.(string); !ok || s != "" {
-				out[k] = withoutEmptyStrings(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = withoutEmptyStrings(e)
-		}
-		return out
-	}
-	return v
-}
+// compact drops nulls, empty strings and empty maps and lists, so that the schema's defaults
+// apply; false and 0 stay, since they can differ from a default.
+func compact(v any) any { return fields.WithoutEmptyOrBlank(v) }
