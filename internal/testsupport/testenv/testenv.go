@@ -20,6 +20,7 @@ import (
 	"time"
 
 	olmcrds "github.com/operator-framework/api/crds"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -304,4 +305,14 @@ func WriteKubeconfig(env *Env, dir, user string) (string, error) {
 	}
 	path := filepath.Join(dir, "kubeconfig-"+user)
 	return path, os.WriteFile(path, data, 0o600)
+}
+
+// OperatorRole is the operator's generated ClusterRole, config/rbac/role.yaml.
+func OperatorRole() (*rbacv1.ClusterRole, error) {
+	data, err := os.ReadFile(filepath.Join(RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	role := &rbacv1.ClusterRole{}
+	return role, yaml.Unmarshal(data, role)
 }
