@@ -72,19 +72,55 @@ func labelString(labels []*dto.LabelPair) string {
 	return s + "}"
 }
 
-// TestMetricsEndpoint scrapes the manager's metrics endpoint as Prometheus would, through a
-// healthy install, a component short of replicas, a blocking InstallPlan and an upgrade, then
-// a PipelineServiceHost's rollout, a part turned off and its deletion.
+// TestMetricsEndpoint scrapes the manager's metrics endpoint as Prometheus would, one step
+// after another on one operator: a healthy install with its soak and break-glass signals, a
+// component short of replicas, a blocking InstallPlan and an upgrade, a PipelineServiceHost's
+// rollout, the dashboard's and the AnalysisTemplate's queries against what is served, then a
+// host part turned off and the host deleted.
 func TestMetricsEndpoint(t *testing.T) {
 	alone(t) // the metrics registry is the process's, shared by every manager in it
 	addr := freeAddr(t)
 	e := startOperatorWith(t, nil, manager.Options{MetricsAddr: addr, ProbeAddr: "0", InsecureMetrics: true})
-	url := "http://" + addr + "/metrics"
+	m := &metricsRun{e: e, url: "http://" + addr + "/metrics"}
 	e.create(samples.Full, nil)
 	e.waitForGolden("full.yaml")
 	e.becomeHealthy(stack505)
-	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
+	for _, step := range []struct {
+		name string
+		run  func()
+	}{
+		{"member health, soak and suspension", m.memberSoak},
+		{"member upgrade", m.memberUpgrade},
+		{"host rollout", m.hostRollout},
+		{"dashboard and analysis queries", m.queriesServed},
+		{"host part off, host deleted", m.hostGone},
+	} {
+		if !t.Run(step.name, func(st *testing.T) {
+			defer e.reportTo(st)()
+			step.run()
+		}) {
+			return
+		}
+	}
+}
 
+// metricsRun is the state TestMetricsEndpoint's steps pass along.
+type metricsRun struct {
+	e   *operatorEnv
+	url string
+	// before is the upgrade histogram's count before the upgrade; readySince Ready's first
+	// transition; restartedAt the last restart played; servedWhileSuspended the families
+	// served while the PipelineService was suspended (the suspension's series exist only then).
+	before               float64
+	readySince           *metav1.Time
+	restartedAt          time.Time
+	servedWhileSuspended map[string]bool
+}
+
+// memberSoak: the healthy install's series, then since when it is Ready and suspended, and the
+// component restarts a kubelet would report.
+func (r *metricsRun) memberSoak() {
+	e, url, t := r.e, r.url, r.e.t
 	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
@@ -97,11 +133,12 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_installplan_pending", 0.0))
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_upgrade_running", 0.0))
 	}, timeout, poll).Should(Succeed())
-	before := scrape(NewWithT(t), url)["pipelineservice_upgrade_duration_seconds_count"]
+	r.before = scrape(NewWithT(t), url)["pipelineservice_upgrade_duration_seconds_count"]
 
 	// Soak and break-glass signals: since when it is Ready, and since when it is suspended.
 	readySince := e.get().Status.ReadySince
 	e.Expect(readySince).NotTo(BeNil())
+	r.readySince = readySince
 	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready_since_timestamp_seconds", float64(readySince.Unix())))
@@ -114,7 +151,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_suspended_since_timestamp_seconds", float64(suspended.LastTransitionTime.Unix())))
 		g.Expect(m).To(HaveKeyWithValue(`pipelineservice_condition{status="True",type="Suspended"}`, 1.0))
 	}, timeout, poll).Should(Succeed())
-	servedWhileSuspended := families(NewWithT(t), url)
+	r.servedWhileSuspended = families(NewWithT(t), url)
 	e.update(func(ps *psv1alpha1.PipelineService) { ps.Spec.Suspend = false })
 	e.Eventually(func(g Gomega) {
 		m := scrape(g, url)
@@ -140,8 +177,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	restarts(2)
 	restarts(3)
-	restartedAt := time.Now()
+	r.restartedAt = time.Now()
 
+}
+
+// memberUpgrade: a component short of replicas, a pin with no plan and a plan past it, then the
+// pinned upgrade approved and run to the end.
+func (r *metricsRun) memberUpgrade() {
+	e, url := r.e, r.url
+	subNS, sub := stackSpec.SubscriptionNamespace, stackSpec.SubscriptionName
+	readySince, before, restartedAt := r.readySince, r.before, r.restartedAt
 	// A component short of replicas.
 	e.Expect(simulate.DeploymentReady(ctx, e.c, stackSpec.TargetNamespace, "tekton-pipelines-webhook", 0)).To(Succeed())
 	e.Eventually(func(g Gomega) {
@@ -200,6 +245,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).To(HaveKeyWithValue("pipelineservice_ready", 1.0))
 	}, timeout, poll).Should(Succeed())
 
+}
+
+// hostRollout: the host's series, through a rollout.
+func (r *metricsRun) hostRollout() {
+	e, url := r.e, r.url
 	// The host's series, through a rollout.
 	e.createHost(nil)
 	e.waitForGolden("host.yaml")
@@ -219,6 +269,11 @@ func TestMetricsEndpoint(t *testing.T) {
 		g.Expect(m).NotTo(HaveKey(`pipelineservicehost_condition{status="True",type="Reconciling"}`))
 	}, timeout, poll).Should(Succeed())
 
+}
+
+// queriesServed: the dashboard and the AnalysisTemplate ask only for what the endpoint serves.
+func (r *metricsRun) queriesServed() {
+	e, url, t, servedWhileSuspended := r.e, r.url, r.e.t, r.servedWhileSuspended
 	// The dashboard asks only for what this endpoint serves: the operator's metrics and
 	// controller-runtime's standard ones.
 	d, err := dashboard.Build()
@@ -263,6 +318,12 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	e.Expect(served).To(HaveKey("pipelineservice_tekton_info"))
 
+}
+
+// hostGone: a plugin turned off takes its condition's series along; the host deleted, all of
+// its series.
+func (r *metricsRun) hostGone() {
+	e, url := r.e, r.url
 	// A plugin turned off takes its condition's series along; the host deleted, all of its
 	// series.
 	e.updateHost(func(h *psv1alpha1.PipelineServiceHost) { h.Spec.ResultsProxyPlugin.Enabled = false })

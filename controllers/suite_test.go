@@ -68,6 +68,14 @@ type operatorEnv struct {
 	since time.Time
 }
 
+// reportTo makes e report to t, a subtest of e's test, until the returned function puts its
+// own test back: steps that share one operator then fail where they fail.
+func (e *operatorEnv) reportTo(t *testing.T) func() {
+	parentT, parentG := e.t, e.Gomega
+	e.t, e.Gomega = t, NewWithT(t)
+	return func() { e.t, e.Gomega = parentT, parentG }
+}
+
 // startOperator runs the operator against a control plane with crds until the test ends: a
 // shared one when crds is nil (every third-party CRD), else one of its own.
 func startOperator(t *testing.T, crds []*apiextensionsv1.CustomResourceDefinition) *operatorEnv {
