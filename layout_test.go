@@ -27,8 +27,8 @@ var internalRank = map[string]int{
 	"internal/fields": 0, "internal/children": 0, "internal/dashboard": 0, "internal/admission": 0, "internal/health": 0,
 	"internal/apply": 1, "internal/render": 1, "internal/osp": 1,
 	"internal/inventory": 2, "internal/watches": 2, "internal/importer": 2, "internal/manager": 2,
-	"internal/parent": 3,
-	"internal/cli": 4,
+	"internal/parent":              3,
+	"internal/cli":                 4,
 	"internal/testsupport/testenv": 5, "internal/testsupport/simulate": 5, "internal/testsupport/samples": 5,
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -83,67 +84,92 @@ func renderOut(t *testing.T, args ...string) (int, string) {
 // plane, then checks render and diff against what it did: render prints, byte for byte, the
 // body of each server-side apply the operator sent; diff finds nothing on the converged
 // cluster, exactly the drifted field after a drift, and what a spec change would create and
-// prune, reading no Secret and writing nothing.
+// prune, reading no Secret and writing nothing; and what diff said it would prune is what the
+// operator prunes.
 func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
 	ctrl.SetLogger(logr.Discard())
 	env, cfg := controlPlane(t)
 	c, err := client.New(cfg, client.Options{Scheme: manager.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
-
-	applied := &applyLog{bodies: map[string][]byte{}}
-	opCfg := rest.CopyConfig(cfg)
-	opCfg.Wrap(applied.wrap)
-	// startOperator runs the operator until the returned function stops it; stopping waits
-	// for the pass in flight to end.
-	startOperator := func() func() {
-		mgr, err := controllers.NewManager(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
-		g.Expect(err).NotTo(HaveOccurred())
-		opCtx, cancel := context.WithCancel(ctx)
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			_ = mgr.Start(opCtx)
-		}()
-		var once sync.Once
-		stop := func() { once.Do(func() { cancel(); <-stopped }) }
-		t.Cleanup(stop)
-		return stop
-	}
-	stopOperator := startOperator()
-
-	sampleFiles := []string{samples.Full, samples.Host}
-	for _, s := range sampleFiles {
+	r := &renderDiffRun{t: t, g: g, ctx: context.Background(), env: env, cfg: cfg, c: c, applied: &applyLog{bodies: map[string][]byte{}}}
+	stopOperator := r.startOperator()
+	for _, s := range []string{samples.Full, samples.Host} {
 		u := &unstructured.Unstructured{}
 		data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", s))
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(yaml.Unmarshal(data, &u.Object)).To(Succeed())
-		g.Expect(c.Create(ctx, u)).To(Succeed())
+		g.Expect(c.Create(r.ctx, u)).To(Succeed())
 	}
+	r.renderIsWhatTheOperatorApplies()
+	r.waitConverged()
+	stopOperator() // so that a drift stays
+	r.diffSaysWhatWouldChange()
+	r.diffOnlyReads()
+	r.diffExitCodes()
+	r.operatorPrunesWhatDiffSaid()
+}
 
-	// Render: each object, one per line, is the body the operator sent for it.
-	var rendered []*unstructured.Unstructured
+// renderDiffRun is what the steps of TestRenderAndDiffAgainstTheOperator share.
+type renderDiffRun struct {
+	t        *testing.T
+	g        Gomega
+	ctx      context.Context
+	env      *testenv.Env
+	cfg      *rest.Config
+	c        client.Client
+	applied  *applyLog
+	rendered []*unstructured.Unstructured
+	// requests are diff's, as its transport saw them.
+	mu       sync.Mutex
+	requests []string
+	// change is the spec change diffed, wouldPrune what diff said it would prune.
+	change     samples.Mutation
+	wouldPrune []string
+}
+
+// startOperator runs the operator, its applies logged, until the returned function stops it;
+// stopping waits for the pass in flight to end.
+func (r *renderDiffRun) startOperator() func() {
+	opCfg := rest.CopyConfig(r.cfg)
+	opCfg.Wrap(r.applied.wrap)
+	mgr, err := controllers.NewManager(opCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
+	r.g.Expect(err).NotTo(HaveOccurred())
+	opCtx, cancel := context.WithCancel(r.ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = mgr.Start(opCtx)
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-stopped }) }
+	r.t.Cleanup(stop)
+	return stop
+}
+
+// renderIsWhatTheOperatorApplies: each object render prints as JSON, one per line, is the body
+// the operator sent for it; the YAML stream is the same objects in the same order.
+func (r *renderDiffRun) renderIsWhatTheOperatorApplies() {
+	g := r.g
 	var lines []string
 	perSample := map[string]int{}
-	for _, s := range sampleFiles {
-		code, out := renderOut(t, "-o", "json", filepath.Join(testenv.RepoRoot(), "config", "samples", s))
+	for _, s := range []string{samples.Full, samples.Host} {
+		code, out := renderOut(r.t, "-o", "json", filepath.Join(testenv.RepoRoot(), "config", "samples", s))
 		g.Expect(code).To(Equal(exitOK))
 		for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
 			u := &unstructured.Unstructured{}
 			g.Expect(u.UnmarshalJSON([]byte(line))).To(Succeed())
-			rendered = append(rendered, u)
+			r.rendered = append(r.rendered, u)
 			lines = append(lines, line)
 			perSample[s]++
 		}
 	}
-	g.Expect(len(rendered)).To(BeNumerically(">=", 20), "both samples' children")
-	for i, u := range rendered {
-		g.Eventually(func() string { return string(applied.body(objectKey(u))) }, time.Minute, 100*time.Millisecond).
+	g.Expect(len(r.rendered)).To(BeNumerically(">=", 20), "both samples' children")
+	for i, u := range r.rendered {
+		g.Eventually(func() string { return string(r.applied.body(objectKey(u))) }, time.Minute, 100*time.Millisecond).
 			Should(Equal(lines[i]), "the operator's apply of %s", objectKey(u))
 	}
-	// The YAML stream is the same objects, in the same order.
-	code, out := renderOut(t, filepath.Join(testenv.RepoRoot(), "config", "samples", samples.Full))
+	code, out := renderOut(r.t, filepath.Join(testenv.RepoRoot(), "config", "samples", samples.Full))
 	g.Expect(code).To(Equal(exitOK))
 	docs := strings.Split(out, "---\n")
 	g.Expect(docs).To(HaveLen(perSample[samples.Full]))
@@ -152,113 +178,133 @@ func TestRenderAndDiffAgainstTheOperator(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		u := &unstructured.Unstructured{}
 		g.Expect(u.UnmarshalJSON(data)).To(Succeed())
-		g.Expect(u.Object).To(Equal(rendered[i].Object))
+		g.Expect(u.Object).To(Equal(r.rendered[i].Object))
 	}
+}
 
-	// Converged: every child applied; then the operator stops, so that a drift stays.
-	g.Eventually(func(g Gomega) {
-		for _, u := range rendered {
+// waitConverged waits until every rendered child is live with what was rendered.
+func (r *renderDiffRun) waitConverged() {
+	r.g.Eventually(func(g Gomega) {
+		for _, u := range r.rendered {
 			live := &unstructured.Unstructured{}
 			live.SetGroupVersionKind(u.GroupVersionKind())
-			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(u), live)).To(Succeed(), objectKey(u))
+			g.Expect(r.c.Get(r.ctx, client.ObjectKeyFromObject(u), live)).To(Succeed(), objectKey(u))
 			g.Expect(live.GetAnnotations()[render.AnnotationAppliedHash]).To(Equal(u.GetAnnotations()[render.AnnotationAppliedHash]))
 		}
 	}, time.Minute, 100*time.Millisecond).Should(Succeed())
-	stopOperator()
+}
 
-	var requests []string
-	var mu sync.Mutex
-	diffCfg := rest.CopyConfig(cfg)
+// diff runs diff on a sample changed by m against the cluster, its requests recorded, and
+// returns its exit code, output and errors.
+func (r *renderDiffRun) diff(sample string, m samples.Mutation) (int, string, string) {
+	r.t.Helper()
+	diffCfg := rest.CopyConfig(r.cfg)
 	diffCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return testenv.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
-			mu.Lock()
-			requests = append(requests, req.Method+" "+req.URL.Path+"?"+req.URL.RawQuery)
-			mu.Unlock()
+			r.mu.Lock()
+			r.requests = append(r.requests, req.Method+" "+req.URL.Path+"?"+req.URL.RawQuery)
+			r.mu.Unlock()
 			return rt.RoundTrip(req)
 		})
 	})
-	diffFile := func(sample string, m samples.Mutation) (bool, string) {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		cmds := commands(strings.NewReader(sampleYAML(t, sample, m)), &out, &errOut)
-		cmds.Config = diffCfg
-		code := cmds.Diff([]string{"-"})
-		g.Expect(code).To(BeElementOf(exitOK, exitProblems), errOut.String())
-		return code == exitProblems, out.String()
-	}
-	for _, s := range sampleFiles {
-		changed, out := diffFile(s, nil)
-		g.Expect(changed).To(BeFalse(), "diff of a converged cluster:\n%s", out)
+	var out, errOut bytes.Buffer
+	cmds := commands(strings.NewReader(sampleYAML(r.t, sample, m)), &out, &errOut)
+	cmds.Config = diffCfg
+	code := cmds.Diff([]string{"-"})
+	return code, out.String(), errOut.String()
+}
+
+// diffSaysWhatWouldChange: nothing on the converged cluster; the drifted field alone after a
+// drift; what a spec change would create and prune; and what only the cluster can tell, the
+// move of Tekton to another namespace refused as an update of the live PipelineService.
+func (r *renderDiffRun) diffSaysWhatWouldChange() {
+	g := r.g
+	for _, s := range []string{samples.Full, samples.Host} {
+		code, out, errOut := r.diff(s, nil)
+		g.Expect(code).To(Equal(exitOK), "diff of a converged cluster:\n%s%s", out, errOut)
 		g.Expect(out).To(BeEmpty())
 	}
-
-	// Drift: someone scales the exporter; diff shows that field and nothing else.
-	exporter := &unstructured.Unstructured{}
-	exporter.SetGroupVersionKind(children.GVKDeployment)
-	g.Expect(c.Get(ctx, types.NamespacedName{Namespace: "openshift-pipelines", Name: render.ExporterName}, exporter)).To(Succeed())
-	g.Expect(c.Patch(ctx, exporter, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":5}}`)), client.FieldOwner("sre"))).To(Succeed())
-	changed, diff := diffFile(samples.Full, nil)
-	g.Expect(changed).To(BeTrue())
+	r.scaleExporter(5)
+	code, diff, _ := r.diff(samples.Full, nil)
+	g.Expect(code).To(Equal(exitProblems))
 	g.Expect(changedLines(diff)).To(Equal([]string{"-  replicas: 5", "+  replicas: 1"}), diff)
 	g.Expect(diff).To(ContainSubstring("--- live/deployment/openshift-pipelines/pipeline-metrics-exporter"))
 
-	// A spec change: one child more, three fewer.
-	change := samples.Then(
+	// One child more, three fewer.
+	r.change = samples.Then(
 		samples.Set("spec.exporter.networkPolicy", false),
 		samples.Set("spec.exporter.serviceMonitor", false),
 		samples.Set("spec.exporter.replicas", int64(5)),
 		samples.Set("spec.externalSecrets", []any{map[string]any{"name": "chains-signing",
 			"secretStoreRef": map[string]any{"name": "vault"}, "dataFrom": []any{map[string]any{"extract": map[string]any{"key": "a/b"}}}}}))
-	changed, diff = diffFile(samples.Full, change)
-	g.Expect(changed).To(BeTrue())
+	code, diff, _ = r.diff(samples.Full, r.change)
+	g.Expect(code).To(Equal(exitProblems))
 	g.Expect(diff).To(ContainSubstring("# would create ExternalSecret openshift-pipelines/chains-signing"))
-	wouldPrune := prefixed(diff, "# would prune ")
-	g.Expect(wouldPrune).To(ConsistOf("NetworkPolicy openshift-pipelines/pipeline-metrics-exporter",
+	r.wouldPrune = prefixed(diff, "# would prune ")
+	g.Expect(r.wouldPrune).To(ConsistOf("NetworkPolicy openshift-pipelines/pipeline-metrics-exporter",
 		"ServiceMonitor openshift-pipelines/pipeline-metrics-exporter",
 		"ExternalSecret openshift-pipelines/tekton-chains-public-key"), "the new list replaces the sample's one entry")
 
-	// What only the cluster can tell: the move of Tekton to another namespace is refused as an
-	// update of the live PipelineService (a transition rule), and OSP's review of the live
-	// TektonConfig would refuse it too.
-	var moved bytes.Buffer
-	cmds := commands(strings.NewReader(sampleYAML(t, samples.Full, samples.Set("spec.tektonConfig.targetNamespace", "tekton-pipelines"))), io.Discard, &moved)
-	cmds.Config = diffCfg
-	g.Expect(cmds.Diff([]string{"-"})).To(Equal(exitError))
-	g.Expect(moved.String()).To(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value"))
+	code, _, errOut := r.diff(samples.Full, samples.Set("spec.tektonConfig.targetNamespace", "tekton-pipelines"))
+	g.Expect(code).To(Equal(exitError))
+	g.Expect(errOut).To(ContainSubstring("spec.tektonConfig.targetNamespace: Invalid value"))
+}
 
-	// Nothing written, no Secret read: reads, and server-side applies in dry run.
-	for _, r := range requests {
-		g.Expect(r).NotTo(ContainSubstring("/secrets"))
-		if !strings.HasPrefix(r, "GET ") {
-			g.Expect(r).To(And(HavePrefix("PATCH "), ContainSubstring("dryRun=All")), "a write")
+// scaleExporter plays an SRE who scales the exporter by hand.
+func (r *renderDiffRun) scaleExporter(replicas int) {
+	exporter := &unstructured.Unstructured{}
+	exporter.SetGroupVersionKind(children.GVKDeployment)
+	exporter.SetNamespace("openshift-pipelines")
+	exporter.SetName(render.ExporterName)
+	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)
+	r.g.Expect(r.c.Patch(r.ctx, exporter, client.RawPatch(types.MergePatchType, []byte(patch)), client.FieldOwner("sre"))).To(Succeed())
+}
+
+// diffOnlyReads: diff wrote nothing and read no Secret: reads, and server-side applies in dry
+// run.
+func (r *renderDiffRun) diffOnlyReads() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.g.Expect(r.requests).NotTo(BeEmpty())
+	for _, req := range r.requests {
+		r.g.Expect(req).NotTo(ContainSubstring("/secrets"))
+		if !strings.HasPrefix(req, "GET ") {
+			r.g.Expect(req).To(And(HavePrefix("PATCH "), ContainSubstring("dryRun=All")), "a write")
 		}
 	}
+}
 
-	// The command: exit 1 with differences, 0 without, through $KUBECONFIG.
-	kubeconfig, err := testenv.WriteKubeconfig(env, t.TempDir(), "sre")
+// diffExitCodes: the command exits 1 with differences and 0 without, through $KUBECONFIG, and 2
+// when it cannot tell.
+func (r *renderDiffRun) diffExitCodes() {
+	g := r.g
+	kubeconfig, err := testenv.WriteKubeconfig(r.env, r.t.TempDir(), "sre")
 	g.Expect(err).NotTo(HaveOccurred())
-	t.Setenv("KUBECONFIG", kubeconfig)
+	r.t.Setenv("KUBECONFIG", kubeconfig)
 	full := filepath.Join(testenv.RepoRoot(), "config", "samples", samples.Full)
 	var errOut bytes.Buffer
 	g.Expect(runDiff([]string{full}, nil, io.Discard, &errOut)).To(Equal(exitProblems), errOut.String())
-	g.Expect(c.Patch(ctx, exporter, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":1}}`)), client.FieldOwner("sre"))).To(Succeed())
+	r.scaleExporter(1)
 	g.Expect(runDiff([]string{full}, nil, io.Discard, &errOut)).To(Equal(exitOK), errOut.String())
 	g.Expect(runDiff([]string{"--bogus"}, nil, io.Discard, io.Discard)).To(Equal(exitError))
-	g.Expect(runDiff([]string{filepath.Join(t.TempDir(), "missing.yaml")}, nil, io.Discard, io.Discard)).To(Equal(exitError))
+	g.Expect(runDiff([]string{filepath.Join(r.t.TempDir(), "missing.yaml")}, nil, io.Discard, io.Discard)).To(Equal(exitError))
+}
 
-	// What diff said it would prune is what the operator prunes once the change is applied:
-	// the same objects, named the same way, in the Event of the pass that applied it.
-	// The spec is replaced, as the file says it: an apply by another manager would keep the
-	// list entries the sample's creator owns.
-	changedSpec := &unstructured.Unstructured{}
-	g.Expect(yaml.Unmarshal([]byte(sampleYAML(t, samples.Full, change)), &changedSpec.Object)).To(Succeed())
+// operatorPrunesWhatDiffSaid: once the change diff was shown is applied, the operator prunes
+// the objects diff said it would, named the same way, in the Event of the pass that applied it.
+// The spec is replaced, as the file says it: an apply by another manager would keep the list
+// entries the sample's creator owns.
+func (r *renderDiffRun) operatorPrunesWhatDiffSaid() {
+	g := r.g
+	changed := &unstructured.Unstructured{}
+	g.Expect(yaml.Unmarshal([]byte(sampleYAML(r.t, samples.Full, r.change)), &changed.Object)).To(Succeed())
 	ps := &unstructured.Unstructured{}
 	ps.SetGroupVersionKind(psv1alpha1.GroupVersion.WithKind("PipelineService"))
-	g.Expect(c.Get(ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
-	ps.Object["spec"] = changedSpec.Object["spec"]
-	g.Expect(c.Update(ctx, ps)).To(Succeed())
-	startOperator()
-	g.Eventually(func() []string { return prunedByOperator(g, c) }, time.Minute, 100*time.Millisecond).Should(ConsistOf(wouldPrune))
+	g.Expect(r.c.Get(r.ctx, client.ObjectKey{Name: psv1alpha1.Name}, ps)).To(Succeed())
+	ps.Object["spec"] = changed.Object["spec"]
+	g.Expect(r.c.Update(r.ctx, ps)).To(Succeed())
+	r.startOperator()
+	g.Eventually(func() []string { return prunedByOperator(g, r.c) }, time.Minute, 100*time.Millisecond).Should(ConsistOf(r.wouldPrune))
 }
 
 // prefixed are the rest of the lines of text that start with prefix.
