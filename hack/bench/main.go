@@ -125,6 +125,8 @@ type bench struct {
 	rounds  int
 	// floorRounds is the rounds of the floor block running now (floors).
 	floorRounds int
+	// floorBefore counts each figure's floor samples taken before the operator ran.
+	floorBefore map[string]int
 }
 
 func run(rounds int, counts string, idle time.Duration) error {
@@ -153,6 +155,10 @@ func run(rounds int, counts string, idle time.Duration) error {
 	progress("control plane up in %s", time.Since(started).Round(time.Millisecond))
 	if err := b.floors(ctx, rounds-rounds/2, "before"); err != nil {
 		return err
+	}
+	b.floorBefore = map[string]int{}
+	for figure, samples := range b.floor {
+		b.floorBefore[figure] = len(samples)
 	}
 	progress("running the operator in-process")
 
@@ -1149,6 +1155,18 @@ func (b *bench) met(r row) string {
 	return "met"
 }
 
+// halves are r's p50 ratio in each half of the run: the first half of its samples against the
+// floor's block before the operator ran, the second half against the block after; 0, 0 when
+// either block is missing.
+func (b *bench) halves(r row) (float64, float64) {
+	f, n := b.floor[r.figure], b.floorBefore[r.figure]
+	h := len(r.samples) / 2
+	if n == 0 || n >= len(f) || h == 0 {
+		return 0, 0
+	}
+	return ratio(r.samples[:h], f[:n], 50), ratio(r.samples[h:], f[n:], 50)
+}
+
 // ratio is the p-th percentile of samples over the floor's.
 func ratio(samples, floor []time.Duration, p int) float64 {
 	return float64(percentile(samples, p)) / float64(max(percentile(floor, p), time.Microsecond))
@@ -1177,13 +1195,15 @@ func (b *bench) print(started time.Time) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Printf("latency against its floor (the same event's shortest request sequence, sent by a bare client in this run, half before the operator and half after): target p50 <= %.2fx floor p50, max <= %.0fx floor max; absolute times for reference\n",
 		medianOverFloor, float64(maxOverFloor))
-	fmt.Fprintln(w, "figure\tcount\tp50\tp95\tmax\tfloor p50\tfloor max\tp50/floor\tmax/floor\tabsolute\tmet")
+	fmt.Println("halves: the p50 ratio of the first half of the operator's rounds against the floor's block before them, and of the second half against the block after: how far a figure moves with the machine within one run; a row whose halves straddle the target says nothing either way")
+	fmt.Fprintln(w, "figure\tcount\tp50\tp95\tmax\tfloor p50\tfloor max\tp50/floor\tmax/floor\thalves\tabsolute\tmet")
 	for _, r := range b.rows {
 		if r.value == "" {
 			f := b.floor[r.figure]
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.2fx\t%.2fx\t%s\t%s\n", r.figure, len(r.samples), ms(percentile(r.samples, 50)),
+			first, second := b.halves(r)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%.2fx\t%.2fx\t%.2fx|%.2fx\t%s\t%s\n", r.figure, len(r.samples), ms(percentile(r.samples, 50)),
 				ms(percentile(r.samples, 95)), ms(percentile(r.samples, 100)), ms(percentile(f, 50)), ms(percentile(f, 100)),
-				ratio(r.samples, f, 50), ratio(r.samples, f, 100), r.target, b.met(r))
+				ratio(r.samples, f, 50), ratio(r.samples, f, 100), first, second, r.target, b.met(r))
 		}
 	}
 	_ = w.Flush()
