@@ -12,13 +12,6 @@ import (
 	"github.com/openshift-pipelines/pipeline-service-operator/internal/testsupport/testenv"
 )
 
-// declaredFor is whether gvk is a version of a kind the registry declares as rendered by
-// profile p.
-func declaredFor(p children.Profile, gvk schema.GroupVersionKind) bool {
-	k, ok := children.Lookup(gvk.GroupKind())
-	return ok && k.In(p) && !k.Observed && slices.Contains(k.Versions(), gvk)
-}
-
 // TestEveryMemberKindSaysHowItIsImported: a kind the member side renders must say whether the
 // import subcommand reads it or derives it, so that a new kind cannot be left out of import
 // unnoticed.
