@@ -78,7 +78,7 @@ func (c *Commands) diffInput(ctx context.Context, cfg *rest.Config, input string
 	if err != nil {
 		return false, err
 	}
-	d := &differ{client: cl, cluster: parent.NewCluster(cl, nil), out: out}
+	d := &differ{client: cl, cluster: parent.NewCluster(cl), out: out}
 	changed := false
 	for _, doc := range docs {
 		if doc.Object == nil {

@@ -56,11 +56,16 @@ type Cluster struct {
 	Engine *apply.Engine
 }
 
-// NewCluster is the live state c reads. uncached, when not nil, reads what c's cache does not
+// NewCluster is the live state a direct client c reads, for a subcommand.
+func NewCluster(c client.Client) *Cluster {
+	return &Cluster{Live: LiveReader(c, nil), Engine: apply.New(c, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash})}
+}
+
+// LiveReader reads live objects with c. uncached, when not nil, reads what c's cache does not
 // hold: a cache that sees only the operator's labelled objects misses a TektonConfig that OSP,
 // ArgoCD or a person made.
-func NewCluster(c client.Client, uncached client.Reader) *Cluster {
-	live := func(ctx context.Context, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func LiveReader(c client.Client, uncached client.Reader) Live {
+	return func(ctx context.Context, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 		obj := &unstructured.Unstructured{}
 		obj.SetGroupVersionKind(desired.GroupVersionKind())
 		key := client.ObjectKeyFromObject(desired)
@@ -76,7 +81,6 @@ func NewCluster(c client.Client, uncached client.Reader) *Cluster {
 		}
 		return obj, nil
 	}
-	return &Cluster{Live: live, Engine: apply.New(c, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash})}
 }
 
 // Planner makes the plans of one kind, remembering its last render.

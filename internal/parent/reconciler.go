@@ -60,8 +60,7 @@ func SetupWithManager[T Object, O any](mgr ctrl.Manager, name string, k Kind[T, 
 	}
 	r.engine = apply.New(r.client, apply.Options{FieldManager: FieldManager, HashAnnotation: render.AnnotationAppliedHash, Workers: applyWorkers,
 		Adopt: adopt, Uncached: mgr.GetAPIReader()})
-	r.cluster = NewCluster(r.client, mgr.GetAPIReader())
-	r.cluster.Engine = r.engine
+	r.cluster = &Cluster{Live: LiveReader(r.client, mgr.GetAPIReader()), Engine: r.engine}
 	observed, err := k.Setup(mgr, c)
 	if err != nil {
 		return err
