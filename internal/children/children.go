@@ -108,13 +108,21 @@ func (p Profile) Info() ProfileInfo {
 	panic(fmt.Sprintf("profile %d has no row in children.Profiles", p))
 }
 
+// Claimant is the side whose part-of value is partOf, false when no side claims it.
+func Claimant(partOf string) (ProfileInfo, bool) {
+	for _, i := range Profiles {
+		if i.PartOf == partOf {
+			return i, true
+		}
+	}
+	return ProfileInfo{}, false
+}
+
 // OwnerOf is the side whose children carry part-of value partOf: the side that claims it, else
 // the default side.
 func OwnerOf(partOf string) ProfileInfo {
-	for _, i := range Profiles {
-		if i.PartOf == partOf {
-			return i
-		}
+	if i, ok := Claimant(partOf); ok {
+		return i
 	}
 	return Profiles[0]
 }

@@ -62,11 +62,12 @@ func CacheOptions() cache.Options {
 	for _, gvk := range parentKinds() {
 		byObject[unstructuredOf(gvk)] = whole
 	}
+	trimmed := observedCache()
 	for _, k := range children.Kinds {
 		if !k.Observed {
 			continue
 		}
-		by, ok := observedCache()[k.GVK]
+		by, ok := trimmed[k.GVK]
 		if !ok {
 			by = whole
 		}

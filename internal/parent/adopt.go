@@ -26,10 +26,8 @@ func adopt(desired, live *unstructured.Unstructured) error {
 	}
 	theirs, ours := live.GetLabels(), desired.GetLabels()
 	if theirs[render.LabelManagedBy] == render.ManagedByValue && theirs[render.LabelPartOf] != ours[render.LabelPartOf] {
-		for _, side := range children.Profiles {
-			if side.PartOf == theirs[render.LabelPartOf] {
-				return &apply.OwnedElsewhereError{Object: apply.Describe(live), Owner: "the " + side.Parent}
-			}
+		if side, ok := children.Claimant(theirs[render.LabelPartOf]); ok {
+			return &apply.OwnedElsewhereError{Object: apply.Describe(live), Owner: "the " + side.Parent}
 		}
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,11 +28,11 @@ import (
 // flux diff call the controller's own resource manager), so what diff says it would prune is
 // what the operator prunes.
 type Plan struct {
-	// Desired are the rendered children, reviewed, in apply order.
-	Desired []*unstructured.Unstructured
-	// Apply are those of Desired whose kind the cluster serves.
+	// Apply are the rendered and reviewed children whose kind the cluster serves, in apply
+	// order.
 	Apply []*unstructured.Unstructured
-	// Missing are the kinds of Desired that the cluster does not serve, in render order.
+	// Missing are the kinds of the rendered children that the cluster does not serve, in
+	// render order.
 	Missing []schema.GroupVersionKind
 	// Last is what the operator applied before this plan: the parent's inventory, or, when it
 	// holds none, the objects that carry the parent's labels; nil offline.
@@ -66,17 +65,12 @@ func NewCluster(c client.Client) *Cluster {
 // ArgoCD or a person made.
 func LiveReader(c client.Client, uncached client.Reader) Live {
 	return func(ctx context.Context, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-		obj := &unstructured.Unstructured{}
-		obj.SetGroupVersionKind(desired.GroupVersionKind())
-		key := client.ObjectKeyFromObject(desired)
-		err := c.Get(ctx, key, obj)
-		if apierrors.IsNotFound(err) && uncached != nil {
-			err = uncached.Get(ctx, key, obj)
+		gvk, key := desired.GroupVersionKind(), client.ObjectKeyFromObject(desired)
+		obj, err := apply.Get(ctx, c, gvk, key)
+		if obj == nil && err == nil && uncached != nil {
+			obj, err = apply.Get(ctx, uncached, gvk, key)
 		}
-		switch {
-		case apierrors.IsNotFound(err), meta.IsNoMatchError(err):
-			return nil, nil
-		case err != nil:
+		if err != nil {
 			return nil, fmt.Errorf("get %s: %w", apply.Describe(desired), err)
 		}
 		return obj, nil
@@ -107,7 +101,7 @@ func (p *Planner[T, O]) Plan(ctx context.Context, obj T, served children.Served,
 	if err := p.kind.Review(ctx, obj, desired, served, live); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Desired: desired}
+	plan := &Plan{}
 	for _, o := range desired {
 		if gvk := o.GroupVersionKind(); served[gvk] {
 			plan.Apply = append(plan.Apply, o)
@@ -118,14 +112,24 @@ func (p *Planner[T, O]) Plan(ctx context.Context, obj T, served children.Served,
 	if cluster == nil {
 		return plan, nil
 	}
-	plan.Last = obj.GetParentStatus().Inventory
-	if plan.Last == nil {
-		if plan.Last, err = inventory.Recover(ctx, cluster.Engine, served, p.kind.Profile()); err != nil {
-			return nil, fmt.Errorf("recover the inventory from the labelled children: %w", err)
-		}
+	if plan.Last, err = lastInventory(ctx, cluster.Engine, obj, served, p.kind.Profile()); err != nil {
+		return nil, err
 	}
 	plan.Prune = inventory.Stale(plan.Last, plan.Apply)
 	return plan, nil
+}
+
+// lastInventory is what the operator applied for obj before: its status's inventory, or,
+// once, when the status holds none, the objects of profile p that carry the operator's labels.
+func lastInventory(ctx context.Context, engine *apply.Engine, obj Object, served children.Served, p children.Profile) ([]psv1alpha1.InventoryEntry, error) {
+	if inv := obj.GetParentStatus().Inventory; inv != nil {
+		return inv, nil
+	}
+	inv, err := inventory.Recover(ctx, engine, served, p)
+	if err != nil {
+		return nil, fmt.Errorf("recover the inventory from the labelled children: %w", err)
+	}
+	return inv, nil
 }
 
 // renderMemo remembers the last render: it depends only on the parent's spec (its UID and

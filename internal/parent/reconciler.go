@@ -226,15 +226,6 @@ func (r *Reconciler[T, O]) applyAndPrune(ctx context.Context, plan *Plan, out *O
 	out.Inventory = slices.DeleteFunc(out.Inventory, func(e psv1alpha1.InventoryEntry) bool { return slices.Contains(plan.Prune, e) })
 }
 
-// lastInventory is what the operator applied before this pass, recovered from the labelled
-// objects, once, when the status holds none.
-func (r *Reconciler[T, O]) lastInventory(ctx context.Context, obj T, served children.Served) ([]psv1alpha1.InventoryEntry, error) {
-	if inv := obj.GetParentStatus().Inventory; inv != nil {
-		return inv, nil
-	}
-	return inventory.Recover(ctx, r.engine, served, r.kind.Profile())
-}
-
 // reconcileDelete carries out the deletionPolicy, then releases the finalizer. Orphan leaves
 // every child, so that a mistaken prune in ArgoCD does not uninstall Tekton.
 func (r *Reconciler[T, O]) reconcileDelete(ctx context.Context, obj, original T) (ctrl.Result, error) {
@@ -247,7 +238,7 @@ func (r *Reconciler[T, O]) reconcileDelete(ctx context.Context, obj, original T)
 		r.emit(obj, []Event{{Done: true, Reason: psv1alpha1.ReasonSuspended, Action: "Delete",
 			Message: "deleted while suspended: deletionPolicy Delete was not carried out, every child is left in place"}})
 	} else if obj.Deletion() == psv1alpha1.DeletionPolicyDelete {
-		inv, err := r.lastInventory(ctx, obj, r.watches.Served())
+		inv, err := lastInventory(ctx, r.engine, obj, r.watches.Served(), r.kind.Profile())
 		if err != nil {
 			return ctrl.Result{}, err
 		}
